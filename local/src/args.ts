@@ -1,0 +1,135 @@
+import { parseArgs } from 'node:util'
+
+/** Options of one CLI run, after validation. */
+export interface CliOptions {
+  /** @default 'data/listings.csv' */
+  listings: string
+  /** @default 'data/category_lookup.csv' */
+  lookup: string
+  /** @default 'out' */
+  out: string
+  /** Extra values treated as missing. @default [] */
+  nullMarkers: string[]
+  /** @default undefined (no limit) */
+  maxRejectedRatio: number | undefined
+  /** @default undefined (no limit) */
+  maxUnmatchedSegmentRatio: number | undefined
+  /** @default 100000 */
+  rowGroupSize: number
+  /** Print the report on stdout. @default false */
+  json: boolean
+  /** Log errors only and show no progress. @default false */
+  quiet: boolean
+  /** Show progress on a terminal. @default true */
+  progress: boolean
+  help: boolean
+}
+
+/** A bad flag or flag value; the CLI exits 2 with this message. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError'
+}
+
+export const HELP = `Usage: npm run ingest -- [options]
+
+Validates, cleans, deduplicates and enriches marketplace listings, then writes
+  <out>/processed/data.parquet   Snappy Parquet, only when the run succeeds
+  <out>/rejected/rejected_rows.csv  every rejected row with its line and reason
+  <out>/dq_report.json           the data-quality report
+
+Options:
+  --listings <file>       listings CSV (default: data/listings.csv)
+  --lookup <file>         category lookup CSV (default: data/category_lookup.csv)
+  --out <dir>             output directory (default: out)
+  --null-values <list>    extra values that count as missing, comma-separated,
+                          e.g. "NA,null,N/A"; may be repeated (default: none,
+                          only empty values are missing)
+  --max-rejected-ratio <r>
+                          fail with exit 3 when more than this share (0-1) of
+                          source rows is rejected (default: no limit)
+  --max-unmatched-segment-ratio <r>
+                          fail with exit 3 when more than this share (0-1) of
+                          output rows has no segment (default: no limit)
+  --row-group-size <n>    rows per Parquet row group (default: 100000)
+  --json                  print the report on stdout
+  --quiet                 log errors only; no progress display
+  --no-progress           no progress display, even on a terminal
+  -h, --help              show this help
+
+Exit codes: 0 success; 2 unusable input or arguments; 3 a data-quality
+threshold was breached (report and rejects written, Parquet withheld);
+1 anything unexpected. Logs are JSON lines on stderr.`
+
+/**
+ * Parses and validates the command line.
+ *
+ * @param argv - the arguments after the script name
+ * @throws {UsageError} on an unknown flag, a missing value or a value out of range
+ */
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  let values: ReturnType<typeof parse>['values']
+  try {
+    values = parse(argv).values
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  }
+  return {
+    listings: nonEmpty('--listings', values.listings ?? 'data/listings.csv'),
+    lookup: nonEmpty('--lookup', values.lookup ?? 'data/category_lookup.csv'),
+    out: nonEmpty('--out', values.out ?? 'out'),
+    nullMarkers: (values['null-values'] ?? []).flatMap((list) => list.split(',')).filter((m) => m !== ''),
+    maxRejectedRatio: optionalRatio('--max-rejected-ratio', values['max-rejected-ratio']),
+    maxUnmatchedSegmentRatio: optionalRatio(
+      '--max-unmatched-segment-ratio',
+      values['max-unmatched-segment-ratio'],
+    ),
+    rowGroupSize: positiveInteger('--row-group-size', values['row-group-size'] ?? '100000'),
+    json: values.json ?? false,
+    quiet: values.quiet ?? false,
+    progress: !(values['no-progress'] ?? false),
+    help: values.help ?? false,
+  }
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      listings: { type: 'string' },
+      lookup: { type: 'string' },
+      out: { type: 'string' },
+      'null-values': { type: 'string', multiple: true },
+      'max-rejected-ratio': { type: 'string' },
+      'max-unmatched-segment-ratio': { type: 'string' },
+      'row-group-size': { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+function nonEmpty(flag: string, value: string): string {
+  if (value.trim() === '') throw new UsageError(`${flag} needs a non-empty value`)
+  return value
+}
+
+function optionalRatio(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const value = Number(text)
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new UsageError(`${flag} must be a number from 0 to 1, got ${JSON.stringify(text)}`)
+  }
+  return value
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(text)}`)
+  }
+  return value
+}

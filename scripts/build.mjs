@@ -1,0 +1,16 @@
+// Bundles the CLI into dist/ so `npm run ingest` starts compiled JavaScript.
+// Dependencies stay external: they are installed, and Node resolves them fast.
+import { build } from 'esbuild'
+
+await build({
+  entryPoints: { ingest: 'local/src/ingest.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+})

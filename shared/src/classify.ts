@@ -1,0 +1,79 @@
+import type { ListingColumn, RejectReason } from './contract.js'
+import { LISTING_COLUMNS } from './contract.js'
+import { parseIsoDate } from './date.js'
+import type { ColumnLayout } from './header.js'
+import { parsePrice } from './price.js'
+
+/** A row that passed cleaning: values trimmed, date and price parsed. */
+export interface CleanListing {
+  /** Days since 1970-01-01. */
+  date: number
+  seller_id: string
+  region: string
+  category: string
+  item_id: string
+  price_gbp: number
+}
+
+/** Why a row was rejected. */
+export interface Rejection {
+  reason: RejectReason
+  /** The column at fault, or a short description for whole-row problems. */
+  detail: string
+}
+
+/** The outcome of {@link classifyListing}. */
+export type Classification = { ok: true; listing: CleanListing } | ({ ok: false } & Rejection)
+
+/**
+ * Decides which bucket a listings row falls in, running the contract's checks
+ * in order: shape and required fields, then the date, then the price.
+ *
+ * @param fields - the row's fields, untrimmed
+ * @param layout - the listings header's column layout
+ * @param isNull - whether a trimmed value counts as missing (empty, or a configured null marker)
+ */
+export function classifyListing(
+  fields: readonly string[],
+  layout: ColumnLayout<ListingColumn>,
+  isNull: (trimmed: string) => boolean,
+): Classification {
+  if (fields.length > layout.names.length) {
+    return {
+      ok: false,
+      reason: 'too_many_fields',
+      detail: `${fields.length} fields, header has ${layout.names.length}`,
+    }
+  }
+  const values: string[] = []
+  for (const column of LISTING_COLUMNS) {
+    const value = fields[layout.index[column]]?.trim()
+    if (value === undefined || isNull(value)) return { ok: false, reason: 'missing_field', detail: column }
+    values.push(value)
+  }
+  const [dateText, seller_id, region, category, item_id, priceText] = values as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
+  const date = parseIsoDate(dateText)
+  if (date === undefined) return { ok: false, reason: 'invalid_date', detail: 'date' }
+  const price = parsePrice(priceText)
+  if (!price.ok) return { ok: false, reason: price.problem, detail: 'price_gbp' }
+  return { ok: true, listing: { date, seller_id, region, category, item_id, price_gbp: price.value } }
+}
+
+/**
+ * Builds the missing-value test: the empty string, plus any extra markers the
+ * user configured (compared after trimming, case-sensitively).
+ *
+ * @param nullMarkers - extra values to treat as missing, e.g. `['NA', 'null']`
+ */
+export function missingValueTest(nullMarkers: readonly string[] = []): (trimmed: string) => boolean {
+  const markers = new Set(nullMarkers.map((marker) => marker.trim()).filter((marker) => marker !== ''))
+  if (markers.size === 0) return (trimmed) => trimmed === ''
+  return (trimmed) => trimmed === '' || markers.has(trimmed)
+}

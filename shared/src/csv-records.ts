@@ -1,0 +1,87 @@
+import { pipeline } from 'node:stream/promises'
+import { CsvError, type Info, parse } from 'csv-parse'
+import { InputError } from './errors.js'
+
+/** One CSV record with the line it starts on, for rejects and errors. */
+export interface CsvRecord {
+  /** The record's fields, untrimmed, exactly as the CSV holds them. */
+  fields: string[]
+  /** 1-based line number of the record's first line in the source file. */
+  line: number
+}
+
+/** Options for {@link readCsvRecords}. */
+export interface ReadCsvOptions {
+  /**
+   * Largest record, in characters, before the file is refused. Bounds memory
+   * when an unclosed quote would otherwise swallow the rest of the file.
+   * @default 1048576
+   */
+  maxRecordChars?: number
+}
+
+/**
+ * Streams RFC 4180 records from UTF-8 bytes, as the contract reads them.
+ *
+ * A leading byte-order mark is dropped; records end at LF or CRLF (listing
+ * both keeps a file that mixes them from leaving `\r` on a last field); quoted
+ * fields keep their commas and line breaks. Lines that are empty or only
+ * whitespace are skipped and yield nothing. Rows may have any number of
+ * fields: counting them against the header is the caller's job.
+ *
+ * @param name - the file's name, for errors
+ * @param bytes - the file's content
+ * @throws {InputError} when the CSV is malformed (for example an unclosed quote)
+ */
+export async function* readCsvRecords(
+  name: string,
+  bytes: AsyncIterable<Uint8Array>,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvRecord> {
+  const parser = parse({
+    bom: true,
+    delimiter: ',',
+    quote: '"',
+    escape: '"',
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    info: true,
+    max_record_size: options.maxRecordChars ?? 1_048_576,
+  })
+  const feeding = pipeline(bytes, parser)
+  // A consumer that stops early (a bad header) destroys the parser; that
+  // rejection is expected and must not surface as unhandled.
+  feeding.catch(() => undefined)
+
+  let previousEndLine = 0
+  let previousEmptyLines = 0
+  try {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+      const { record, info } = item
+      // info.lines is the line the record ends on; blank lines skipped before
+      // it are counted in info.empty_lines.
+      const line = previousEndLine + 1 + (info.empty_lines - previousEmptyLines)
+      previousEndLine = info.lines
+      previousEmptyLines = info.empty_lines
+      if (isBlankRecord(record)) continue
+      yield { fields: record, line }
+    }
+    await feeding
+  } catch (error) {
+    throw asInputError(name, error)
+  }
+}
+
+/** A whitespace-only line parses as one blank field; it is not a row. */
+function isBlankRecord(record: string[]): boolean {
+  return record.length === 1 && (record[0] ?? '').trim() === ''
+}
+
+function asInputError(name: string, error: unknown): unknown {
+  if (error instanceof CsvError) {
+    return new InputError(name, `malformed CSV (${error.code}): ${error.message}`)
+  }
+  return error
+}

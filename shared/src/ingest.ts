@@ -1,0 +1,287 @@
+import type { ByteDigest, ByteSink, ByteSource } from './byte-streams.js'
+import { DigestingSink, digestingSource } from './byte-streams.js'
+import { classifyListing, missingValueTest } from './classify.js'
+import type { ListingColumn, RejectReason } from './contract.js'
+import { LISTING_COLUMNS, REJECT_REASONS, REPORT_SCHEMA_VERSION } from './contract.js'
+import type { CsvRecord } from './csv-records.js'
+import { readCsvRecords } from './csv-records.js'
+import { LastOccurrenceIndex, type RowSet } from './dedup.js'
+import { InputError } from './errors.js'
+import type { ColumnLayout } from './header.js'
+import { resolveColumns } from './header.js'
+import type { CategoryLookup } from './lookup.js'
+import { loadCategoryLookup } from './lookup.js'
+import { ListingsParquetWriter, type ParquetSummary } from './parquet.js'
+import { RejectedRowsWriter } from './rejects.js'
+import type { DqReport, Thresholds } from './report.js'
+import { findBreaches, ratio, topUnmatched, UNMATCHED_CATEGORIES_LISTED } from './report.js'
+
+/** Where a run is, for a progress display. */
+export interface IngestProgress {
+  /** `classify` reads and checks every row; `write` re-reads and writes the kept rows. */
+  phase: 'classify' | 'write'
+  /** Bytes of the listings file read so far in this phase. */
+  bytesRead: number
+  /** The listings file's size, when the source knows it. */
+  totalBytes: number | undefined
+  /** Data rows read so far in this phase. */
+  rows: number
+}
+
+/** Everything one run needs. The caller owns the I/O: sources in, sinks out. */
+export interface IngestOptions {
+  listings: ByteSource
+  lookup: ByteSource
+  /** Receives the Parquet file; publish it only if the report's status is `succeeded`. */
+  parquet: ByteSink
+  /** Receives the rejected-rows CSV. */
+  rejected: ByteSink
+  /**
+   * Extra values treated as missing, besides the empty string.
+   * @default []
+   */
+  nullMarkers?: readonly string[]
+  /**
+   * Data-quality limits.
+   * @default {} (none)
+   */
+  thresholds?: Thresholds
+  /**
+   * Rows per Parquet row group.
+   * @default 100000
+   */
+  rowGroupSize?: number
+  /** Called every few thousand rows and at the end of each phase. */
+  onProgress?: (progress: IngestProgress) => void
+}
+
+const PROGRESS_EVERY_ROWS = 16_384
+
+/**
+ * Runs the ingest contract: classify every listings row, drop duplicates
+ * keeping the last, enrich with the lookup's segment, and stream the kept rows
+ * to Parquet and the rejected rows to CSV.
+ *
+ * Two passes over the listings keep memory bounded by the number of distinct
+ * `(date, item_id)` keys rather than by the file: the first classifies rows and
+ * finds each key's last row, the second re-reads the file and writes only
+ * those rows, in file order.
+ *
+ * @returns the data-quality report; its `status` says whether the Parquet may be published
+ * @throws {InputError} for unusable input: a missing column, malformed CSV, a
+ *   conflicting lookup, or a listings file that changed between the passes
+ */
+export async function ingest(options: IngestOptions): Promise<DqReport> {
+  const startedAt = new Date()
+  const clock = stopwatch()
+  const isNull = missingValueTest(options.nullMarkers)
+
+  const lookup = await loadCategoryLookup(options.lookup, isNull)
+  const lookupMs = clock.lap()
+
+  const rejectedSink = new DigestingSink(options.rejected)
+  const scan = await classifyPass(options, isNull, rejectedSink)
+  const classifyMs = clock.lap()
+
+  const parquetSink = new DigestingSink(options.parquet)
+  const written = await writePass(options, isNull, scan, lookup, parquetSink)
+  const writeMs = clock.lap()
+
+  const rejectedRows = scan.dropped.dropped_missing_required + scan.dropped.dropped_non_positive_price
+  const ratios = {
+    rejected: ratio(rejectedRows, scan.sourceRows),
+    without_segment: ratio(written.rowsWithoutSegment, written.parquet.rows),
+  }
+  const thresholds = options.thresholds ?? {}
+  const breaches = findBreaches(ratios, thresholds)
+  return {
+    schema_version: REPORT_SCHEMA_VERSION,
+    status: breaches.length === 0 ? 'succeeded' : 'threshold_breached',
+    source_rows: scan.sourceRows,
+    valid_rows_after_clean: scan.validRows,
+    rows_after_dedup: written.parquet.rows,
+    ...scan.dropped,
+    duplicates_removed: scan.validRows - written.parquet.rows,
+    rows_without_segment: written.rowsWithoutSegment,
+    rejected_rows: scan.rejectedRows,
+    reasons: scan.reasons,
+    missing_fields: scan.missingFields,
+    ratios,
+    unmatched_category_count: written.unmatched.size,
+    unmatched_categories: topUnmatched(written.unmatched, UNMATCHED_CATEGORIES_LISTED),
+    rows_with_empty_segment: written.rowsWithEmptySegment,
+    thresholds: {
+      max_rejected_ratio: thresholds.maxRejectedRatio ?? null,
+      max_unmatched_segment_ratio: thresholds.maxUnmatchedSegmentRatio ?? null,
+      breaches,
+    },
+    null_markers: [...(options.nullMarkers ?? [])],
+    input: {
+      listings: {
+        name: options.listings.name,
+        ...scan.digest,
+        columns: scan.layout.names,
+        ignored_columns: scan.layout.extra,
+      },
+      lookup: { name: options.lookup.name, ...lookup.stats },
+    },
+    output: {
+      parquet: { ...written.parquet, ...parquetSink.digest(), published: breaches.length === 0 },
+      rejected: { ...rejectedSink.digest(), rows: scan.rejectedRows },
+    },
+    timings_ms: { lookup: lookupMs, classify: classifyMs, write: writeMs, total: clock.total() },
+    started_at: startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+  }
+}
+
+/** What the first pass learns about the listings file. */
+interface ScanResult {
+  layout: ColumnLayout<ListingColumn>
+  sourceRows: number
+  validRows: number
+  rejectedRows: number
+  dropped: { dropped_missing_required: number; dropped_non_positive_price: number }
+  reasons: Record<RejectReason, number>
+  missingFields: Record<ListingColumn, number>
+  /** The last valid row of each (date, item_id) key, by ordinal. */
+  keepers: RowSet
+  digest: ByteDigest
+}
+
+async function classifyPass(
+  options: IngestOptions,
+  isNull: (trimmed: string) => boolean,
+  rejectedSink: ByteSink,
+): Promise<ScanResult> {
+  const reading = openListings(options, 'classify')
+  const { layout, header } = await readHeader(options.listings.name, reading.records)
+  const rejects = new RejectedRowsWriter(rejectedSink, header)
+  const reasons = zeroCounts(REJECT_REASONS)
+  const missingFields = zeroCounts(LISTING_COLUMNS)
+  const lastOccurrence = new LastOccurrenceIndex()
+  let ordinal = 0
+  let validRows = 0
+  for await (const { fields, line } of reading.records) {
+    const outcome = classifyListing(fields, layout, isNull)
+    if (outcome.ok) {
+      lastOccurrence.add(outcome.listing.date, outcome.listing.item_id, ordinal)
+      validRows++
+    } else {
+      reasons[outcome.reason]++
+      if (outcome.reason === 'missing_field') missingFields[outcome.detail as ListingColumn]++
+      await rejects.add(line, outcome.reason, outcome.detail, fields)
+    }
+    if (++ordinal % PROGRESS_EVERY_ROWS === 0) reading.report(ordinal)
+  }
+  reading.report(ordinal)
+  const rejectedRows = await rejects.finish()
+  return {
+    layout,
+    sourceRows: ordinal,
+    validRows,
+    rejectedRows,
+    dropped: {
+      dropped_missing_required: reasons.missing_field + reasons.too_many_fields + reasons.invalid_date,
+      dropped_non_positive_price:
+        reasons.non_numeric_price + reasons.non_finite_price + reasons.non_positive_price,
+    },
+    reasons,
+    missingFields,
+    keepers: lastOccurrence.takeKeepers(ordinal),
+    digest: reading.digest(),
+  }
+}
+
+/** What the second pass wrote. */
+interface WriteResult {
+  parquet: ParquetSummary
+  rowsWithoutSegment: number
+  rowsWithEmptySegment: number
+  unmatched: Map<string, number>
+}
+
+async function writePass(
+  options: IngestOptions,
+  isNull: (trimmed: string) => boolean,
+  scan: ScanResult,
+  lookup: CategoryLookup,
+  parquetSink: ByteSink,
+): Promise<WriteResult> {
+  const reading = openListings(options, 'write')
+  const { layout } = await readHeader(options.listings.name, reading.records)
+  const writer = new ListingsParquetWriter(parquetSink, {
+    ...(options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }),
+    metadata: { 'listings_ingest.source_sha256': scan.digest.sha256 },
+  })
+  const unmatched = new Map<string, number>()
+  let rowsWithoutSegment = 0
+  let rowsWithEmptySegment = 0
+  let ordinal = 0
+  for await (const { fields } of reading.records) {
+    if (scan.keepers.has(ordinal)) {
+      const outcome = classifyListing(fields, layout, isNull)
+      if (!outcome.ok) throw changedError(options.listings.name)
+      const { listing } = outcome
+      const segment = lookup.segmentOf(listing.category)
+      if (segment === undefined) unmatched.set(listing.category, (unmatched.get(listing.category) ?? 0) + 1)
+      if (segment === null) rowsWithEmptySegment++
+      if (segment == null) rowsWithoutSegment++
+      await writer.append({ ...listing, segment: segment ?? null })
+    }
+    if (++ordinal % PROGRESS_EVERY_ROWS === 0) reading.report(ordinal)
+  }
+  reading.report(ordinal)
+  const digest = reading.digest()
+  if (ordinal !== scan.sourceRows || digest.sha256 !== scan.digest.sha256) {
+    throw changedError(options.listings.name)
+  }
+  return { parquet: await writer.finish(), rowsWithoutSegment, rowsWithEmptySegment, unmatched }
+}
+
+/** Opens the listings for one pass, with hashing and progress reporting attached. */
+function openListings(options: IngestOptions, phase: IngestProgress['phase']) {
+  const { listings, onProgress } = options
+  let bytesRead = 0
+  const { chunks, digest } = digestingSource(listings.open(), (bytes) => {
+    bytesRead += bytes
+  })
+  return {
+    records: readCsvRecords(listings.name, chunks),
+    digest,
+    report(rows: number) {
+      onProgress?.({ phase, bytesRead, totalBytes: listings.size, rows })
+    },
+  }
+}
+
+async function readHeader(
+  name: string,
+  records: AsyncGenerator<CsvRecord>,
+): Promise<{ layout: ColumnLayout<ListingColumn>; header: string[] }> {
+  const first = await records.next()
+  if (first.done) throw new InputError(name, 'file is empty: expected a header row')
+  return { layout: resolveColumns(name, first.value.fields, LISTING_COLUMNS), header: first.value.fields }
+}
+
+function changedError(name: string): InputError {
+  return new InputError(name, 'file changed while it was being read; run again once it is complete')
+}
+
+function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>
+}
+
+function stopwatch() {
+  const start = performance.now()
+  let last = start
+  return {
+    lap(): number {
+      const now = performance.now()
+      const elapsed = Math.round(now - last)
+      last = now
+      return elapsed
+    },
+    total: () => Math.round(performance.now() - start),
+  }
+}
