@@ -56,15 +56,21 @@ export async function* readCsvRecords(
   feeding.catch(() => undefined)
 
   let previousEndLine = 0
-  let previousEmptyLines = 0
+  let parserLines = 0
+  let parserEmptyLines = 0
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: Info }>) {
       const { record, info } = item
-      // info.lines is the line the record ends on; blank lines skipped before
-      // it are counted in info.empty_lines.
-      const line = previousEndLine + 1 + (info.empty_lines - previousEmptyLines)
-      previousEndLine = info.lines
-      previousEmptyLines = info.empty_lines
+      // Blank lines the parser skipped before this record still count as lines.
+      const skipped = info.empty_lines - parserEmptyLines
+      const line = previousEndLine + 1 + skipped
+      // info.lines is where the record ends, but csv-parse counts a CRLF
+      // inside a quoted field as two lines; so when the record spans several
+      // lines, count its line breaks (each has exactly one LF) instead.
+      const parserSpan = info.lines - parserLines - skipped
+      previousEndLine = parserSpan > 1 ? line + countLineFeeds(record) : line
+      parserLines = info.lines
+      parserEmptyLines = info.empty_lines
       if (isBlankRecord(record)) continue
       yield { fields: record, line }
     }
@@ -72,6 +78,14 @@ export async function* readCsvRecords(
   } catch (error) {
     throw asInputError(name, error)
   }
+}
+
+function countLineFeeds(record: readonly string[]): number {
+  let count = 0
+  for (const field of record) {
+    for (let at = field.indexOf('\n'); at !== -1; at = field.indexOf('\n', at + 1)) count++
+  }
+  return count
 }
 
 /** A whitespace-only line parses as one blank field; it is not a row. */

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { LastOccurrenceIndex, RowSet } from '../../shared/src/dedup.js'
+import { readWithHyparquet } from '../helpers/parquet-readers.js'
+import { LISTINGS_HEADER, runOnText } from '../helpers/sources.js'
+
+describe('LastOccurrenceIndex', () => {
+  it('keeps the last ordinal of each (date, item_id) key', () => {
+    const index = new LastOccurrenceIndex()
+    index.add(1, 'A', 0)
+    index.add(1, 'B', 1)
+    index.add(1, 'A', 2)
+    index.add(2, 'A', 3)
+    expect(index.keys).toBe(3)
+    expect(index.superseded).toBe(1)
+    const keep = index.takeKeepers(4)
+    expect([0, 1, 2, 3].map((ordinal) => keep.has(ordinal))).toEqual([false, true, true, true])
+  })
+
+  it('compares item ids exactly and case-sensitively', () => {
+    const index = new LastOccurrenceIndex()
+    for (const [ordinal, id] of ['a', 'A', '007', '7', 'a '].entries()) index.add(5, id, ordinal)
+    expect(index.keys).toBe(5)
+  })
+})
+
+describe('RowSet', () => {
+  it('tracks membership across word boundaries', () => {
+    const set = new RowSet(100)
+    for (const ordinal of [0, 31, 32, 63, 64, 99]) set.add(ordinal)
+    const members = Array.from({ length: 100 }, (_, i) => i).filter((i) => set.has(i))
+    expect(members).toEqual([0, 31, 32, 63, 64, 99])
+  })
+})
+
+describe('deduplication in a run', () => {
+  const csv = [
+    LISTINGS_HEADER,
+    '2024-01-01,S1,London,Electronics,A,10',
+    '2024-01-01,S1,London,Electronics,B,20',
+    '2024-01-01,S2,Wales,Electronics, A ,11',
+    '2024-01-02,S1,London,Electronics,A,12',
+    '2024-01-01,S3,London,Electronics,a,13',
+    '2024-01-01,S1,London,Electronics,B,0',
+  ].join('\n')
+
+  it('keeps the last valid occurrence, standing where it stood', async () => {
+    const { report, parquet } = await runOnText(csv)
+    const rows = await readWithHyparquet(parquet)
+    expect(rows.map((r) => [r.date, r.item_id, r.price_gbp])).toEqual([
+      ['2024-01-01', 'B', 20],
+      ['2024-01-01', 'A', 11],
+      ['2024-01-02', 'A', 12],
+      ['2024-01-01', 'a', 13],
+    ])
+    expect(report.valid_rows_after_clean).toBe(5)
+    expect(report.rows_after_dedup).toBe(4)
+    expect(report.duplicates_removed).toBe(1)
+  })
+
+  it('lets an invalid later row not displace a valid earlier one', async () => {
+    const { parquet, report } = await runOnText(csv)
+    const rows = await readWithHyparquet(parquet)
+    expect(rows.find((r) => r.item_id === 'B')?.price_gbp).toBe(20)
+    expect(report.dropped_non_positive_price).toBe(1)
+  })
+})
