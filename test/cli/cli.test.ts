@@ -1,0 +1,255 @@
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { modelIngest } from '../helpers/model.js'
+import { duckdb, readWithDuckdb } from '../helpers/parquet-readers.js'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+const CLI = join(ROOT, 'dist', 'ingest.mjs')
+const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
+
+interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+  cwd: string
+}
+
+/** A scratch directory holding a copy of the shipped sample data. */
+function workspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ingest-cli-'))
+  cpSync(join(ROOT, 'data'), join(dir, 'data'), { recursive: true })
+  return dir
+}
+
+function cli(args: string[], cwd = workspace()): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env },
+  })
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, cwd }
+}
+
+function write(dir: string, name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+/** Asserts the contract's error shape: exactly one line, naming the file, no stack trace. */
+function expectOneLineError(run: Run, pattern: RegExp): void {
+  const lines = run.stderr.trimEnd().split('\n')
+  expect(lines, run.stderr).toHaveLength(1)
+  expect(lines[0]).toMatch(pattern)
+  expect(run.stderr).not.toMatch(/\n\s+at /)
+}
+
+function leftovers(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.tmp'))
+}
+
+describe('npm run ingest with no flags', () => {
+  it('processes the shipped sample into the three outputs under out/', () => {
+    const run = cli([])
+    expect(run.status, run.stderr).toBe(0)
+    expect(run.stdout).toBe('')
+    for (const path of [
+      'out/processed/data.parquet',
+      'out/dq_report.json',
+      'out/rejected/rejected_rows.csv',
+    ]) {
+      expect(existsSync(join(run.cwd, path)), path).toBe(true)
+    }
+    expect(leftovers(join(run.cwd, 'out'))).toEqual([])
+  })
+
+  it('matches the independent model on the sample, read back with DuckDB', async () => {
+    const run = cli([])
+    const expected = modelIngest(
+      readFileSync(join(ROOT, 'data/listings.csv'), 'utf8'),
+      readFileSync(join(ROOT, 'data/category_lookup.csv'), 'utf8'),
+    )
+    const report = JSON.parse(readFileSync(join(run.cwd, 'out/dq_report.json'), 'utf8'))
+    expect(report).toMatchObject({
+      source_rows: expected.source_rows,
+      valid_rows_after_clean: expected.valid_rows_after_clean,
+      rows_after_dedup: expected.rows_after_dedup,
+      dropped_missing_required: expected.dropped_missing_required,
+      dropped_non_positive_price: expected.dropped_non_positive_price,
+    })
+    const parquet = join(run.cwd, 'out/processed/data.parquet')
+    expect(await readWithDuckdb(parquet)).toEqual(expected.rows)
+    const codecs = await duckdb(`SELECT DISTINCT compression FROM parquet_metadata('${parquet}')`)
+    expect(codecs).toEqual([{ compression: 'SNAPPY' }])
+  })
+
+  it('logs structured JSON lines on stderr', () => {
+    const run = cli([])
+    const lines = run.stderr.trim().split('\n')
+    const last = JSON.parse(lines.at(-1) as string)
+    expect(last).toMatchObject({ level: 'INFO', service: 'listings-ingest', message: 'ingest succeeded' })
+    expect(last.source_rows).toBeGreaterThan(0)
+  })
+
+  it('runs through the documented npm script', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ingest-npm-'))
+    const result = spawnSync('npm', ['run', '--silent', 'ingest', '--', '--out', out, '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+    expect(result.status, result.stderr).toBe(0)
+    expect(existsSync(join(out, 'processed/data.parquet'))).toBe(true)
+  })
+})
+
+describe('flags', () => {
+  it('--help explains every flag and exits 0', () => {
+    const run = cli(['--help'])
+    expect(run.status).toBe(0)
+    for (const flag of [
+      '--listings',
+      '--lookup',
+      '--out',
+      '--null-values',
+      '--max-rejected-ratio',
+      '--max-unmatched-segment-ratio',
+      '--row-group-size',
+      '--json',
+      '--quiet',
+      '--no-progress',
+      '--help',
+    ]) {
+      expect(run.stdout).toContain(flag)
+    }
+  })
+
+  it('--json prints the report on stdout', () => {
+    const run = cli(['--json', '--quiet'])
+    expect(run.status).toBe(0)
+    const printed = JSON.parse(run.stdout)
+    expect(printed).toEqual(JSON.parse(readFileSync(join(run.cwd, 'out/dq_report.json'), 'utf8')))
+    expect(run.stderr).toBe('')
+  })
+
+  it('--null-values turns markers into missing values', () => {
+    const dir = workspace()
+    const listings = write(
+      dir,
+      'l.csv',
+      `${HEADER}\n2024-01-01,S1,NA,Toys,A,5\n2024-01-01,S1,null,Toys,B,5\n`,
+    )
+    const plain = cli(['--listings', listings, '--json', '--quiet', '--out', join(dir, 'a')], dir)
+    expect(JSON.parse(plain.stdout).dropped_missing_required).toBe(0)
+    const marked = cli(
+      ['--listings', listings, '--null-values', 'NA,null', '--json', '--quiet', '--out', join(dir, 'b')],
+      dir,
+    )
+    expect(JSON.parse(marked.stdout)).toMatchObject({
+      dropped_missing_required: 2,
+      null_markers: ['NA', 'null'],
+    })
+  })
+
+  it('--row-group-size sets the Parquet row groups', async () => {
+    const run = cli(['--row-group-size', '100', '--quiet'])
+    const report = JSON.parse(readFileSync(join(run.cwd, 'out/dq_report.json'), 'utf8'))
+    expect(report.output.parquet.row_groups).toBe(Math.ceil(report.rows_after_dedup / 100))
+  })
+})
+
+describe('exit code 2: unusable input or arguments', () => {
+  const cases: [string, (dir: string) => string[], RegExp][] = [
+    [
+      'a missing listings file',
+      () => ['--listings', 'nope.csv'],
+      /^listings-ingest: error: nope\.csv: no such file or directory$/,
+    ],
+    [
+      'a directory as listings',
+      () => ['--listings', 'data'],
+      /^listings-ingest: error: data: not a regular file$/,
+    ],
+    [
+      'a missing required column',
+      (dir) => ['--listings', write(dir, 'l.csv', 'date,seller_id,region,category,item_id\n')],
+      /l\.csv: missing required column price_gbp/,
+    ],
+    ['an empty listings file', (dir) => ['--listings', write(dir, 'e.csv', '')], /e\.csv: file is empty/],
+    [
+      'a conflicting lookup',
+      (dir) => ['--lookup', write(dir, 'k.csv', 'category,segment\nToys,A\nToys,B\n')],
+      /k\.csv: category "Toys" has two different segments/,
+    ],
+    [
+      'malformed CSV',
+      (dir) => ['--listings', write(dir, 'm.csv', `${HEADER}\n2024-01-01,"S1,x,y,z,1\n`)],
+      /m\.csv: malformed CSV \(CSV_QUOTE_NOT_CLOSED\)/,
+    ],
+    ['an unknown flag', () => ['--colour'], /^listings-ingest: Unknown option '--colour'.*\(see --help\)$/],
+    [
+      'a ratio out of range',
+      () => ['--max-rejected-ratio', '1.5'],
+      /--max-rejected-ratio must be a number from 0 to 1/,
+    ],
+    ['a non-numeric ratio', () => ['--max-unmatched-segment-ratio', 'lots'], /must be a number from 0 to 1/],
+    [
+      'a bad row group size',
+      () => ['--row-group-size', '0'],
+      /--row-group-size must be a positive whole number/,
+    ],
+    ['a stray positional argument', () => ['data/listings.csv'], /Unexpected argument 'data\/listings\.csv'/],
+  ]
+
+  for (const [name, args, message] of cases) {
+    it(`refuses ${name} with one clear line and no outputs`, () => {
+      const dir = workspace()
+      const run = cli(args(dir), dir)
+      expect(run.status).toBe(2)
+      expectOneLineError(run, message)
+      expect(run.stdout).toBe('')
+      expect(existsSync(join(dir, 'out/processed/data.parquet'))).toBe(false)
+      expect(leftovers(join(dir, 'out'))).toEqual([])
+    })
+  }
+
+  it('leaves an earlier published Parquet untouched', () => {
+    const dir = workspace()
+    mkdirSync(join(dir, 'out/processed'), { recursive: true })
+    const earlier = write(dir, 'out/processed/data.parquet', 'earlier run')
+    const run = cli(['--listings', write(dir, 'l.csv', 'date\n')], dir)
+    expect(run.status).toBe(2)
+    expect(readFileSync(earlier, 'utf8')).toBe('earlier run')
+  })
+})
+
+describe('exit code 3: a data-quality threshold breached', () => {
+  it('writes the report and rejects but withholds the Parquet', () => {
+    const dir = workspace()
+    mkdirSync(join(dir, 'out/processed'), { recursive: true })
+    const earlier = write(dir, 'out/processed/data.parquet', 'earlier run')
+    const run = cli(['--max-rejected-ratio', '0.01'], dir)
+    expect(run.status).toBe(3)
+    expect(run.stderr).toMatch(/data-quality threshold breached \(max_rejected_ratio 0\.\d+ > 0\.01\)/)
+    expect(readFileSync(earlier, 'utf8')).toBe('earlier run')
+    const report = JSON.parse(readFileSync(join(dir, 'out/dq_report.json'), 'utf8'))
+    expect(report).toMatchObject({ status: 'threshold_breached', output: { parquet: { published: false } } })
+    const rejected = readFileSync(join(dir, 'out/rejected/rejected_rows.csv'), 'utf8').trim().split('\n')
+    expect(rejected.length).toBeGreaterThan(report.rejected_rows)
+    expect(leftovers(join(dir, 'out'))).toEqual([])
+  })
+
+  it('fails on the unmatched-segment ratio too', () => {
+    const run = cli(['--max-unmatched-segment-ratio', '0'])
+    expect(run.status).toBe(3)
+    expect(existsSync(join(run.cwd, 'out/processed/data.parquet'))).toBe(false)
+  })
+
+  it('passes when the ratios are within the limits', () => {
+    const run = cli(['--max-rejected-ratio', '0.5', '--max-unmatched-segment-ratio', '0.5'])
+    expect(run.status).toBe(0)
+  })
+})
