@@ -96,7 +96,11 @@ function priceOf(text: string): number | undefined {
 }
 
 /** Runs the contract on whole-file strings. */
-export function modelIngest(listingsCsv: string, lookupCsv: string, nullMarkers: readonly string[] = []): ModelResult {
+export function modelIngest(
+  listingsCsv: string,
+  lookupCsv: string,
+  nullMarkers: readonly string[] = [],
+): ModelResult {
   const missing = (value: string | undefined) =>
     value === undefined || value === '' || nullMarkers.includes(value)
 
