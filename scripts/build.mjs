@@ -3,7 +3,11 @@
 import { build } from 'esbuild'
 
 await build({
-  entryPoints: { ingest: 'local/src/ingest.ts' },
+  entryPoints: {
+    ingest: 'local/src/ingest.ts',
+    'local-e2e': 'local/src/s3/e2e.ts',
+    'local-s3': 'local/src/s3/serve.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

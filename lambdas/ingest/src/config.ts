@@ -1,0 +1,80 @@
+import { ConfigurationError } from './errors.js'
+
+/** The handler's settings, read from its environment. */
+export interface IngestConfig {
+  /** Bucket the outputs are written to (`PROCESSED_BUCKET`). */
+  processedBucket: string
+  /** Where the category lookup lives (`LOOKUP_URI`, `s3://bucket/key`). */
+  lookup: { bucket: string; key: string }
+  /**
+   * Only keys under this prefix ending in `.csv` are processed (`INCOMING_PREFIX`).
+   * @default 'incoming/'
+   */
+  incomingPrefix: string
+  /** `MAX_REJECTED_RATIO`, 0-1. @default undefined (no limit) */
+  maxRejectedRatio?: number
+  /** `MAX_UNMATCHED_SEGMENT_RATIO`, 0-1. @default undefined (no limit) */
+  maxUnmatchedSegmentRatio?: number
+  /** `NULL_VALUES`, comma-separated extra missing-value markers. @default [] */
+  nullMarkers: string[]
+  /** `ROW_GROUP_SIZE`. @default 100000 */
+  rowGroupSize: number
+  /** `OUTPUT_KMS_KEY_ARN`: when set, outputs are written with SSE-KMS under this key. */
+  kmsKeyArn?: string
+}
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @param env - the environment, `process.env` in Lambda
+ * @throws {ConfigurationError} naming the variable that is missing or malformed
+ */
+export function readConfig(env: Record<string, string | undefined>): IngestConfig {
+  const config: IngestConfig = {
+    processedBucket: required(env, 'PROCESSED_BUCKET'),
+    lookup: parseS3Uri('LOOKUP_URI', required(env, 'LOOKUP_URI')),
+    incomingPrefix: env.INCOMING_PREFIX ?? 'incoming/',
+    nullMarkers: (env.NULL_VALUES ?? '')
+      .split(',')
+      .map((marker) => marker.trim())
+      .filter((marker) => marker !== ''),
+    rowGroupSize: positiveInteger('ROW_GROUP_SIZE', env.ROW_GROUP_SIZE ?? '100000'),
+  }
+  const maxRejected = ratio('MAX_REJECTED_RATIO', env.MAX_REJECTED_RATIO)
+  if (maxRejected !== undefined) config.maxRejectedRatio = maxRejected
+  const maxUnmatched = ratio('MAX_UNMATCHED_SEGMENT_RATIO', env.MAX_UNMATCHED_SEGMENT_RATIO)
+  if (maxUnmatched !== undefined) config.maxUnmatchedSegmentRatio = maxUnmatched
+  if (env.OUTPUT_KMS_KEY_ARN) config.kmsKeyArn = env.OUTPUT_KMS_KEY_ARN
+  return config
+}
+
+/** Splits `s3://bucket/key` into its parts. */
+export function parseS3Uri(name: string, uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)
+  if (match === null)
+    throw new ConfigurationError(`${name} must look like s3://bucket/key, got ${JSON.stringify(uri)}`)
+  return { bucket: match[1] as string, key: match[2] as string }
+}
+
+function required(env: Record<string, string | undefined>, name: string): string {
+  const value = env[name]
+  if (value === undefined || value.trim() === '') throw new ConfigurationError(`${name} is not set`)
+  return value
+}
+
+function ratio(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined
+  const value = Number(text)
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigurationError(`${name} must be a number from 0 to 1, got ${JSON.stringify(text)}`)
+  }
+  return value
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text)
+  if (!/^\d+$/.test(text) || value < 1) {
+    throw new ConfigurationError(`${name} must be a positive whole number, got ${JSON.stringify(text)}`)
+  }
+  return value
+}

@@ -1,0 +1,119 @@
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { createHandler, createS3Client } from '../../../lambdas/ingest/src/handler.js'
+import { isIncomingCsv } from '../../../lambdas/ingest/src/output-keys.js'
+import type { IngestSummary } from '../../../lambdas/ingest/src/process-object.js'
+import { StderrLogger } from '../logger.js'
+import { CapturingMetrics } from './capturing-metrics.js'
+import { type LocalS3, type ObjectCreatedEvent, startLocalS3 } from './local-s3.js'
+import { type Execution, runExecution } from './state-machine.js'
+
+export const RAW_BUCKET = 'raw'
+export const PROCESSED_BUCKET = 'processed'
+export const INCOMING_PREFIX = 'incoming/'
+export const LOOKUP_KEY = 'reference/category_lookup.csv'
+
+/** Options for {@link startLocalPipeline}. */
+export interface LocalPipelineOptions {
+  /** Fixed port for the S3 server. @default a random free port */
+  port?: number
+  /** Extra handler environment, e.g. `MAX_REJECTED_RATIO`. @default {} */
+  env?: Record<string, string>
+  /** Scales the state machine's retry interval. @default 1 */
+  intervalScale?: number
+  /** Log level of the handler's logger. @default 'WARN' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'
+  /** Called after each execution ends. */
+  onExecution?: (execution: Execution<IngestSummary>, event: ObjectCreatedEvent) => void
+  /**
+   * Rewrites the endpoint the handler uses, e.g. to route it through a fault-injecting proxy.
+   * @default the server's own endpoint
+   */
+  handlerEndpoint?: (endpoint: string) => string
+}
+
+/** The raw and processed buckets on a local S3 server, wired to the handler as AWS wires them. */
+export interface LocalPipeline {
+  s3: LocalS3
+  metrics: CapturingMetrics
+  /** Every execution so far, in the order they started. */
+  executions: Promise<Execution<IngestSummary>>[]
+  /** Runs the handler on an event through the state machine's steps. */
+  execute(event: unknown): Promise<Execution<IngestSummary>>
+  /** Uploads a local file to the raw bucket's incoming prefix (PutObject, streamed). */
+  upload(path: string, name: string): Promise<void>
+  /** Waits until every execution started so far has ended. */
+  settle(): Promise<Execution<IngestSummary>[]>
+  close(): Promise<void>
+}
+
+/**
+ * Starts a local S3 server with the raw and processed buckets and the lookup
+ * uploaded, and runs the ingest handler, through the local state machine, for
+ * every object created in the raw bucket.
+ *
+ * @param lookupPath - the category lookup to upload to `s3://raw/reference/`
+ */
+export async function startLocalPipeline(
+  lookupPath: string,
+  options: LocalPipelineOptions = {},
+): Promise<LocalPipeline> {
+  const s3 = await startLocalS3([RAW_BUCKET, PROCESSED_BUCKET], options.port ? { port: options.port } : {})
+  const metrics = new CapturingMetrics()
+  const endpoint = options.handlerEndpoint?.(s3.endpoint) ?? s3.endpoint
+  const handler = createHandler({
+    s3: createS3Client({ S3_ENDPOINT: endpoint }),
+    env: {
+      PROCESSED_BUCKET,
+      LOOKUP_URI: `s3://${RAW_BUCKET}/${LOOKUP_KEY}`,
+      INCOMING_PREFIX,
+      ...options.env,
+    },
+    logger: new StderrLogger({ serviceName: 'listings-ingest', logLevel: options.logLevel ?? 'WARN' }),
+    metrics,
+  })
+  const executions: Promise<Execution<IngestSummary>>[] = []
+  const execute = (event: unknown) => {
+    const execution = runExecution(event, (payload) => handler(payload), {
+      intervalScale: options.intervalScale ?? 1,
+    })
+    executions.push(execution)
+    return execution
+  }
+  s3.onObjectCreated((event) => {
+    // What the EventBridge rule matches in AWS: the raw bucket, the incoming prefix, the .csv suffix.
+    const { bucket, object } = event.detail
+    if (bucket.name !== RAW_BUCKET || !isIncomingCsv(object.key, INCOMING_PREFIX)) return
+    void execute(event).then((execution) => options.onExecution?.(execution, event))
+  })
+  await putFile(s3, RAW_BUCKET, LOOKUP_KEY, lookupPath)
+  return {
+    s3,
+    metrics,
+    executions,
+    execute,
+    upload: (path, name) => putFile(s3, RAW_BUCKET, `${INCOMING_PREFIX}${name}`, path),
+    async settle() {
+      // Events arrive just after the PUT returns; give them a turn to start.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      let settled: Execution<IngestSummary>[] = []
+      while (settled.length < executions.length) settled = await Promise.all(executions)
+      return settled
+    },
+    close: () => s3.close(),
+  }
+}
+
+async function putFile(s3: LocalS3, bucket: string, key: string, path: string): Promise<void> {
+  const { size } = await stat(path)
+  await s3.client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: createReadStream(path),
+      ContentLength: size,
+      ContentType: 'text/csv',
+    }),
+  )
+}

@@ -1,0 +1,18 @@
+declare module 's3rver' {
+  import type { EventEmitter } from 'node:events'
+
+  interface S3rverOptions {
+    address?: string
+    port?: number
+    directory: string
+    silent?: boolean
+    resetOnClose?: boolean
+    configureBuckets?: { name: string; configs?: (string | Buffer)[] }[]
+  }
+
+  export default class S3rver extends EventEmitter {
+    constructor(options: S3rverOptions)
+    run(): Promise<{ address: string; port: number }>
+    close(): Promise<void>
+  }
+}
