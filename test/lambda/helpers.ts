@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3'
+import type { LocalPipeline } from '../../local/src/s3/pipeline.js'
+import { INCOMING_PREFIX, PROCESSED_BUCKET, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
+
+export const SAMPLE_LISTINGS = 'data/listings.csv'
+export const SAMPLE_LOOKUP = 'data/category_lookup.csv'
+
+/** Every key in the processed bucket, sorted. */
+export async function processedKeys(pipeline: LocalPipeline): Promise<string[]> {
+  const listed = await pipeline.s3.client.send(new ListObjectsV2Command({ Bucket: PROCESSED_BUCKET }))
+  return (listed.Contents ?? []).map((object) => object.Key ?? '').sort()
+}
+
+/** Reads an object from the processed bucket. */
+export async function readProcessed(pipeline: LocalPipeline, key: string): Promise<Buffer> {
+  const object = await pipeline.s3.client.send(new GetObjectCommand({ Bucket: PROCESSED_BUCKET, Key: key }))
+  return Buffer.from(
+    await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  )
+}
+
+/** Puts text into the raw bucket under the incoming prefix; returns the object's ETag. */
+export async function putRaw(
+  pipeline: LocalPipeline,
+  name: string,
+  text: string,
+  prefix = INCOMING_PREFIX,
+): Promise<string> {
+  await pipeline.s3.client.send(
+    new PutObjectCommand({ Bucket: RAW_BUCKET, Key: `${prefix}${name}`, Body: text }),
+  )
+  const head = await pipeline.s3.client.send(
+    new HeadObjectCommand({ Bucket: RAW_BUCKET, Key: `${prefix}${name}` }),
+  )
+  return (head.ETag ?? '').replaceAll('"', '')
+}
+
+export async function deleteRaw(pipeline: LocalPipeline, key: string): Promise<void> {
+  await pipeline.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
+}
+
+/** The EventBridge Object Created event for a raw-bucket key, as S3 would send it. */
+export function objectCreated(key: string, etag?: string) {
+  return {
+    version: '0',
+    id: 'test-event',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [`arn:aws:s3:::${RAW_BUCKET}`],
+    detail: {
+      version: '0',
+      bucket: { name: RAW_BUCKET },
+      object: { key, ...(etag ? { etag } : {}) },
+      reason: 'PutObject',
+    },
+  }
+}
+
+/** Writes bytes to a temporary file, for DuckDB. */
+export function tempFile(name: string, bytes: Uint8Array): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'lambda-test-')), name)
+  writeFileSync(path, bytes)
+  return path
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { readConfig } from '../../lambdas/ingest/src/config.js'
+import { ConfigurationError, isTransient } from '../../lambdas/ingest/src/errors.js'
+import { isIncomingCsv, outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+
+const base = { PROCESSED_BUCKET: 'processed', LOOKUP_URI: 's3://ref/lookups/category_lookup.csv' }
+
+describe('readConfig', () => {
+  it('reads the required settings with defaults for the rest', () => {
+    expect(readConfig(base)).toEqual({
+      processedBucket: 'processed',
+      lookup: { bucket: 'ref', key: 'lookups/category_lookup.csv' },
+      incomingPrefix: 'incoming/',
+      nullMarkers: [],
+      rowGroupSize: 100_000,
+    })
+  })
+
+  it('reads thresholds, null markers, row group size and the KMS key', () => {
+    const config = readConfig({
+      ...base,
+      MAX_REJECTED_RATIO: '0.1',
+      MAX_UNMATCHED_SEGMENT_RATIO: '0',
+      NULL_VALUES: 'NA, null',
+      ROW_GROUP_SIZE: '5000',
+      OUTPUT_KMS_KEY_ARN: 'arn:aws:kms:eu-west-2:1:key/x',
+    })
+    expect(config).toMatchObject({
+      maxRejectedRatio: 0.1,
+      maxUnmatchedSegmentRatio: 0,
+      nullMarkers: ['NA', 'null'],
+      rowGroupSize: 5000,
+      kmsKeyArn: 'arn:aws:kms:eu-west-2:1:key/x',
+    })
+  })
+
+  it('names the variable that is missing or malformed', () => {
+    expect(() => readConfig({ LOOKUP_URI: base.LOOKUP_URI })).toThrow(
+      new ConfigurationError('PROCESSED_BUCKET is not set'),
+    )
+    expect(() => readConfig({ ...base, LOOKUP_URI: 'ref/lookup.csv' })).toThrow(
+      /LOOKUP_URI must look like s3:\/\/bucket\/key/,
+    )
+    expect(() => readConfig({ ...base, MAX_REJECTED_RATIO: '2' })).toThrow(
+      /MAX_REJECTED_RATIO must be a number from 0 to 1/,
+    )
+    expect(() => readConfig({ ...base, ROW_GROUP_SIZE: '1.5' })).toThrow(
+      /ROW_GROUP_SIZE must be a positive whole number/,
+    )
+  })
+})
+
+describe('outputKeysFor', () => {
+  it('derives Hive-partitioned keys from the source key and its Last-Modified date', () => {
+    expect(
+      outputKeysFor('incoming/2024/shop listings.csv', 'incoming/', new Date('2026-11-28T23:59:00Z')),
+    ).toEqual({
+      parquet: 'listings/dt=2026-11-28/2024__shop listings.parquet',
+      rejected: 'rejected/dt=2026-11-28/2024__shop listings.csv',
+      report: 'reports/dt=2026-11-28/2024__shop listings.json',
+      manifest: '_manifests/2024__shop listings.json',
+    })
+  })
+
+  it('recognises the keys the pipeline processes', () => {
+    expect(isIncomingCsv('incoming/a.csv', 'incoming/')).toBe(true)
+    expect(isIncomingCsv('incoming/A.CSV', 'incoming/')).toBe(true)
+    expect(isIncomingCsv('incoming/a.txt', 'incoming/')).toBe(false)
+    expect(isIncomingCsv('archive/a.csv', 'incoming/')).toBe(false)
+    expect(isIncomingCsv('incoming/', 'incoming/')).toBe(false)
+  })
+})
+
+describe('isTransient', () => {
+  it('retries throttling, 5xx, and dropped connections', () => {
+    expect(isTransient({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } })).toBe(true)
+    expect(isTransient({ name: 'InternalError', $metadata: { httpStatusCode: 500 } })).toBe(true)
+    expect(isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true)
+    expect(isTransient(new Error('aborted'))).toBe(true)
+    expect(isTransient({ name: 'TimeoutError' })).toBe(true)
+  })
+
+  it('does not retry client errors', () => {
+    expect(isTransient({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })).toBe(false)
+    expect(isTransient({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } })).toBe(false)
+    expect(isTransient(new Error('missing required column'))).toBe(false)
+    expect(isTransient(undefined)).toBe(false)
+  })
+})
