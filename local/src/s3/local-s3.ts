@@ -49,6 +49,8 @@ export async function startLocalS3(buckets: string[], options: { port?: number }
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+    // This machine runs Node 20; the SDK's notice that 2027 releases need Node 22 is noise here.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   })
   const directory = await mkdtemp(join(tmpdir(), 'local-s3-'))
   const server = new S3rver({
