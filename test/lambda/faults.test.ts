@@ -40,7 +40,7 @@ describe('bad input', () => {
       status: 'FAILED',
       error: 'InvalidInputError',
       attempts: 1,
-      path: ['Ingest', 'NotifyFailure', 'Failed'],
+      path: ['Ingest', 'NotifyFailure', 'IngestFailed'],
     })
     expect(execution?.cause).toBe('s3://raw/incoming/empty.csv: file is empty: expected a header row')
     expect(await processedKeys(pipeline)).toEqual([])
@@ -79,7 +79,7 @@ describe('a data-quality threshold breach', () => {
       status: 'FAILED',
       error: 'DataQualityThresholdError',
       attempts: 1,
-      path: ['Ingest', 'NotifyDataQualityFailure', 'Failed'],
+      path: ['Ingest', 'NotifyDataQualityFailure', 'DataQualityFailed'],
     })
     expect(execution?.cause).toMatch(
       /^max_rejected_ratio 0\.0975 > 0\.05: s3:\/\/processed\/reports\/dt=.*\/listings\.json written/,

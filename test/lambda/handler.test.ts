@@ -30,7 +30,11 @@ describe('an upload to the raw bucket', () => {
     await putRaw(pipeline, 'sample.csv', text)
     const executions = await pipeline.settle()
     const execution = executions.at(-1)
-    expect(execution).toMatchObject({ status: 'SUCCEEDED', attempts: 1, path: ['Ingest', 'Succeeded'] })
+    expect(execution).toMatchObject({
+      status: 'SUCCEEDED',
+      attempts: 1,
+      path: ['Ingest', 'CheckResult', 'Processed'],
+    })
     const summary = execution?.output
     const expected = modelIngest(text, readFileSync(SAMPLE_LOOKUP, 'utf8'))
     expect(summary?.counts).toMatchObject({
