@@ -7,6 +7,7 @@ await build({
     ingest: 'local/src/ingest.ts',
     'local-e2e': 'local/src/s3/e2e.ts',
     'local-s3': 'local/src/s3/serve.ts',
+    'infra-app': 'infra/bin/app.ts',
   },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },

@@ -1,0 +1,166 @@
+import { join } from 'node:path'
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import * as lambda from 'aws-cdk-lib/aws-lambda'
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs'
+import * as logs from 'aws-cdk-lib/aws-logs'
+import { Construct } from 'constructs'
+import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
+import type { PipelineConfig } from './config.js'
+import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
+import { repositoryRoot } from './paths.js'
+import { PROCESSED_PREFIXES, type Storage } from './storage.js'
+
+/** Where the function reads its category lookup. */
+export interface LookupLocation {
+  bucket: string
+  key: string
+}
+
+/**
+ * The transform as a Lambda function: bundled from lambdas/ingest with the
+ * local esbuild (no Docker), on a role that can read only the incoming prefix
+ * and the lookup, and write only the output prefixes of the processed bucket.
+ */
+export class IngestFunction extends Construct {
+  readonly function: nodejs.NodejsFunction
+  readonly logGroup: logs.LogGroup
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { config: PipelineConfig; storage: Storage; lookup: LookupLocation },
+  ) {
+    super(scope, id)
+    const { config, storage, lookup } = props
+    const root = repositoryRoot()
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: storage.key,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    })
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Ingest Lambda: read incoming listings and the lookup, write processed outputs',
+    })
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: join(root, 'lambdas/ingest/src/handler.ts'),
+      handler: 'handler',
+      projectRoot: root,
+      depsLockFilePath: join(root, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: config.lambdaMemoryMb,
+      timeout: Duration.minutes(config.lambdaTimeoutMinutes),
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        PROCESSED_BUCKET: storage.processed.bucketName,
+        LOOKUP_URI: `s3://${lookup.bucket}/${lookup.key}`,
+        INCOMING_PREFIX: config.incomingPrefix,
+        OUTPUT_KMS_KEY_ARN: storage.key.keyArn,
+        POWERTOOLS_SERVICE_NAME: DQ_SERVICE_NAME,
+        ...(config.maxRejectedRatio === undefined
+          ? {}
+          : { MAX_REJECTED_RATIO: String(config.maxRejectedRatio) }),
+        ...(config.maxUnmatchedSegmentRatio === undefined
+          ? {}
+          : { MAX_UNMATCHED_SEGMENT_RATIO: String(config.maxUnmatchedSegmentRatio) }),
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        mainFields: ['module', 'main'],
+        // Bundle the SDK too: the version tested here is the version that runs.
+        externalModules: [],
+        // Powertools and the SDK still use require() in places; ESM bundles need one.
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+    })
+    this.grantLeastPrivilege(role, storage, lookup, config.incomingPrefix)
+  }
+
+  /** Explicit actions only, each on the narrowest resource it supports. */
+  private grantLeastPrivilege(
+    role: iam.Role,
+    storage: Storage,
+    lookup: LookupLocation,
+    incomingPrefix: string,
+  ): void {
+    const { raw, processed, key } = storage
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
+      }),
+    )
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadIncomingAndLookup',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [
+          raw.arnForObjects(`${incomingPrefix}*`),
+          `arn:${Aws.PARTITION}:s3:::${lookup.bucket}/${lookup.key}`,
+        ],
+      }),
+    )
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListForNotFound',
+        // Without ListBucket a missing key answers 403 instead of 404.
+        actions: ['s3:ListBucket'],
+        resources: [raw.bucketArn, processed.bucketArn],
+        conditions: {
+          StringLike: {
+            's3:prefix': [`${incomingPrefix}*`, lookup.key, `${PROCESSED_PREFIXES.manifests}*`],
+          },
+        },
+      }),
+    )
+    const outputs = [
+      PROCESSED_PREFIXES.listings,
+      PROCESSED_PREFIXES.rejected,
+      PROCESSED_PREFIXES.reports,
+      PROCESSED_PREFIXES.manifests,
+    ]
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOutputs',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        resources: outputs.map((prefix) => processed.arnForObjects(`${prefix}*`)),
+      }),
+    )
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseDataKey',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+      }),
+    )
+    const policy = role.node.findChild('DefaultPolicy')
+    acknowledgeXRay(policy)
+    acknowledge(
+      policy,
+      `IAM5[Resource::${arnReference(this.logGroup)}:log-stream:*]`,
+      "Lambda names its log streams at run time; the grant is limited to this function's own log group.",
+    )
+    acknowledge(
+      policy,
+      `IAM5[Resource::${arnReference(raw)}/${incomingPrefix}*]`,
+      'The function reads whichever file lands under the incoming prefix; keys are not known in advance.',
+    )
+    for (const prefix of outputs) {
+      acknowledge(
+        policy,
+        `IAM5[Resource::${arnReference(processed)}/${prefix}*]`,
+        `Output keys under ${prefix} derive from each source file's name and date; the grant is limited to that prefix.`,
+      )
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib'
+import * as events from 'aws-cdk-lib/aws-events'
+import * as targets from 'aws-cdk-lib/aws-events-targets'
+import * as sns from 'aws-cdk-lib/aws-sns'
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
+import * as sqs from 'aws-cdk-lib/aws-sqs'
+import type { Construct } from 'constructs'
+import { parseS3Uri } from '../../lambdas/ingest/src/config.js'
+import { Analytics } from './analytics.js'
+import { readPipelineConfig } from './config.js'
+import { IngestFunction } from './ingest-function.js'
+import { Monitoring } from './monitoring.js'
+import { acknowledge } from './nag.js'
+import { StateMachines } from './state-machines.js'
+import { Storage } from './storage.js'
+
+/**
+ * The listings pipeline on AWS: an upload to the raw bucket's incoming prefix
+ * raises an EventBridge event, a Step Functions execution runs the transform
+ * Lambda, outputs land in the processed bucket, Athena can query them, and
+ * alarms watch the runs and the data. Environment-agnostic: it synthesizes
+ * with no account, region or credentials.
+ */
+export class IngestStack extends Stack {
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props)
+    const config = readPipelineConfig(this.node)
+    const storage = new Storage(this, 'Storage', config)
+    const lookup = config.lookupUri
+      ? parseS3Uri('lookupUri', config.lookupUri)
+      : { bucket: storage.raw.bucketName, key: 'reference/category_lookup.csv' }
+
+    const alerts = new sns.Topic(this, 'Alerts', {
+      topicName: `${config.namePrefix}-alerts`,
+      masterKey: storage.key,
+      enforceSSL: true,
+    })
+    if (config.alarmEmail) alerts.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail))
+
+    const ingestFunction = new IngestFunction(this, 'IngestFunction', { config, storage, lookup })
+    const machines = new StateMachines(this, 'Orchestration', {
+      config,
+      storage,
+      ingest: ingestFunction.function,
+      alerts,
+    })
+
+    const deadLetters = new sqs.Queue(this, 'UndeliveredEvents', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    })
+    acknowledge(
+      deadLetters,
+      'SQS3',
+      'This queue is the dead-letter queue of the EventBridge target; nothing sits behind it.',
+    )
+    new events.Rule(this, 'IncomingCsv', {
+      description: 'Starts an ingest execution for every .csv created under the incoming prefix',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [storage.raw.bucketName] },
+          object: { key: events.Match.wildcard(`${config.incomingPrefix}*.csv`) },
+        },
+      },
+      targets: [
+        new targets.SfnStateMachine(machines.ingest, {
+          deadLetterQueue: deadLetters,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    })
+
+    const analytics = new Analytics(this, 'Analytics', { config, storage })
+    new Monitoring(this, 'Monitoring', {
+      config,
+      alerts,
+      ingestFunction: ingestFunction.function,
+      ingest: machines.ingest,
+      backfill: machines.backfill,
+      deadLetters,
+    })
+
+    new CfnOutput(this, 'RawBucketName', { value: storage.raw.bucketName })
+    new CfnOutput(this, 'ProcessedBucketName', { value: storage.processed.bucketName })
+    new CfnOutput(this, 'LookupUri', { value: `s3://${lookup.bucket}/${lookup.key}` })
+    new CfnOutput(this, 'IngestStateMachineArn', { value: machines.ingest.stateMachineArn })
+    new CfnOutput(this, 'BackfillStateMachineArn', { value: machines.backfill.stateMachineArn })
+    new CfnOutput(this, 'AlertTopicArn', { value: alerts.topicArn })
+    new CfnOutput(this, 'AthenaWorkGroup', { value: analytics.workGroupName })
+    new CfnOutput(this, 'GlueTable', { value: `${analytics.databaseName}.${analytics.tableName}` })
+  }
+}

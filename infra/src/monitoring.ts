@@ -1,0 +1,154 @@
+import { Duration } from 'aws-cdk-lib'
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions'
+import type * as lambda from 'aws-cdk-lib/aws-lambda'
+import type * as sns from 'aws-cdk-lib/aws-sns'
+import type * as sqs from 'aws-cdk-lib/aws-sqs'
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions'
+import { Construct } from 'constructs'
+import { DQ_DIMENSIONS, DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
+import type { PipelineConfig } from './config.js'
+
+interface MonitoringProps {
+  config: PipelineConfig
+  alerts: sns.ITopic
+  ingestFunction: lambda.IFunction
+  ingest: sfn.StateMachine
+  backfill: sfn.StateMachine
+  deadLetters: sqs.IQueue
+}
+
+/** A DQ metric as the Lambda emits it: same namespace, name and dimensions. */
+export function dqMetric(
+  metric: { name: string },
+  statistic: string,
+  period = Duration.minutes(5),
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: DQ_METRICS_NAMESPACE,
+    metricName: metric.name,
+    dimensionsMap: { ...DQ_DIMENSIONS },
+    statistic,
+    period,
+  })
+}
+
+/**
+ * Alarms on the pipeline's health (failed executions, Lambda errors and
+ * throttles, undelivered events) and on the data itself (rejected share over
+ * the limit, a breach, a file that wrote no rows), all notifying the alert
+ * topic, plus a dashboard of the DQ metrics.
+ */
+export class Monitoring extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = []
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id)
+    const { config } = props
+    const alarm = (
+      name: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+      comparison = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) => {
+      const created = new cloudwatch.Alarm(this, name, {
+        metric,
+        alarmName: `${config.namePrefix}-${name}`,
+        alarmDescription: description,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: comparison,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      })
+      created.addAlarmAction(new actions.SnsAction(props.alerts))
+      this.alarms.push(created)
+      return created
+    }
+    alarm(
+      'ingest-executions-failed',
+      props.ingest.metricFailed({ period: Duration.minutes(5) }),
+      0,
+      'An ingest execution failed (bad input, configuration, or retries exhausted)',
+    )
+    alarm(
+      'backfill-executions-failed',
+      props.backfill.metricFailed({ period: Duration.minutes(5) }),
+      0,
+      'A backfill execution failed',
+    )
+    alarm(
+      'lambda-errors',
+      props.ingestFunction.metricErrors({ period: Duration.minutes(5) }),
+      0,
+      'The ingest Lambda raised errors',
+    )
+    alarm(
+      'lambda-throttles',
+      props.ingestFunction.metricThrottles({ period: Duration.minutes(5) }),
+      0,
+      'The ingest Lambda was throttled',
+    )
+    alarm(
+      'undelivered-events',
+      props.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      0,
+      'S3 events could not start the state machine and wait in the dead-letter queue',
+    )
+    alarm(
+      'rejected-share-high',
+      dqMetric(DQ_METRICS.rejectedPercent, 'Maximum'),
+      config.rejectedPercentAlarm,
+      `A file had more than ${config.rejectedPercentAlarm}% of its rows rejected`,
+    )
+    alarm(
+      'threshold-breached',
+      dqMetric(DQ_METRICS.thresholdBreaches, 'Sum'),
+      0,
+      'A file breached a data-quality threshold; its Parquet was withheld',
+    )
+    alarm(
+      'no-rows-written',
+      dqMetric(DQ_METRICS.rowsWritten, 'Minimum'),
+      0,
+      'A processed file wrote no rows',
+      cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+    )
+
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${config.namePrefix}-data-quality`,
+    })
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Rows per run',
+        left: [DQ_METRICS.sourceRows, DQ_METRICS.validRows, DQ_METRICS.rowsWritten].map((m) =>
+          dqMetric(m, 'Sum'),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Rejections and gaps',
+        left: [
+          DQ_METRICS.droppedMissingRequired,
+          DQ_METRICS.droppedNonPositivePrice,
+          DQ_METRICS.duplicatesRemoved,
+          DQ_METRICS.rowsWithoutSegment,
+        ].map((m) => dqMetric(m, 'Sum')),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Shares (%)',
+        left: [DQ_METRICS.rejectedPercent, DQ_METRICS.withoutSegmentPercent].map((m) =>
+          dqMetric(m, 'Maximum'),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Executions and duration',
+        left: [props.ingest.metricSucceeded(), props.ingest.metricFailed()],
+        right: [dqMetric(DQ_METRICS.durationMs, 'Maximum')],
+        width: 12,
+      }),
+    )
+  }
+}
