@@ -74,6 +74,7 @@ export class IngestFunction extends Construct {
         format: nodejs.OutputFormat.ESM,
         target: 'node24',
         minify: true,
+        logLevel: nodejs.LogLevel.WARNING,
         sourceMap: true,
         mainFields: ['module', 'main'],
         // Bundle the SDK too: the version tested here is the version that runs.

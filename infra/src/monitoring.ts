@@ -6,7 +6,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns'
 import type * as sqs from 'aws-cdk-lib/aws-sqs'
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import { Construct } from 'constructs'
-import { DQ_DIMENSIONS, DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
+import {
+  DQ_DIMENSIONS,
+  DQ_METRICS,
+  DQ_METRICS_NAMESPACE,
+  rejectReasonMetric,
+} from '../../lambdas/ingest/src/dq-metrics.js'
+import { REJECT_REASONS } from '../../shared/src/contract.js'
 import type { PipelineConfig } from './config.js'
 
 interface MonitoringProps {
@@ -141,6 +147,12 @@ export class Monitoring extends Construct {
         left: [DQ_METRICS.rejectedPercent, DQ_METRICS.withoutSegmentPercent].map((m) =>
           dqMetric(m, 'Maximum'),
         ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Threshold breaches and rejections by reason',
+        left: [dqMetric(DQ_METRICS.thresholdBreaches, 'Sum')],
+        right: REJECT_REASONS.map((reason) => dqMetric({ name: rejectReasonMetric(reason) }, 'Sum')),
         width: 12,
       }),
       new cloudwatch.GraphWidget({

@@ -1,0 +1,123 @@
+import aslValidator from 'asl-validator'
+import { describe, expect, it } from 'vitest'
+import { DATA_QUALITY_ERROR, INGEST_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { resource, stateMachineDefinition, template } from './synth.js'
+
+const t = template()
+const ingest = stateMachineDefinition(t, 'OrchestrationIngestStateMachine') as {
+  StartAt: string
+  States: Record<string, Record<string, unknown>>
+}
+const backfill = stateMachineDefinition(t, 'OrchestrationBackfillStateMachine') as {
+  StartAt: string
+  States: Record<string, Record<string, unknown>>
+}
+
+describe('state machine definitions', () => {
+  it('both pass asl-validator', () => {
+    for (const definition of [ingest, backfill]) {
+      const result = aslValidator(definition)
+      expect(result.errorsText('\n'), JSON.stringify(definition)).toBe('')
+      expect(result.isValid).toBe(true)
+    }
+  })
+})
+
+describe('the ingest state machine', () => {
+  const task = ingest.States[STATES.ingest] as {
+    Retry: unknown[]
+    Catch: { ErrorEquals: string[]; Next: string }[]
+    Parameters: Record<string, unknown>
+    Next: string
+  }
+
+  it('is a Standard state machine with ALL logging to an encrypted log group and X-Ray tracing', () => {
+    const { props } = resource(t, 'AWS::StepFunctions::StateMachine', 'OrchestrationIngestStateMachine')
+    expect(props.StateMachineType).toBe('STANDARD')
+    expect(props.TracingConfiguration).toEqual({ Enabled: true })
+    expect(props.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true })
+  })
+
+  it('passes the whole event and the execution id to the Lambda', () => {
+    expect(ingest.StartAt).toBe(STATES.ingest)
+    expect(task.Parameters).toMatchObject({ 'event.$': '$', 'executionId.$': '$$.Execution.Id' })
+  })
+
+  it('retries exactly the transient errors with exponential backoff', () => {
+    expect(task.Retry).toEqual([
+      {
+        ErrorEquals: [...INGEST_RETRY.errors],
+        IntervalSeconds: INGEST_RETRY.intervalSeconds,
+        MaxAttempts: INGEST_RETRY.maxRetries,
+        BackoffRate: INGEST_RETRY.backoffRate,
+      },
+    ])
+  })
+
+  it('catches a data-quality breach and everything else into notify-then-fail branches', () => {
+    expect(task.Catch.map((c) => [c.ErrorEquals, c.Next])).toEqual([
+      [[DATA_QUALITY_ERROR], STATES.notifyDataQualityFailure],
+      [['States.ALL'], STATES.notifyFailure],
+    ])
+    for (const [notify, fail] of [
+      [STATES.notifyDataQualityFailure, STATES.dataQualityFailed],
+      [STATES.notifyFailure, STATES.ingestFailed],
+    ] as const) {
+      expect(ingest.States[notify]).toMatchObject({
+        Type: 'Task',
+        Resource: expect.stringContaining(':sns:publish'),
+        Next: fail,
+      })
+      expect(ingest.States[fail]).toMatchObject({ Type: 'Fail' })
+    }
+  })
+
+  it('chooses on the returned DQ result', () => {
+    expect(task.Next).toBe(STATES.checkResult)
+    const choice = ingest.States[STATES.checkResult] as {
+      Type: string
+      Choices: { Next: string }[]
+      Default: string
+    }
+    expect(choice.Type).toBe('Choice')
+    expect(choice.Choices.map((c) => c.Next)).toEqual([STATES.notifyNoRows, STATES.processed])
+    expect(JSON.stringify(choice.Choices[0])).toContain('$.counts.rows_after_dedup')
+    expect(choice.Default).toBe(STATES.nothingToDo)
+  })
+})
+
+describe('the backfill state machine', () => {
+  const map = backfill.States[backfill.StartAt] as {
+    Type: string
+    ItemReader: { Resource: string; Parameters: Record<string, unknown> }
+    ItemProcessor: {
+      ProcessorConfig: { Mode: string }
+      StartAt: string
+      States: Record<string, Record<string, unknown>>
+    }
+    MaxConcurrency: number
+  }
+
+  it('is a Distributed Map over the incoming prefix with bounded concurrency', () => {
+    expect(map.Type).toBe('Map')
+    expect(map.ItemProcessor.ProcessorConfig.Mode).toBe('DISTRIBUTED')
+    expect(map.ItemReader.Resource).toBe('arn:aws:states:::s3:listObjectsV2')
+    expect(map.ItemReader.Parameters).toMatchObject({ Prefix: 'incoming/' })
+    expect(map.MaxConcurrency).toBe(10)
+  })
+
+  it('runs the same Lambda with the same retry for every object', () => {
+    const item = map.ItemProcessor.States[map.ItemProcessor.StartAt] as {
+      Parameters: Record<string, unknown>
+      Resource: unknown
+      Retry: unknown[]
+    }
+    expect(item.Resource).toEqual(task().Resource)
+    expect(item.Parameters).toMatchObject({ event: { 'key.$': '$.Key', 'etag.$': '$.Etag' } })
+    expect(item.Retry).toEqual(task().Retry)
+  })
+
+  function task() {
+    return ingest.States[STATES.ingest] as { Retry: unknown[]; Resource: unknown }
+  }
+})

@@ -1,0 +1,273 @@
+import { Match } from 'aws-cdk-lib/assertions'
+import { describe, expect, it } from 'vitest'
+import { resource, template } from './synth.js'
+
+const t = template()
+
+describe('storage', () => {
+  it('has a customer-managed KMS key with rotation', () => {
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true })
+  })
+
+  it('encrypts raw and processed with SSE-KMS and bucket keys, versions them, blocks public access and logs access', () => {
+    for (const prefix of ['StorageRaw', 'StorageProcessed']) {
+      const { props } = resource(t, 'AWS::S3::Bucket', prefix)
+      expect(props).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: expect.anything() },
+            },
+          ],
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^StorageAccessLogs/) } },
+      })
+    }
+  })
+
+  it('keeps access logs in a separate SSE-S3 bucket', () => {
+    const { props } = resource(t, 'AWS::S3::Bucket', 'StorageAccessLogs')
+    expect(props.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    })
+  })
+
+  it('denies every non-TLS request in each bucket policy', () => {
+    const policies = t.findResources('AWS::S3::BucketPolicy')
+    expect(Object.keys(policies)).toHaveLength(3)
+    for (const policy of Object.values(policies)) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      )
+    }
+  })
+
+  it('sends raw-bucket events to EventBridge', () => {
+    const { props } = resource(t, 'AWS::S3::Bucket', 'StorageRaw')
+    expect(props.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    })
+  })
+
+  it('ages incoming files, expires rejects and aborts stale multipart uploads', () => {
+    const raw = resource(t, 'AWS::S3::Bucket', 'StorageRaw').props.LifecycleConfiguration as {
+      Rules: unknown[]
+    }
+    expect(raw.Rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+        expect.objectContaining({
+          Prefix: 'incoming/',
+          Transitions: [
+            { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+            { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+          ],
+        }),
+      ]),
+    )
+    const processed = resource(t, 'AWS::S3::Bucket', 'StorageProcessed').props.LifecycleConfiguration as {
+      Rules: unknown[]
+    }
+    expect(processed.Rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }),
+        expect.objectContaining({ Prefix: 'rejected/', ExpirationInDays: 90 }),
+      ]),
+    )
+  })
+})
+
+describe('the trigger', () => {
+  it('matches Object Created events for .csv under incoming/ in the raw bucket', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: {
+          bucket: { name: [{ Ref: Match.stringLikeRegexp('^StorageRaw') }] },
+          object: { key: [{ wildcard: 'incoming/*.csv' }] },
+        },
+      },
+    })
+  })
+
+  it('targets the ingest state machine with retries and an encrypted dead-letter queue', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: Match.stringLikeRegexp('^OrchestrationIngestStateMachine') },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^UndeliveredEvents'), 'Arn'] } },
+          RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 8 },
+        }),
+      ],
+    })
+    t.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true })
+  })
+})
+
+describe('the Lambda', () => {
+  it('runs the bundled handler on Node 24, arm64, with the measured memory and timeout, traced', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 1769,
+      Timeout: 900,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: Match.stringLikeRegexp('^IngestFunctionLogs') } },
+      Environment: {
+        Variables: Match.objectLike({
+          PROCESSED_BUCKET: { Ref: Match.stringLikeRegexp('^StorageProcessed') },
+          INCOMING_PREFIX: 'incoming/',
+          POWERTOOLS_SERVICE_NAME: 'listings-ingest',
+          OUTPUT_KMS_KEY_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageDataKey'), 'Arn'] },
+        }),
+      },
+    })
+  })
+
+  it('passes thresholds and sizing from context', () => {
+    const custom = template({ maxRejectedRatio: 0.2, lambdaMemoryMb: 3008, lambdaTimeoutMinutes: 10 })
+    custom.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 3008,
+      Timeout: 600,
+      Environment: { Variables: Match.objectLike({ MAX_REJECTED_RATIO: '0.2' }) },
+    })
+  })
+
+  it('has a role with explicit actions scoped to prefixes and the key, and no managed policies', () => {
+    const { props } = resource(t, 'AWS::IAM::Policy', 'IngestFunctionRoleDefaultPolicy')
+    const statements = (
+      props.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown; Sid?: string }[] }
+    ).Statement
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat())
+        expect(action, JSON.stringify(statement)).not.toMatch(/\*/)
+    }
+    const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]))
+    expect(bySid.ReadIncomingAndLookup?.Action).toEqual(['s3:GetObject', 's3:GetObjectVersion'])
+    expect(JSON.stringify(bySid.ReadIncomingAndLookup?.Resource)).toContain('/incoming/*')
+    expect(bySid.WriteOutputs?.Action).toEqual([
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:PutObject',
+    ])
+    const outputs = JSON.stringify(bySid.WriteOutputs?.Resource)
+    for (const prefix of ['/listings/*', '/rejected/*', '/reports/*', '/_manifests/*'])
+      expect(outputs).toContain(prefix)
+    expect(bySid.UseDataKey?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey'])
+    const { props: role } = resource(t, 'AWS::IAM::Role', 'IngestFunctionRole')
+    expect(role.ManagedPolicyArns).toBeUndefined()
+  })
+})
+
+describe('alerts and logs', () => {
+  it('encrypts the alert topic with the data key and requires TLS', () => {
+    t.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageDataKey'), 'Arn'] },
+    })
+    t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    })
+  })
+
+  it('subscribes the alarm e-mail when one is given', () => {
+    template({ alarmEmail: 'data-team@example.com' }).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'data-team@example.com',
+    })
+    expect(Object.keys(t.findResources('AWS::SNS::Subscription'))).toHaveLength(0)
+  })
+
+  it('encrypts and retains every log group', () => {
+    const groups = Object.values(t.findResources('AWS::Logs::LogGroup'))
+    expect(groups).toHaveLength(3)
+    for (const group of groups) {
+      expect(group.Properties.KmsKeyId).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^StorageDataKey/), 'Arn'],
+      })
+      expect(group.Properties.RetentionInDays).toBe(365)
+      expect(group.DeletionPolicy).toBe('Retain')
+    }
+  })
+})
+
+describe('analytics', () => {
+  it('defines a Glue table over the Parquet with date partition projection', () => {
+    t.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'listings',
+        PartitionKeys: [{ Name: 'dt', Type: 'string' }],
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'storage.location.template': Match.anyValue(),
+        }),
+        StorageDescriptor: Match.objectLike({
+          Columns: [
+            { Name: 'date', Type: 'date' },
+            { Name: 'seller_id', Type: 'string' },
+            { Name: 'region', Type: 'string' },
+            { Name: 'category', Type: 'string' },
+            { Name: 'item_id', Type: 'string' },
+            { Name: 'price_gbp', Type: 'double' },
+            { Name: 'segment', Type: 'string' },
+          ],
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        }),
+      }),
+    })
+  })
+
+  it('gives Athena a workgroup with KMS-encrypted results', () => {
+    t.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: {
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() },
+          OutputLocation: Match.anyValue(),
+        },
+      }),
+    })
+  })
+})
+
+describe('the stack as a whole', () => {
+  it('is environment-agnostic', () => {
+    const json = JSON.stringify(t.toJSON())
+    expect(json).not.toMatch(/\b\d{12}\b/)
+    expect(json).toContain('AWS::AccountId')
+  })
+
+  it('retains data by default and can be set to destroy', () => {
+    expect(resource(t, 'AWS::S3::Bucket', 'StorageRaw').id).toBeTruthy()
+    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' })
+    template({ removalPolicy: 'destroy' }).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' })
+  })
+
+  it('refuses malformed context with a message naming the key', () => {
+    expect(() => template({ lambdaMemoryMb: 'lots' })).toThrow(
+      'context lambdaMemoryMb must be a number from 512 to 10240, got "lots"',
+    )
+  })
+})
