@@ -8,6 +8,7 @@ await build({
     'local-e2e': 'local/src/s3/e2e.ts',
     'local-s3': 'local/src/s3/serve.ts',
     'infra-app': 'infra/bin/app.ts',
+    deck: 'scripts/deck/main.ts',
   },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },

@@ -1,0 +1,255 @@
+import pptxgenModule from 'pptxgenjs'
+import { dollars, PRICES } from './cost.js'
+import type { DeckFacts } from './facts.js'
+import { type IconName, iconPng } from './icons.js'
+
+// The package's types describe a CommonJS default export; its ES build exports the class itself.
+const PptxGenJS = pptxgenModule as unknown as typeof pptxgenModule.default
+type Presentation = InstanceType<typeof PptxGenJS>
+type Slide = ReturnType<Presentation['addSlide']>
+
+const INK = '232F3E'
+const ORANGE = 'FF9900'
+const GREY = '5A6B7B'
+const PANEL = 'F2F4F7'
+const FONT = 'DejaVu Sans'
+
+/** One box on the architecture slide. */
+interface Node {
+  icon: IconName
+  title: string
+  detail: string
+}
+
+/** Builds the two-slide deck from the stack's facts. */
+export function buildDeck(facts: DeckFacts): Presentation {
+  const pptx = new PptxGenJS()
+  pptx.layout = 'LAYOUT_WIDE'
+  pptx.author = 'listings-ingest'
+  pptx.title = 'Listings ingest: running it in production'
+  architectureSlide(pptx, facts)
+  decisionsSlide(pptx, facts)
+  return pptx
+}
+
+function architectureSlide(pptx: Presentation, facts: DeckFacts): void {
+  const slide = pptx.addSlide()
+  title(
+    slide,
+    'Listings ingest on AWS: how a file flows',
+    `CDK stack ${facts.stackName} · every box is a resource it deploys`,
+  )
+  const flow: Node[] = [
+    { icon: 's3', title: 'Raw bucket', detail: 'CSV uploaded to incoming/*.csv; SSE-KMS, versioned' },
+    {
+      icon: 'eventBridge',
+      title: 'EventBridge rule',
+      detail: 'Object Created on incoming/*.csv; 8 retries, DLQ',
+    },
+    {
+      icon: 'stepFunctions',
+      title: 'Step Functions',
+      detail: `Standard; retry ${facts.retry.maxRetries}× on transient errors, catch → SNS`,
+    },
+    {
+      icon: 'lambda',
+      title: 'Lambda transform',
+      detail: `${facts.lambda.memoryMb} MB ${facts.lambda.architecture}, ${facts.lambda.timeoutSeconds / 60} min; same code as the CLI`,
+    },
+    { icon: 's3', title: 'Processed bucket', detail: 'listings/dt=…/ Snappy Parquet; rejected/, reports/' },
+    { icon: 'glue', title: 'Glue table', detail: 'listings, partition projection on dt; no crawler' },
+    { icon: 'athena', title: 'Athena', detail: 'Workgroup with KMS-encrypted results' },
+  ]
+  const around: Node[] = [
+    { icon: 'kms', title: 'KMS key', detail: 'Customer-managed, rotated; data, logs, topic' },
+    { icon: 'iam', title: 'IAM', detail: 'Explicit actions on prefixes; cdk-nag clean' },
+    {
+      icon: 'cloudWatch',
+      title: 'CloudWatch',
+      detail: `${facts.alarms.length} alarms, DQ dashboard, JSON logs`,
+    },
+    { icon: 'sns', title: 'SNS alerts', detail: 'Alarms and failed runs; KMS-encrypted' },
+    { icon: 'sqs', title: 'Dead-letter queue', detail: 'Events that could not start a run' },
+    {
+      icon: 'stepFunctions',
+      title: 'Backfill',
+      detail: `Distributed Map over incoming/, ${facts.backfillConcurrency} at a time`,
+    },
+    { icon: 'xRay', title: 'X-Ray', detail: 'Traces across state machine and Lambda' },
+  ]
+  row(slide, flow, 1.45, true)
+  slide.addText('Around every run: security, monitoring, recovery', {
+    x: 0.4,
+    y: 3.95,
+    w: 12.5,
+    h: 0.35,
+    fontFace: FONT,
+    fontSize: 14,
+    bold: true,
+    color: INK,
+  })
+  row(slide, around, 4.4, false)
+  footer(slide)
+  slide.addNotes(
+    [
+      'Walk the numbered flow left to right (about 4 minutes).',
+      '1. A producer drops a CSV into the raw bucket under incoming/. The bucket is KMS-encrypted, versioned and only reachable over TLS.',
+      '2. S3 sends an Object Created event to EventBridge; the rule matches only .csv files under incoming/ and starts one Step Functions execution per file. If the start fails it retries for up to a day, then parks the event in a dead-letter queue that has an alarm.',
+      `3. The state machine invokes the Lambda with the whole event. Transient S3 or Lambda errors are retried ${facts.retry.maxRetries} times with exponential backoff; a data-quality breach and any other failure go to separate notify-then-fail branches.`,
+      '4. The Lambda runs exactly the same transform as the local CLI: validation, deduplication keeping the last row, the category join. It streams the CSV from S3 twice, pinned to the same object version.',
+      '5. Outputs land at deterministic keys: Snappy Parquet partitioned by dt, the rejected rows with their reasons, and the DQ report. Re-delivered events are no-ops thanks to a manifest per source file.',
+      '6-7. A Glue table with partition projection makes new partitions queryable in Athena immediately, without a crawler.',
+      'Bottom row: one KMS key encrypts everything, IAM is least privilege and checked by cdk-nag, CloudWatch alarms watch both the runs and the data quality, and the backfill state machine replays history through the same Lambda.',
+    ].join('\n'),
+  )
+}
+
+function decisionsSlide(pptx: Presentation, facts: DeckFacts): void {
+  const slide = pptx.addSlide()
+  title(slide, 'Production decisions', 'Storage · orchestration · security and monitoring · scaling and cost')
+  const m = facts.measurements
+  const [daily, hundred] = facts.estimates
+  const l = facts.lifecycle
+  block(slide, 0.4, 1.3, 'Storage', [
+    'S3 raw (incoming/) and processed buckets; outputs at listings/dt=YYYY-MM-DD/<file>.parquet, rejected/, reports/',
+    'Parquet, Snappy on every column chunk; typed schema (DATE, DOUBLE, strings stay strings); Hive partition dt',
+    `Lifecycle: raw to Standard-IA at ${l.rawToIaDays} d, Glacier IR at ${l.rawToGlacierIrDays} d; rejects expire at ${l.rejectsExpireDays} d; stale uploads aborted at ${l.abortUploadsDays} d`,
+    'Versioning on both buckets: reads pinned to the event’s version; a manifest per source makes re-delivery a no-op',
+  ])
+  block(slide, 6.73, 1.3, 'Orchestration', [
+    'EventBridge rule → Step Functions Standard → Lambda: per-file, event-driven, nothing idle',
+    `Retry ${facts.retry.maxRetries}× (${facts.retry.intervalSeconds} s, ×${facts.retry.backoffRate}) on TransientError; catch DQ breach and failures → SNS → Fail`,
+    `Backfill: Distributed Map lists incoming/ and re-runs the same Lambda, ${facts.backfillConcurrency} files at a time`,
+    'Move to Glue (Spark) or Fargate when one file outgrows a 15-minute Lambda or joins need more than one machine',
+  ])
+  block(slide, 0.4, 4.15, 'Security and monitoring', [
+    'One customer-managed KMS key (rotated): buckets with bucket keys, logs, SNS, Athena results; TLS-only policies',
+    'IAM least privilege: explicit actions on prefixes and the key; cdk-nag AwsSolutions on every synth, each exception with a reason',
+    'S3 server access logs; Powertools JSON logs with bucket, key, ETag, execution id; X-Ray traces',
+    `${facts.alarms.length} alarms → SNS: failed runs, Lambda errors and throttles, DLQ depth, rejected share, DQ breach, zero rows`,
+  ])
+  block(slide, 6.73, 4.15, 'Scaling and cost', [
+    `Measured: ${(m.rows / 1e6).toFixed(0)}M rows in ${m.seconds.toFixed(1)} s, peak ${m.peakRssMb} MB (${m.machine}); one execution per file, so files scale out`,
+    `One ${facts.lambda.memoryMb} MB Lambda (one vCPU) handles about ${(m.maxRowsPerInvocation / 1e6).toFixed(0)}M rows within 15 minutes`,
+    `${daily?.workload.label}: ${dollars(daily?.total ?? 0)}/month; ${hundred?.workload.label}: ${dollars(hundred?.total ?? 0)}/month (Lambda ${dollars(hundred?.lambda ?? 0)}, Step Functions ${dollars(hundred?.stepFunctions ?? 0)}, S3 ${dollars((hundred?.s3Requests ?? 0) + (hundred?.s3Storage ?? 0))}, KMS ${dollars(hundred?.kms ?? 0)}, CloudWatch ${dollars(hundred?.monitoring ?? 0)})`,
+    `Prices (eu-west-2): Lambda $${PRICES.lambdaGbSecondArm.toFixed(7)}/GB-s · Step Functions $0.025/1k transitions · S3 $${PRICES.s3StandardGbMonth}/GB-month, $${PRICES.s3PutPer1000}/1k PUT · KMS $1/key, $0.03/10k requests · metric $0.30, alarm $0.10`,
+  ])
+  footer(slide)
+  slide.addNotes(
+    [
+      'Four decisions, about 90 seconds each.',
+      'Storage: two buckets keep untouched input apart from curated output. Parquet with Snappy is what Athena, Spark and DuckDB read fastest; dt partitions bound what a query scans. Lifecycle rules move raw files to cheaper classes and expire rejects.',
+      'Orchestration: Step Functions gives retries, catches and an execution history per file for almost nothing. The backfill uses the same Lambda, so there is one code path. We would move to Glue or Fargate only when single files outgrow a 15-minute Lambda.',
+      'Security and monitoring: a single customer-managed key, least-privilege roles verified by cdk-nag on every synth, and alarms on both pipeline health and data quality, with the metric names shared between the Lambda and the alarms so they cannot drift.',
+      `Scaling and cost: the measured throughput is ${((m.seconds * 1e6) / m.rows).toFixed(1)} seconds per million rows on one core; each file is its own execution, so throughput grows with the number of files. The monthly figures are computed from the list prices written on the slide.`,
+    ].join('\n'),
+  )
+}
+
+function title(slide: Slide, text: string, subtitle: string): void {
+  slide.addShape('rect', { x: 0, y: 0, w: 13.333, h: 0.12, fill: { color: ORANGE }, line: { color: ORANGE } })
+  slide.addText(text, {
+    x: 0.4,
+    y: 0.25,
+    w: 12.5,
+    h: 0.6,
+    fontFace: FONT,
+    fontSize: 26,
+    bold: true,
+    color: INK,
+  })
+  slide.addText(subtitle, { x: 0.4, y: 0.82, w: 12.5, h: 0.35, fontFace: FONT, fontSize: 13, color: GREY })
+}
+
+function footer(slide: Slide): void {
+  slide.addText('Generated by npm run slides from infra/ and lambdas/; rebuild, do not edit by hand.', {
+    x: 0.4,
+    y: 7.05,
+    w: 12.5,
+    h: 0.3,
+    fontFace: FONT,
+    fontSize: 9,
+    color: GREY,
+  })
+}
+
+/** A row of seven nodes; the main flow is numbered and joined by arrows. */
+function row(slide: Slide, nodes: Node[], y: number, numbered: boolean): void {
+  const width = 1.62
+  const gap = (12.53 - nodes.length * width) / (nodes.length - 1)
+  nodes.forEach((node, i) => {
+    const x = 0.4 + i * (width + gap)
+    slide.addShape('roundRect', {
+      x,
+      y,
+      w: width,
+      h: 2.25,
+      fill: { color: PANEL },
+      line: { color: numbered ? ORANGE : 'D5DBE1', width: numbered ? 1.25 : 0.75 },
+      rectRadius: 0.08,
+    })
+    slide.addImage({ data: iconPng(node.icon), x: x + (width - 0.7) / 2, y: y + 0.15, w: 0.7, h: 0.7 })
+    if (numbered) {
+      slide.addText(String(i + 1), {
+        x: x + 0.06,
+        y: y + 0.06,
+        w: 0.32,
+        h: 0.32,
+        shape: 'ellipse',
+        fill: { color: INK },
+        color: 'FFFFFF',
+        fontFace: FONT,
+        fontSize: 11,
+        bold: true,
+        align: 'center',
+        valign: 'middle',
+      })
+    }
+    slide.addText(
+      [
+        { text: node.title, options: { bold: true, fontSize: 12, color: INK, breakLine: true } },
+        { text: node.detail, options: { fontSize: 10, color: GREY } },
+      ],
+      { x: x + 0.05, y: y + 0.92, w: width - 0.1, h: 1.28, fontFace: FONT, align: 'center', valign: 'top' },
+    )
+    if (numbered && i < nodes.length - 1) {
+      slide.addShape('line', {
+        x: x + width + 0.02,
+        y: y + 0.5,
+        w: gap - 0.04,
+        h: 0,
+        line: { color: ORANGE, width: 2, endArrowType: 'triangle' },
+      })
+    }
+  })
+}
+
+function block(slide: Slide, x: number, y: number, heading: string, bullets: string[]): void {
+  const w = 6.2
+  slide.addShape('rect', { x, y, w, h: 2.72, fill: { color: PANEL }, line: { color: 'D5DBE1', width: 0.75 } })
+  slide.addShape('rect', { x, y, w: 0.08, h: 2.72, fill: { color: ORANGE }, line: { color: ORANGE } })
+  slide.addText(heading, {
+    x: x + 0.2,
+    y: y + 0.08,
+    w: w - 0.3,
+    h: 0.4,
+    fontFace: FONT,
+    fontSize: 16,
+    bold: true,
+    color: INK,
+  })
+  slide.addText(
+    bullets.map((text) => ({ text, options: { bullet: { indent: 12 }, breakLine: true } })),
+    {
+      x: x + 0.2,
+      y: y + 0.5,
+      w: w - 0.35,
+      h: 2.17,
+      fontFace: FONT,
+      fontSize: 11.5,
+      color: INK,
+      valign: 'top',
+      paraSpaceAfter: 3,
+    },
+  )
+}

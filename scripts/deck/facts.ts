@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Template } from 'aws-cdk-lib/assertions'
+import { buildApp } from '../../infra/src/app.js'
+import { repositoryRoot } from '../../infra/src/paths.js'
+import { DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
+import { INGEST_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { REJECT_REASONS } from '../../shared/src/contract.js'
+import { type Estimate, estimateMonthlyCost, type PerFileFacts } from './cost.js'
+
+/** The measured figures the deck quotes, kept in docs/performance.json by the benchmark. */
+export interface Measurements {
+  machine: string
+  rows: number
+  seconds: number
+  peakRssMb: number
+  csvBytesPerRow: number
+  parquetBytesPerRow: number
+  /** Largest file (rows) one invocation handles within 15 minutes at the recommended memory. */
+  maxRowsPerInvocation: number
+}
+
+/** Everything the slides state about the stack, read from the stack itself. */
+export interface DeckFacts {
+  stackName: string
+  lambda: { memoryMb: number; timeoutSeconds: number; runtime: string; architecture: string }
+  retry: { errors: string[]; maxRetries: number; intervalSeconds: number; backoffRate: number }
+  states: typeof STATES
+  alarms: string[]
+  metricsNamespace: string
+  metricNames: string[]
+  backfillConcurrency: number
+  lifecycle: {
+    rawToIaDays: number
+    rawToGlacierIrDays: number
+    rejectsExpireDays: number
+    abortUploadsDays: number
+  }
+  eventPattern: string
+  measurements: Measurements
+  estimates: Estimate[]
+}
+
+/** Synthesizes the stack and collects the facts the deck shows. */
+export function collectFacts(): DeckFacts {
+  const { stack } = buildApp()
+  const template = Template.fromStack(stack)
+  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0]?.Properties
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) =>
+    String(a.Properties.AlarmName).replace(/^listings-ingest-/, ''),
+  )
+  const buckets = template.findResources('AWS::S3::Bucket')
+  const rules = (prefix: string) =>
+    (Object.entries(buckets).find(([id]) => id.startsWith(prefix))?.[1].Properties.LifecycleConfiguration
+      .Rules ?? []) as {
+      Prefix?: string
+      Transitions?: { StorageClass: string; TransitionInDays: number }[]
+      ExpirationInDays?: number
+      AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number }
+    }[]
+  const rawTransitions = rules('StorageRaw').find((r) => r.Transitions)?.Transitions ?? []
+  const map = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).length
+  const definition = JSON.stringify(template.toJSON())
+  const concurrency = Number(/\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1] ?? Number.NaN)
+  const measurements = JSON.parse(
+    readFileSync(join(repositoryRoot(), 'docs/performance.json'), 'utf8'),
+  ) as Measurements
+  const lambda = {
+    memoryMb: Number(fn?.MemorySize),
+    timeoutSeconds: Number(fn?.Timeout),
+    runtime: String(fn?.Runtime),
+    architecture: String(fn?.Architectures?.[0]),
+  }
+  const metricNames = [
+    ...Object.values(DQ_METRICS).map((m) => m.name),
+    ...REJECT_REASONS.map((r) => `Rejected_${r}`),
+  ]
+  const perFile: PerFileFacts = {
+    secondsPerMillionRows: (measurements.seconds * 1e6) / measurements.rows,
+    lambdaMemoryMb: lambda.memoryMb,
+    csvBytesPerRow: measurements.csvBytesPerRow,
+    parquetBytesPerRow: measurements.parquetBytesPerRow,
+    transitionsPerFile: 4,
+    putsPerFile: 6,
+    getsPerFile: 6,
+    kmsRequestsPerFile: 6,
+    customMetrics: metricNames.length,
+    alarms: alarms.length,
+  }
+  return {
+    stackName: stack.stackName,
+    lambda,
+    retry: { ...INGEST_RETRY, errors: [...INGEST_RETRY.errors] },
+    states: STATES,
+    alarms,
+    metricsNamespace: DQ_METRICS_NAMESPACE,
+    metricNames,
+    backfillConcurrency: map > 1 ? concurrency : Number.NaN,
+    lifecycle: {
+      rawToIaDays:
+        rawTransitions.find((t) => t.StorageClass === 'STANDARD_IA')?.TransitionInDays ?? Number.NaN,
+      rawToGlacierIrDays:
+        rawTransitions.find((t) => t.StorageClass === 'GLACIER_IR')?.TransitionInDays ?? Number.NaN,
+      rejectsExpireDays:
+        rules('StorageProcessed').find((r) => r.Prefix === 'rejected/')?.ExpirationInDays ?? Number.NaN,
+      abortUploadsDays:
+        rules('StorageRaw').find((r) => r.AbortIncompleteMultipartUpload)?.AbortIncompleteMultipartUpload
+          ?.DaysAfterInitiation ?? Number.NaN,
+    },
+    eventPattern: 'aws.s3 · Object Created · raw bucket · incoming/*.csv',
+    measurements,
+    estimates: [
+      estimateMonthlyCost(
+        { label: '1 file of 1M rows a day', filesPerDay: 1, rowsPerFile: 1_000_000 },
+        perFile,
+      ),
+      estimateMonthlyCost(
+        { label: '100 files of 1M rows a day', filesPerDay: 100, rowsPerFile: 1_000_000 },
+        perFile,
+      ),
+    ],
+  }
+}
