@@ -254,6 +254,14 @@ describe('analytics', () => {
 })
 
 describe('the stack as a whole', () => {
+  it('grants no wildcard actions in any IAM policy', () => {
+    for (const [id, policy] of Object.entries(t.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]) {
+        for (const action of [statement.Action].flat()) expect(action, `${id}: ${action}`).not.toContain('*')
+      }
+    }
+  })
+
   it('is environment-agnostic', () => {
     const json = JSON.stringify(t.toJSON())
     expect(json).not.toMatch(/\b\d{12}\b/)
