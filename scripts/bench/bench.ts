@@ -1,0 +1,166 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { DuckDBInstance } from '@duckdb/node-api'
+
+/**
+ * `npm run bench -- --rows 1000000 [--cpus 1] [--seed 1]`
+ *
+ * Generates deterministic messy listings (cached under .bench/), then runs
+ * on the same file, one after the other: our CLI, and DuckDB executing the
+ * same contract in SQL. Checks both agree on the five counts and on every
+ * row and its position, and prints wall time, rows/s, MB/s, peak RSS and
+ * the ratio ours/DuckDB. Exits 1 if the outputs disagree.
+ */
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+    cpus: { type: 'string' },
+    lookup: { type: 'string', default: 'data/category_lookup.csv' },
+  },
+})
+const rows = Number(values.rows)
+const pinned = values.cpus === undefined ? undefined : Number(values.cpus)
+if (!Number.isSafeInteger(rows) || rows < 1) throw new Error('--rows must be a positive whole number')
+if (pinned !== undefined && !(Number.isInteger(pinned) && pinned >= 1 && pinned <= cpus().length)) {
+  throw new Error(`--cpus must be from 1 to ${cpus().length}`)
+}
+
+const work = resolve('.bench')
+mkdirSync(work, { recursive: true })
+const listings = join(work, `listings-${rows}-seed${values.seed}.csv`)
+if (!existsSync(listings)) {
+  process.stderr.write(`generating ${listings}...\n`)
+  const generated = spawnSync(
+    process.execPath,
+    [
+      'scripts/generate-listings.mjs',
+      '--rows',
+      String(rows),
+      '--seed',
+      String(values.seed),
+      '--out',
+      listings,
+    ],
+    { stdio: 'inherit' },
+  )
+  if (generated.status !== 0) throw new Error('data generation failed')
+}
+const bytes = statSync(listings).size
+const lookup = resolve(values.lookup)
+
+interface Run {
+  tool: string
+  wallSeconds: number
+  maxRssMb: number
+  parquet: string
+  counts: Record<string, number>
+}
+
+/** Runs a child, pinned to the first `pinned` cores when asked, and times it from spawn to exit. */
+async function measure(
+  tool: string,
+  args: string[],
+  resultFile: string,
+): Promise<{ wallSeconds: number; maxRssMb: number; result: Record<string, unknown> }> {
+  const command = pinned === undefined ? process.execPath : 'taskset'
+  const commandArgs = pinned === undefined ? args : ['-c', `0-${pinned - 1}`, process.execPath, ...args]
+  const start = performance.now()
+  const child = spawn(command, commandArgs, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, BENCH_RESULT: resultFile },
+  })
+  const code = await new Promise<number | null>((done) => child.on('exit', done))
+  const wallSeconds = (performance.now() - start) / 1000
+  if (code !== 0) throw new Error(`${tool} exited with ${code}`)
+  const result = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown> & {
+    maxRssKb: number
+  }
+  return { wallSeconds, maxRssMb: result.maxRssKb / 1024, result }
+}
+
+async function runOurs(): Promise<Run> {
+  const out = join(work, `ours-${rows}`)
+  const { wallSeconds, maxRssMb } = await measure(
+    'ours',
+    ['dist/bench-ours.mjs', '--listings', listings, '--lookup', lookup, '--out', out, '--quiet'],
+    join(work, 'ours.json'),
+  )
+  const report = JSON.parse(readFileSync(join(out, 'dq_report.json'), 'utf8')) as Record<string, number>
+  return {
+    tool: 'ours (CLI)',
+    wallSeconds,
+    maxRssMb,
+    parquet: join(out, 'processed/data.parquet'),
+    counts: pickCounts(report),
+  }
+}
+
+async function runDuckdb(): Promise<Run> {
+  const parquet = join(work, `duckdb-${rows}.parquet`)
+  const threads = String(pinned ?? cpus().length)
+  const { wallSeconds, maxRssMb, result } = await measure(
+    'duckdb',
+    ['dist/bench-duckdb.mjs', listings, lookup, parquet, threads],
+    join(work, 'duckdb.json'),
+  )
+  const counts = Object.fromEntries(
+    Object.entries(result.counts as Record<string, string>).map(([k, v]) => [k, Number(v)]),
+  )
+  return { tool: 'DuckDB (SQL)', wallSeconds, maxRssMb, parquet, counts }
+}
+
+function pickCounts(report: Record<string, number>): Record<string, number> {
+  const names = [
+    'source_rows',
+    'valid_rows_after_clean',
+    'rows_after_dedup',
+    'dropped_missing_required',
+    'dropped_non_positive_price',
+  ]
+  return Object.fromEntries(names.map((name) => [name, Number(report[name])]))
+}
+
+/** Rows in one file and not the other (both ways, with multiplicity), and rows whose position differs. */
+async function compare(a: string, b: string): Promise<{ onlyInOne: number; misplaced: number }> {
+  const connection = await (await DuckDBInstance.create(':memory:')).connect()
+  const one = async (sql: string) => Number((await connection.runAndReadAll(sql)).getRowObjectsJson()[0]?.n)
+  const onlyInOne = await one(
+    `SELECT count(*)::BIGINT AS n FROM ((SELECT * FROM '${a}' EXCEPT ALL SELECT * FROM '${b}') UNION ALL (SELECT * FROM '${b}' EXCEPT ALL SELECT * FROM '${a}'))`,
+  )
+  const misplaced = await one(
+    `SELECT count(*)::BIGINT AS n FROM read_parquet('${a}', file_row_number = true) x
+     FULL JOIN read_parquet('${b}', file_row_number = true) y USING (file_row_number)
+     WHERE x.date IS DISTINCT FROM y.date OR x.item_id IS DISTINCT FROM y.item_id OR x.price_gbp IS DISTINCT FROM y.price_gbp
+        OR x.segment IS DISTINCT FROM y.segment OR x.seller_id IS DISTINCT FROM y.seller_id`,
+  )
+  return { onlyInOne, misplaced }
+}
+
+process.stderr.write(
+  `${rows.toLocaleString('en-GB')} rows, ${(bytes / 1e6).toFixed(1)} MB${pinned ? `, pinned to ${pinned} CPU` : ''}\n`,
+)
+const ours = await runOurs()
+const duck = await runDuckdb()
+const { onlyInOne, misplaced } = await compare(ours.parquet, duck.parquet)
+const sameCounts = JSON.stringify(ours.counts) === JSON.stringify(duck.counts)
+
+const line = (run: Run) =>
+  `| ${run.tool} | ${run.wallSeconds.toFixed(2)} | ${Math.round(rows / run.wallSeconds).toLocaleString('en-GB')} | ${(bytes / 1e6 / run.wallSeconds).toFixed(1)} | ${Math.round(run.maxRssMb)} |`
+process.stdout.write(
+  [
+    `| tool | wall s | rows/s | MB/s | peak RSS MB |`,
+    `| --- | --- | --- | --- | --- |`,
+    line(ours),
+    line(duck),
+    '',
+    `ratio ours/DuckDB: wall ${(ours.wallSeconds / duck.wallSeconds).toFixed(2)}x, peak RSS ${(ours.maxRssMb / duck.maxRssMb).toFixed(2)}x`,
+    `counts ${sameCounts ? 'equal' : 'DIFFER'}: ${JSON.stringify(ours.counts)}${sameCounts ? '' : ` vs ${JSON.stringify(duck.counts)}`}`,
+    `rows: ${onlyInOne} in only one output, ${misplaced} at different positions`,
+    '',
+  ].join('\n'),
+)
+process.exitCode = sameCounts && onlyInOne === 0 && misplaced === 0 ? 0 : 1
