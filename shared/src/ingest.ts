@@ -4,7 +4,7 @@ import { classifyListing, missingValueTest } from './classify.js'
 import type { ListingColumn, RejectReason } from './contract.js'
 import { LISTING_COLUMNS, REJECT_REASONS, REPORT_SCHEMA_VERSION } from './contract.js'
 import type { CsvRecord } from './csv-records.js'
-import { readCsvRecords } from './csv-records.js'
+import { readCsvBatches } from './csv-records.js'
 import { LastOccurrenceIndex, type RowSet } from './dedup.js'
 import { InputError } from './errors.js'
 import type { ColumnLayout } from './header.js'
@@ -51,11 +51,9 @@ export interface IngestOptions {
    * @default 100000
    */
   rowGroupSize?: number
-  /** Called every few thousand rows and at the end of each phase. */
+  /** Called after each chunk of input (about 1 MiB from a file) in each phase. */
   onProgress?: (progress: IngestProgress) => void
 }
-
-const PROGRESS_EVERY_ROWS = 16_384
 
 /**
  * Runs the ingest contract: classify every listings row, drop duplicates
@@ -154,25 +152,28 @@ async function classifyPass(
   isNull: (trimmed: string) => boolean,
   rejectedSink: ByteSink,
 ): Promise<ScanResult> {
-  const reading = openListings(options, 'classify')
-  const { layout, header } = await readHeader(options.listings.name, reading.records)
+  const reading = await openListings(options, 'classify')
+  const { layout, header } = reading
   const rejects = new RejectedRowsWriter(rejectedSink, header)
   const reasons = zeroCounts(REJECT_REASONS)
   const missingFields = zeroCounts(LISTING_COLUMNS)
   const lastOccurrence = new LastOccurrenceIndex()
   let ordinal = 0
   let validRows = 0
-  for await (const { fields, line } of reading.records) {
-    const outcome = classifyListing(fields, layout, isNull)
-    if (outcome.ok) {
-      lastOccurrence.add(outcome.listing.date, outcome.listing.item_id, ordinal)
-      validRows++
-    } else {
-      reasons[outcome.reason]++
-      if (outcome.reason === 'missing_field') missingFields[outcome.detail as ListingColumn]++
-      await rejects.add(line, outcome.reason, outcome.detail, fields)
+  for await (const batch of reading.batches) {
+    for (const { fields, line } of batch) {
+      const outcome = classifyListing(fields, layout, isNull)
+      if (outcome.ok) {
+        lastOccurrence.add(outcome.listing.date, outcome.listing.item_id, ordinal)
+        validRows++
+      } else {
+        reasons[outcome.reason]++
+        if (outcome.reason === 'missing_field') missingFields[outcome.detail as ListingColumn]++
+        await rejects.add(line, outcome.reason, outcome.detail, fields)
+      }
+      ordinal++
     }
-    if (++ordinal % PROGRESS_EVERY_ROWS === 0) reading.report(ordinal)
+    reading.report(ordinal)
   }
   reading.report(ordinal)
   const rejectedRows = await rejects.finish()
@@ -208,8 +209,8 @@ async function writePass(
   lookup: CategoryLookup,
   parquetSink: ByteSink,
 ): Promise<WriteResult> {
-  const reading = openListings(options, 'write')
-  const { layout } = await readHeader(options.listings.name, reading.records)
+  const reading = await openListings(options, 'write')
+  const { layout } = reading
   const writer = new ListingsParquetWriter(parquetSink, {
     ...(options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }),
     metadata: { 'listings_ingest.source_sha256': scan.digest.sha256 },
@@ -218,18 +219,21 @@ async function writePass(
   let rowsWithoutSegment = 0
   let rowsWithEmptySegment = 0
   let ordinal = 0
-  for await (const { fields } of reading.records) {
-    if (scan.keepers.has(ordinal)) {
-      const outcome = classifyListing(fields, layout, isNull)
-      if (!outcome.ok) throw changedError(options.listings.name)
-      const { listing } = outcome
-      const segment = lookup.segmentOf(listing.category)
-      if (segment === undefined) unmatched.set(listing.category, (unmatched.get(listing.category) ?? 0) + 1)
-      if (segment === null) rowsWithEmptySegment++
-      if (segment == null) rowsWithoutSegment++
-      await writer.append({ ...listing, segment: segment ?? null })
+  for await (const batch of reading.batches) {
+    for (const { fields } of batch) {
+      if (scan.keepers.has(ordinal)) {
+        const outcome = classifyListing(fields, layout, isNull)
+        if (!outcome.ok) throw changedError(options.listings.name)
+        const { listing } = outcome
+        const segment = lookup.segmentOf(listing.category)
+        if (segment === undefined) unmatched.set(listing.category, (unmatched.get(listing.category) ?? 0) + 1)
+        if (segment === null) rowsWithEmptySegment++
+        if (segment == null) rowsWithoutSegment++
+        await writer.append({ ...listing, segment: segment ?? null })
+      }
+      ordinal++
     }
-    if (++ordinal % PROGRESS_EVERY_ROWS === 0) reading.report(ordinal)
+    reading.report(ordinal)
   }
   reading.report(ordinal)
   const digest = reading.digest()
@@ -239,29 +243,33 @@ async function writePass(
   return { parquet: await writer.finish(), rowsWithoutSegment, rowsWithEmptySegment, unmatched }
 }
 
-/** Opens the listings for one pass, with hashing and progress reporting attached. */
-function openListings(options: IngestOptions, phase: IngestProgress['phase']) {
+/**
+ * Opens the listings for one pass, with hashing and progress reporting
+ * attached, and reads the header.
+ */
+async function openListings(options: IngestOptions, phase: IngestProgress['phase']) {
   const { listings, onProgress } = options
   let bytesRead = 0
   const { chunks, digest } = digestingSource(listings.open(), (bytes) => {
     bytesRead += bytes
   })
+  const batches = readCsvBatches(listings.name, chunks)
+  const first = await batches.next()
+  const [header, ...rest] = first.done ? [] : first.value
+  if (header === undefined) throw new InputError(listings.name, 'file is empty: expected a header row')
+  async function* records(): AsyncGenerator<CsvRecord[]> {
+    if (rest.length > 0) yield rest
+    yield* batches
+  }
   return {
-    records: readCsvRecords(listings.name, chunks),
+    header: header.fields,
+    layout: resolveColumns(listings.name, header.fields, LISTING_COLUMNS),
+    batches: records(),
     digest,
     report(rows: number) {
       onProgress?.({ phase, bytesRead, totalBytes: listings.size, rows })
     },
   }
-}
-
-async function readHeader(
-  name: string,
-  records: AsyncGenerator<CsvRecord>,
-): Promise<{ layout: ColumnLayout<ListingColumn>; header: string[] }> {
-  const first = await records.next()
-  if (first.done) throw new InputError(name, 'file is empty: expected a header row')
-  return { layout: resolveColumns(name, first.value.fields, LISTING_COLUMNS), header: first.value.fields }
 }
 
 function changedError(name: string): InputError {

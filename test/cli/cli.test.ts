@@ -187,7 +187,7 @@ describe('exit code 2: unusable input or arguments', () => {
     [
       'malformed CSV',
       (dir) => ['--listings', write(dir, 'm.csv', `${HEADER}\n2024-01-01,"S1,x,y,z,1\n`)],
-      /m\.csv: malformed CSV \(CSV_QUOTE_NOT_CLOSED\)/,
+      /m\.csv: malformed CSV \(unclosed_quote\)/,
     ],
     ['an unknown flag', () => ['--colour'], /^listings-ingest: Unknown option '--colour'.*\(see --help\)$/],
     [

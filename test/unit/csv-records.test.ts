@@ -92,19 +92,29 @@ describe('readCsvRecords', () => {
   it('refuses an unclosed quote with an InputError naming the file', async () => {
     const failure = records('a,b\n1,"open\n2,3\n')
     await expect(failure).rejects.toBeInstanceOf(InputError)
-    await expect(failure).rejects.toThrow(/^in\.csv: malformed CSV \(CSV_QUOTE_NOT_CLOSED\)/)
+    await expect(failure).rejects.toThrow(
+      'in.csv: malformed CSV (unclosed_quote): the quoted field starting on line 2 is never closed',
+    )
   })
 
-  it('refuses a record larger than maxRecordChars', async () => {
+  it('refuses text after a closing quote, naming the line', async () => {
+    await expect(records('a,b\n1,2\n"x"y,3\n')).rejects.toThrow(
+      'in.csv: malformed CSV (invalid_closing_quote): text follows a closing quote on line 3',
+    )
+  })
+
+  it('refuses a record larger than maxRecordBytes', async () => {
     const big = `a,b\n"${'x'.repeat(200)}",1\n`
     const read = async () => {
       for await (const _ of readCsvRecords('big.csv', textSource('big.csv', big).open(), {
-        maxRecordChars: 100,
+        maxRecordBytes: 100,
       })) {
         // drain
       }
     }
-    await expect(read()).rejects.toThrow(/^big\.csv: malformed CSV \(CSV_MAX_RECORD_SIZE\)/)
+    await expect(read()).rejects.toThrow(
+      /^big\.csv: malformed CSV \(record_too_large\): the record starting on line 2 is over 100 bytes/,
+    )
   })
 
   it('passes a source read error through unchanged', async () => {
