@@ -1,5 +1,4 @@
 import type { ListingColumn, RejectReason } from './contract.js'
-import { LISTING_COLUMNS } from './contract.js'
 import { parseIsoDate } from './date.js'
 import type { ColumnLayout } from './header.js'
 import { parsePrice } from './price.js'
@@ -45,25 +44,29 @@ export function classifyListing(
       detail: `${fields.length} fields, header has ${layout.names.length}`,
     }
   }
-  const values: string[] = []
-  for (const column of LISTING_COLUMNS) {
-    const value = fields[layout.index[column]]?.trim()
-    if (value === undefined || isNull(value)) return { ok: false, reason: 'missing_field', detail: column }
-    values.push(value)
-  }
-  const [dateText, seller_id, region, category, item_id, priceText] = values as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ]
+  // One check per column, in contract order, without building intermediate arrays: this runs for every row.
+  const { index } = layout
+  const dateText = fields[index.date]?.trim()
+  if (dateText === undefined || isNull(dateText)) return missing('date')
+  const seller_id = fields[index.seller_id]?.trim()
+  if (seller_id === undefined || isNull(seller_id)) return missing('seller_id')
+  const region = fields[index.region]?.trim()
+  if (region === undefined || isNull(region)) return missing('region')
+  const category = fields[index.category]?.trim()
+  if (category === undefined || isNull(category)) return missing('category')
+  const item_id = fields[index.item_id]?.trim()
+  if (item_id === undefined || isNull(item_id)) return missing('item_id')
+  const priceText = fields[index.price_gbp]?.trim()
+  if (priceText === undefined || isNull(priceText)) return missing('price_gbp')
   const date = parseIsoDate(dateText)
   if (date === undefined) return { ok: false, reason: 'invalid_date', detail: 'date' }
   const price = parsePrice(priceText)
   if (!price.ok) return { ok: false, reason: price.problem, detail: 'price_gbp' }
   return { ok: true, listing: { date, seller_id, region, category, item_id, price_gbp: price.value } }
+}
+
+function missing(column: ListingColumn): Classification {
+  return { ok: false, reason: 'missing_field', detail: column }
 }
 
 /**

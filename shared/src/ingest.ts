@@ -229,7 +229,7 @@ async function writePass(
         if (segment === undefined) unmatched.set(listing.category, (unmatched.get(listing.category) ?? 0) + 1)
         if (segment === null) rowsWithEmptySegment++
         if (segment == null) rowsWithoutSegment++
-        await writer.append({ ...listing, segment: segment ?? null })
+        await writer.append(listing, segment ?? null)
       }
       ordinal++
     }

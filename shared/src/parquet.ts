@@ -59,7 +59,7 @@ export interface ParquetSummary {
 export class ListingsParquetWriter {
   readonly #rowGroupSize: number
   readonly #writer: ParquetWriter
-  #columns = emptyColumns()
+  #columns: ReturnType<typeof emptyColumns>
   #buffered = 0
   #rows = 0
   #rowGroups = 0
@@ -73,6 +73,7 @@ export class ListingsParquetWriter {
     if (!Number.isInteger(this.#rowGroupSize) || this.#rowGroupSize < 1) {
       throw new RangeError(`rowGroupSize must be a positive integer, got ${this.#rowGroupSize}`)
     }
+    this.#columns = emptyColumns(this.#rowGroupSize)
     const kvMetadata: KeyValue[] = Object.entries(options.metadata ?? {}).map(([key, value]) => ({
       key,
       value,
@@ -86,16 +87,22 @@ export class ListingsParquetWriter {
     })
   }
 
-  /** Adds one row; writes a row group whenever one is full. */
-  async append(row: EnrichedListing): Promise<void> {
+  /**
+   * Adds one row; writes a row group whenever one is full.
+   *
+   * @param row - the cleaned listing
+   * @param segment - its segment, or null
+   */
+  async append(row: CleanListing, segment: string | null): Promise<void> {
     const columns = this.#columns
-    columns.date.push(row.date)
-    columns.seller_id.push(row.seller_id)
-    columns.region.push(row.region)
-    columns.category.push(row.category)
-    columns.item_id.push(row.item_id)
-    columns.price_gbp.push(row.price_gbp)
-    columns.segment.push(row.segment)
+    const at = this.#buffered
+    columns.date[at] = row.date
+    columns.seller_id[at] = row.seller_id
+    columns.region[at] = row.region
+    columns.category[at] = row.category
+    columns.item_id[at] = row.item_id
+    columns.price_gbp[at] = row.price_gbp
+    columns.segment[at] = segment
     if (++this.#buffered === this.#rowGroupSize) await this.#writeRowGroup()
   }
 
@@ -107,18 +114,19 @@ export class ListingsParquetWriter {
   }
 
   async #writeRowGroup(): Promise<void> {
+    const rows = this.#buffered
+    const full = rows === this.#rowGroupSize
     const { date, seller_id, region, category, item_id, price_gbp, segment } = this.#columns
     const columnData: ColumnSource[] = [
-      { name: 'date', data: Int32Array.from(date) },
-      { name: 'seller_id', data: seller_id },
-      { name: 'region', data: region },
-      { name: 'category', data: category },
-      { name: 'item_id', data: item_id },
-      { name: 'price_gbp', data: Float64Array.from(price_gbp) },
-      { name: 'segment', data: segment },
+      { name: 'date', data: full ? date : date.subarray(0, rows) },
+      { name: 'seller_id', data: full ? seller_id : seller_id.slice(0, rows) },
+      { name: 'region', data: full ? region : region.slice(0, rows) },
+      { name: 'category', data: full ? category : category.slice(0, rows) },
+      { name: 'item_id', data: full ? item_id : item_id.slice(0, rows) },
+      { name: 'price_gbp', data: full ? price_gbp : price_gbp.subarray(0, rows) },
+      { name: 'segment', data: full ? segment : segment.slice(0, rows) },
     ]
-    const rows = this.#buffered
-    this.#columns = emptyColumns()
+    this.#columns = emptyColumns(this.#rowGroupSize)
     this.#buffered = 0
     await this.#writer.write({ columnData, rowGroupSize: rows })
     this.#rows += rows
@@ -126,15 +134,16 @@ export class ListingsParquetWriter {
   }
 }
 
-function emptyColumns() {
+/** Column buffers for one row group, allocated once at full size. */
+function emptyColumns(rows: number) {
   return {
-    date: [] as number[],
-    seller_id: [] as string[],
-    region: [] as string[],
-    category: [] as string[],
-    item_id: [] as string[],
-    price_gbp: [] as number[],
-    segment: [] as (string | null)[],
+    date: new Int32Array(rows),
+    seller_id: new Array<string>(rows).fill(''),
+    region: new Array<string>(rows).fill(''),
+    category: new Array<string>(rows).fill(''),
+    item_id: new Array<string>(rows).fill(''),
+    price_gbp: new Float64Array(rows),
+    segment: new Array<string | null>(rows).fill(null),
   }
 }
 

@@ -20,7 +20,7 @@ function listing(i: number, overrides: Partial<EnrichedListing> = {}): EnrichedL
 async function write(rows: EnrichedListing[], rowGroupSize?: number): Promise<Buffer> {
   const sink = new MemorySink()
   const writer = new ListingsParquetWriter(sink, rowGroupSize ? { rowGroupSize } : {})
-  for (const row of rows) await writer.append(row)
+  for (const row of rows) await writer.append(row, row.segment)
   const summary = await writer.finish()
   expect(summary.rows).toBe(rows.length)
   return sink.bytes()
@@ -116,7 +116,7 @@ describe('ListingsParquetWriter', () => {
   it('hands bytes to the sink row group by row group, not all at the end', async () => {
     const sink = new MemorySink()
     const writer = new ListingsParquetWriter(sink, { rowGroupSize: 100 })
-    for (let i = 0; i < 300; i++) await writer.append(listing(i))
+    for (let i = 0; i < 300; i++) await writer.append(listing(i), null)
     expect(sink.chunks.length).toBeGreaterThanOrEqual(3)
     await writer.finish()
   })
