@@ -1,13 +1,27 @@
+const EMPTY = -1
+const MAX_LOAD = 0.6
+const GROWTH = 1.5
+const encoder = new TextEncoder()
+
 /**
  * Finds, for each `(date, item_id)` key, the last valid row that carries it.
  *
  * Rows are identified by their ordinal (0-based position among the file's data
- * rows). Keys are compared exactly, never by hash. Keys are grouped by date
- * so that no single `Map` approaches V8's limit of 2^24 entries: a file would
- * need more than sixteen million distinct items on one day to reach it.
+ * rows). This index is the one structure whose size grows with the input, so
+ * it is packed into typed arrays rather than a `Map` of strings: an open
+ * addressing table of entry numbers, and per entry the date, the last ordinal
+ * and the item id's UTF-8 bytes in one shared arena; about 30 bytes a key
+ * instead of about 90, and no 2^24-entry `Map` limit. Keys are compared byte
+ * for byte: the hash only picks where to look.
  */
 export class LastOccurrenceIndex {
-  readonly #byDate = new Map<number, Map<string, number>>()
+  #slots = new Int32Array(1024).fill(EMPTY)
+  #dates = new Int32Array(1024)
+  #ordinals = new Int32Array(1024)
+  /** Entry `i`'s item id is `#arena[#offsets[i] .. #offsets[i + 1])`. */
+  #offsets = new Uint32Array(1025)
+  #arena = new Uint8Array(8192)
+  #scratch = new Uint8Array(256)
   #keys = 0
   #superseded = 0
 
@@ -20,15 +34,22 @@ export class LastOccurrenceIndex {
    * @param ordinal - the row's position, increasing from call to call
    */
   add(date: number, itemId: string, ordinal: number): void {
-    let items = this.#byDate.get(date)
-    if (items === undefined) {
-      items = new Map()
-      this.#byDate.set(date, items)
+    const length = this.#encode(itemId)
+    const mask = this.#slots.length - 1
+    let slot = hashKey(date, this.#scratch, length) & mask
+    for (;;) {
+      const entry = this.#slots[slot] as number
+      if (entry === EMPTY) break
+      if (this.#dates[entry] === date && this.#sameItem(entry, length)) {
+        this.#ordinals[entry] = ordinal
+        this.#superseded++
+        return
+      }
+      slot = (slot + 1) & mask
     }
-    const size = items.size
-    items.set(itemId, ordinal)
-    if (items.size === size) this.#superseded++
-    else this.#keys++
+    this.#append(date, length, ordinal)
+    this.#slots[slot] = this.#keys - 1
+    if (this.#keys > this.#slots.length * MAX_LOAD) this.#rehash()
   }
 
   /** Number of distinct keys seen: the rows left after deduplication. */
@@ -41,6 +62,17 @@ export class LastOccurrenceIndex {
     return this.#superseded
   }
 
+  /** Bytes held by the index, for the report and capacity planning. */
+  get bytes(): number {
+    return (
+      this.#slots.byteLength +
+      this.#dates.byteLength +
+      this.#ordinals.byteLength +
+      this.#offsets.byteLength +
+      this.#arena.byteLength
+    )
+  }
+
   /**
    * The rows to keep, as a bitset over ordinals. The index is emptied so that
    * its memory is released before the rows are written.
@@ -49,12 +81,86 @@ export class LastOccurrenceIndex {
    */
   takeKeepers(rowCount: number): RowSet {
     const keep = new RowSet(rowCount)
-    for (const items of this.#byDate.values()) {
-      for (const ordinal of items.values()) keep.add(ordinal)
-    }
-    this.#byDate.clear()
+    for (let entry = 0; entry < this.#keys; entry++) keep.add(this.#ordinals[entry] as number)
+    this.#slots = new Int32Array(1024).fill(EMPTY)
+    this.#dates = new Int32Array(1024)
+    this.#ordinals = new Int32Array(1024)
+    this.#offsets = new Uint32Array(1025)
+    this.#arena = new Uint8Array(8192)
+    this.#keys = 0
     return keep
   }
+
+  /** Writes the item id's UTF-8 bytes to the scratch buffer; returns their count. */
+  #encode(itemId: string): number {
+    if (this.#scratch.length < itemId.length * 3) this.#scratch = new Uint8Array(itemId.length * 3)
+    const scratch = this.#scratch
+    for (let i = 0; i < itemId.length; i++) {
+      const code = itemId.charCodeAt(i)
+      if (code >= 0x80) return encoder.encodeInto(itemId, scratch).written
+      scratch[i] = code
+    }
+    return itemId.length
+  }
+
+  #sameItem(entry: number, length: number): boolean {
+    const start = this.#offsets[entry] as number
+    if ((this.#offsets[entry + 1] as number) - start !== length) return false
+    const arena = this.#arena
+    const scratch = this.#scratch
+    for (let i = 0; i < length; i++) if (arena[start + i] !== scratch[i]) return false
+    return true
+  }
+
+  #append(date: number, length: number, ordinal: number): void {
+    const entry = this.#keys
+    if (entry === this.#dates.length) {
+      const capacity = Math.ceil(entry * GROWTH)
+      this.#dates = grow(this.#dates, capacity)
+      this.#ordinals = grow(this.#ordinals, capacity)
+      this.#offsets = grow(this.#offsets, capacity + 1)
+    }
+    const start = this.#offsets[entry] as number
+    if (start + length > this.#arena.length) {
+      this.#arena = grow(this.#arena, Math.ceil(Math.max(start + length, this.#arena.length * GROWTH)))
+    }
+    this.#arena.set(this.#scratch.subarray(0, length), start)
+    this.#dates[entry] = date
+    this.#ordinals[entry] = ordinal
+    this.#offsets[entry + 1] = start + length
+    this.#keys++
+  }
+
+  /** Doubles the slot table and places every entry again. */
+  #rehash(): void {
+    const slots = new Int32Array(this.#slots.length * 2).fill(EMPTY)
+    const mask = slots.length - 1
+    for (let entry = 0; entry < this.#keys; entry++) {
+      const start = this.#offsets[entry] as number
+      const item = this.#arena.subarray(start, this.#offsets[entry + 1])
+      let slot = hashKey(this.#dates[entry] as number, item, item.length) & mask
+      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask
+      slots[slot] = entry
+    }
+    this.#slots = slots
+  }
+}
+
+/** FNV-1a over the date's four bytes and the item id's bytes, finished with a murmur3 mix. */
+function hashKey(date: number, bytes: Uint8Array, length: number): number {
+  let hash = 0x811c9dc5
+  for (let shift = 0; shift < 32; shift += 8) hash = Math.imul(hash ^ ((date >>> shift) & 0xff), 0x01000193)
+  for (let i = 0; i < length; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193)
+  hash ^= hash >>> 16
+  hash = Math.imul(hash, 0x85ebca6b)
+  hash ^= hash >>> 13
+  return hash >>> 0
+}
+
+function grow<T extends Int32Array | Uint32Array | Uint8Array>(array: T, length: number): T {
+  const larger = new (array.constructor as new (length: number) => T)(length)
+  larger.set(array)
+  return larger
 }
 
 /** A fixed-size set of row ordinals, one bit each. */

@@ -21,6 +21,38 @@ describe('LastOccurrenceIndex', () => {
     for (const [ordinal, id] of ['a', 'A', '007', '7', 'a '].entries()) index.add(5, id, ordinal)
     expect(index.keys).toBe(5)
   })
+
+  it('agrees with a Map over many keys, including non-ASCII ids and growth past every resize', () => {
+    const index = new LastOccurrenceIndex()
+    const reference = new Map<string, number>()
+    const ids = ['A', 'é', '東京', '😀', 'a b', '', '007']
+    for (let ordinal = 0; ordinal < 200_000; ordinal++) {
+      const date = (ordinal * 7919) % 400
+      const itemId = `${ids[ordinal % ids.length]}${(ordinal * 104_729) % 50_000}`
+      index.add(date, itemId, ordinal)
+      reference.set(`${date}|${itemId}`, ordinal)
+    }
+    expect(index.keys).toBe(reference.size)
+    expect(index.superseded).toBe(200_000 - reference.size)
+    const keep = index.takeKeepers(200_000)
+    const kept = new Set(reference.values())
+    const wrong = Array.from({ length: 200_000 }, (_, ordinal) => ordinal).filter(
+      (o) => keep.has(o) !== kept.has(o),
+    )
+    expect(wrong).toEqual([])
+  })
+
+  it('holds a key in about 30 bytes', () => {
+    const index = new LastOccurrenceIndex()
+    for (let i = 0; i < 1_000_000; i++) index.add(i % 365, `ITEM${i}`, i)
+    expect(index.bytes / index.keys).toBeLessThan(45)
+  })
+
+  it('tells apart keys whose bytes differ only at the end, or in length', () => {
+    const index = new LastOccurrenceIndex()
+    for (const [ordinal, id] of ['ab', 'abc', 'abd', 'ab\u0000', 'a'].entries()) index.add(1, id, ordinal)
+    expect(index.keys).toBe(5)
+  })
 })
 
 describe('RowSet', () => {
