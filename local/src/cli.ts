@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { type DqReport, InputError, ingest } from '../../shared/src/index.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
@@ -87,6 +88,8 @@ async function runIngest(options: CliOptions, outputs: AtomicFile[]): Promise<nu
           : { maxUnmatchedSegmentRatio: options.maxUnmatchedSegmentRatio }),
       },
       rowGroupSize: options.rowGroupSize,
+      // With a second core, encode Parquet on a worker thread running this same bundle.
+      ...(availableParallelism() > 1 ? { parquetWorker: new URL(import.meta.url) } : {}),
       ...(progress ? { onProgress: (update) => progress.update(update) } : {}),
     })
   } finally {

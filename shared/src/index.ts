@@ -21,8 +21,16 @@ export type { IngestOptions, IngestProgress } from './ingest.js'
 export { ingest } from './ingest.js'
 export type { CategoryLookup, LookupStats } from './lookup.js'
 export { loadCategoryLookup } from './lookup.js'
-export type { EnrichedListing, ListingsParquetOptions, ParquetSummary } from './parquet.js'
-export { LISTINGS_PARQUET_SCHEMA, ListingsParquetWriter } from './parquet.js'
+export type {
+  EnrichedListing,
+  FooterOptions,
+  ListingsParquetOptions,
+  ParquetSummary,
+  RowGroupColumns,
+  RowGroupEncoder,
+} from './parquet.js'
+export { InThreadEncoder, LISTINGS_PARQUET_SCHEMA, ListingsParquetWriter } from './parquet.js'
+export { runParquetWorker, WorkerEncoder } from './parquet-worker.js'
 export type { PriceProblem, PriceResult } from './price.js'
 export { parsePrice } from './price.js'
 export { REJECT_META_COLUMNS, RejectedRowsWriter, toCsvLine } from './rejects.js'

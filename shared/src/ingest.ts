@@ -51,6 +51,12 @@ export interface IngestOptions {
    * @default 100000
    */
   rowGroupSize?: number
+  /**
+   * Encode Parquet on a worker thread loaded from this module (see
+   * `ListingsParquetOptions.worker`), overlapping it with parsing.
+   * @default undefined (encode on the calling thread)
+   */
+  parquetWorker?: URL
   /** Called after each chunk of input (about 1 MiB from a file) in each phase. */
   onProgress?: (progress: IngestProgress) => void
 }
@@ -169,7 +175,8 @@ async function classifyPass(
       } else {
         reasons[outcome.reason]++
         if (outcome.reason === 'missing_field') missingFields[outcome.detail as ListingColumn]++
-        await rejects.add(line, outcome.reason, outcome.detail, fields)
+        const flushed = rejects.add(line, outcome.reason, outcome.detail, fields)
+        if (flushed) await flushed
       }
       ordinal++
     }
@@ -214,30 +221,39 @@ async function writePass(
   const writer = new ListingsParquetWriter(parquetSink, {
     ...(options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }),
     metadata: { 'listings_ingest.source_sha256': scan.digest.sha256 },
+    ...(options.parquetWorker ? { worker: options.parquetWorker } : {}),
   })
   const unmatched = new Map<string, number>()
   let rowsWithoutSegment = 0
   let rowsWithEmptySegment = 0
   let ordinal = 0
-  for await (const batch of reading.batches) {
-    for (const { fields } of batch) {
-      if (scan.keepers.has(ordinal)) {
-        const outcome = classifyListing(fields, layout, isNull)
-        if (!outcome.ok) throw changedError(options.listings.name)
-        const { listing } = outcome
-        const segment = lookup.segmentOf(listing.category)
-        if (segment === undefined) unmatched.set(listing.category, (unmatched.get(listing.category) ?? 0) + 1)
-        if (segment === null) rowsWithEmptySegment++
-        if (segment == null) rowsWithoutSegment++
-        await writer.append(listing, segment ?? null)
+  try {
+    for await (const batch of reading.batches) {
+      for (const { fields } of batch) {
+        if (scan.keepers.has(ordinal)) {
+          const outcome = classifyListing(fields, layout, isNull)
+          if (!outcome.ok) throw changedError(options.listings.name)
+          const { listing } = outcome
+          const segment = lookup.segmentOf(listing.category)
+          if (segment === undefined)
+            unmatched.set(listing.category, (unmatched.get(listing.category) ?? 0) + 1)
+          if (segment === null) rowsWithEmptySegment++
+          if (segment == null) rowsWithoutSegment++
+          const written = writer.append(listing, segment ?? null)
+          if (written) await written
+        }
+        ordinal++
       }
-      ordinal++
+      reading.report(ordinal)
     }
-    reading.report(ordinal)
+  } catch (error) {
+    await writer.abort()
+    throw error
   }
   reading.report(ordinal)
   const digest = reading.digest()
   if (ordinal !== scan.sourceRows || digest.sha256 !== scan.digest.sha256) {
+    await writer.abort()
     throw changedError(options.listings.name)
   }
   return { parquet: await writer.finish(), rowsWithoutSegment, rowsWithEmptySegment, unmatched }

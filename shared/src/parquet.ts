@@ -2,6 +2,7 @@ import type { ColumnSource, KeyValue, SchemaElement } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import type { ByteSink } from './byte-streams.js'
 import type { CleanListing } from './classify.js'
+import { WorkerEncoder } from './parquet-worker.js'
 
 /** A cleaned listing with its segment: one output row. */
 export interface EnrichedListing extends CleanListing {
@@ -43,6 +44,27 @@ export interface ListingsParquetOptions {
   metadata?: Record<string, string>
   /** The footer's `created_by`. */
   createdBy?: string
+  /**
+   * Encode row groups on a worker thread that loads this module, so that
+   * parsing and Parquet encoding run on two cores. The module must call
+   * {@link runParquetWorker} when it is not on the main thread (the CLI's and
+   * the Lambda's bundles do).
+   * @default undefined (encode on the calling thread)
+   */
+  worker?: URL
+}
+
+/** One row group's column values, as the encoders take them. */
+export type RowGroupColumns = ReturnType<typeof emptyColumns>
+
+/** Turns row groups into Parquet bytes, in order; the file's footer on finish. */
+export interface RowGroupEncoder {
+  /** Takes a row group; resolves when the encoder can take another. */
+  write(columns: RowGroupColumns, rows: number): Promise<void>
+  /** Writes the footer; resolves when every byte has reached the sink. */
+  finish(): Promise<void>
+  /** Stops without finishing the file; for runs that failed. */
+  abort(): Promise<void>
 }
 
 /** What was written, for the report. */
@@ -58,7 +80,7 @@ export interface ParquetSummary {
  */
 export class ListingsParquetWriter {
   readonly #rowGroupSize: number
-  readonly #writer: ParquetWriter
+  readonly #encoder: RowGroupEncoder
   #columns: ReturnType<typeof emptyColumns>
   #buffered = 0
   #rows = 0
@@ -74,17 +96,10 @@ export class ListingsParquetWriter {
       throw new RangeError(`rowGroupSize must be a positive integer, got ${this.#rowGroupSize}`)
     }
     this.#columns = emptyColumns(this.#rowGroupSize)
-    const kvMetadata: KeyValue[] = Object.entries(options.metadata ?? {}).map(([key, value]) => ({
-      key,
-      value,
-    }))
-    this.#writer = new ParquetWriter({
-      writer: new SinkWriter(sink),
-      schema: LISTINGS_PARQUET_SCHEMA,
-      codec: 'SNAPPY',
-      kvMetadata,
-      createdBy: options.createdBy ?? 'listings-ingest',
-    })
+    const footer = { metadata: options.metadata ?? {}, createdBy: options.createdBy ?? 'listings-ingest' }
+    this.#encoder = options.worker
+      ? new WorkerEncoder(options.worker, sink, footer)
+      : new InThreadEncoder(sink, footer)
   }
 
   /**
@@ -92,8 +107,10 @@ export class ListingsParquetWriter {
    *
    * @param row - the cleaned listing
    * @param segment - its segment, or null
+   * @returns a promise only when a row group was written; await it (a
+   *   promise per row would cost a microtask per row)
    */
-  async append(row: CleanListing, segment: string | null): Promise<void> {
+  append(row: CleanListing, segment: string | null): Promise<void> | undefined {
     const columns = this.#columns
     const at = this.#buffered
     columns.date[at] = row.date
@@ -103,35 +120,86 @@ export class ListingsParquetWriter {
     columns.item_id[at] = row.item_id
     columns.price_gbp[at] = row.price_gbp
     columns.segment[at] = segment
-    if (++this.#buffered === this.#rowGroupSize) await this.#writeRowGroup()
+    if (++this.#buffered === this.#rowGroupSize) return this.#writeRowGroup()
+    return undefined
   }
 
   /** Writes the last row group and the footer. A file with no rows is still valid. */
   async finish(): Promise<ParquetSummary> {
     if (this.#buffered > 0) await this.#writeRowGroup()
-    await this.#writer.finish()
+    await this.#encoder.finish()
     return { rows: this.#rows, row_groups: this.#rowGroups, compression: 'SNAPPY' }
+  }
+
+  /** Abandons the file (the run failed); stops a worker if there is one. */
+  async abort(): Promise<void> {
+    await this.#encoder.abort()
   }
 
   async #writeRowGroup(): Promise<void> {
     const rows = this.#buffered
-    const full = rows === this.#rowGroupSize
-    const { date, seller_id, region, category, item_id, price_gbp, segment } = this.#columns
-    const columnData: ColumnSource[] = [
-      { name: 'date', data: full ? date : date.subarray(0, rows) },
-      { name: 'seller_id', data: full ? seller_id : seller_id.slice(0, rows) },
-      { name: 'region', data: full ? region : region.slice(0, rows) },
-      { name: 'category', data: full ? category : category.slice(0, rows) },
-      { name: 'item_id', data: full ? item_id : item_id.slice(0, rows) },
-      { name: 'price_gbp', data: full ? price_gbp : price_gbp.subarray(0, rows) },
-      { name: 'segment', data: full ? segment : segment.slice(0, rows) },
-    ]
+    const columns = rows === this.#rowGroupSize ? this.#columns : sliceColumns(this.#columns, rows)
     this.#columns = emptyColumns(this.#rowGroupSize)
     this.#buffered = 0
-    await this.#writer.write({ columnData, rowGroupSize: rows })
+    await this.#encoder.write(columns, rows)
     this.#rows += rows
     this.#rowGroups++
   }
+}
+
+/** The first `rows` values of each column, for a last row group that is not full. */
+function sliceColumns(columns: RowGroupColumns, rows: number): RowGroupColumns {
+  return {
+    date: columns.date.slice(0, rows),
+    seller_id: columns.seller_id.slice(0, rows),
+    region: columns.region.slice(0, rows),
+    category: columns.category.slice(0, rows),
+    item_id: columns.item_id.slice(0, rows),
+    price_gbp: columns.price_gbp.slice(0, rows),
+    segment: columns.segment.slice(0, rows),
+  }
+}
+
+/** Footer contents, shared by both encoders. */
+export interface FooterOptions {
+  metadata: Record<string, string>
+  createdBy: string
+}
+
+/** Encodes on the calling thread with hyparquet-writer, streaming to the sink. */
+export class InThreadEncoder implements RowGroupEncoder {
+  readonly #writer: ParquetWriter
+
+  constructor(sink: ByteSink, footer: FooterOptions) {
+    const kvMetadata: KeyValue[] = Object.entries(footer.metadata).map(([key, value]) => ({ key, value }))
+    this.#writer = new ParquetWriter({
+      writer: new SinkWriter(sink),
+      schema: LISTINGS_PARQUET_SCHEMA,
+      codec: 'SNAPPY',
+      kvMetadata,
+      createdBy: footer.createdBy,
+    })
+  }
+
+  async write(columns: RowGroupColumns, rows: number): Promise<void> {
+    const columnData: ColumnSource[] = [
+      { name: 'date', data: columns.date },
+      // Ids are spread over every row group, so their min/max would prune nothing; skip the cost.
+      { name: 'seller_id', data: columns.seller_id, statistics: false },
+      { name: 'region', data: columns.region },
+      { name: 'category', data: columns.category },
+      { name: 'item_id', data: columns.item_id, statistics: false, encoding: 'PLAIN' },
+      { name: 'price_gbp', data: columns.price_gbp },
+      { name: 'segment', data: columns.segment },
+    ]
+    await this.#writer.write({ columnData, rowGroupSize: rows })
+  }
+
+  async finish(): Promise<void> {
+    await this.#writer.finish()
+  }
+
+  async abort(): Promise<void> {}
 }
 
 /** Column buffers for one row group, allocated once at full size. */

@@ -29,11 +29,20 @@ export class RejectedRowsWriter {
     this.#pending = toCsvLine([...REJECT_META_COLUMNS, ...header])
   }
 
-  /** Records one rejected row. */
-  async add(line: number, reason: RejectReason, detail: string, fields: readonly string[]): Promise<void> {
+  /**
+   * Records one rejected row.
+   *
+   * @returns a promise only when buffered rows were flushed to the sink; await it
+   */
+  add(
+    line: number,
+    reason: RejectReason,
+    detail: string,
+    fields: readonly string[],
+  ): Promise<void> | undefined {
     this.#pending += toCsvLine([String(line), bucketOf(reason), reason, detail, ...fields])
     this.#rows++
-    if (this.#pending.length >= FLUSH_CHARS) await this.#flush()
+    return this.#pending.length >= FLUSH_CHARS ? this.#flush() : undefined
   }
 
   /** Writes whatever is buffered; returns the number of rows written. */

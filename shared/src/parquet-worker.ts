@@ -1,0 +1,152 @@
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import type { ByteSink } from './byte-streams.js'
+import { type FooterOptions, InThreadEncoder, type RowGroupColumns, type RowGroupEncoder } from './parquet.js'
+
+const ROLE = 'listings-parquet-encoder'
+
+type ToWorker = { type: 'write'; columns: RowGroupColumns; rows: number } | { type: 'finish' }
+type FromWorker =
+  | { type: 'bytes'; chunk: Uint8Array }
+  | { type: 'written' }
+  | { type: 'finished' }
+  | { type: 'failed'; message: string }
+
+/**
+ * Encodes row groups on a worker thread, so the main thread goes on parsing
+ * while the previous row group is compressed. The worker sends the encoded
+ * bytes back; they reach the sink in order, on the main thread. At most one
+ * row group waits while another is encoded, which bounds memory.
+ */
+export class WorkerEncoder implements RowGroupEncoder {
+  readonly #worker: Worker
+  readonly #sink: ByteSink
+  #sinkQueue: Promise<void> = Promise.resolve()
+  #failure: Error | undefined
+  #inFlight = 0
+  #waiters: { resolve: () => void; reject: (error: Error) => void; until: (inFlight: number) => boolean }[] =
+    []
+  #closing = false
+  #finished: Promise<void>
+  #resolveFinished: () => void = () => undefined
+
+  /**
+   * @param module - a bundle that calls {@link runParquetWorker} off the main thread
+   * @param sink - receives the file's bytes, in order
+   */
+  constructor(module: URL, sink: ByteSink, footer: FooterOptions) {
+    this.#sink = sink
+    this.#finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve
+    })
+    this.#worker = new Worker(module, { workerData: { role: ROLE, footer } })
+    // A failed run must not be kept alive by an idle encoder.
+    this.#worker.unref()
+    this.#worker.on('message', (message: FromWorker) => this.#receive(message))
+    this.#worker.on('error', (error) => this.#fail(error))
+    this.#worker.on('exit', (code) => {
+      if (!this.#closing) this.#fail(new Error(`Parquet encoder thread exited with code ${code}`))
+    })
+  }
+
+  async write(columns: RowGroupColumns, rows: number): Promise<void> {
+    await this.#waitUntil((inFlight) => inFlight < 1)
+    this.#inFlight++
+    const message: ToWorker = { type: 'write', columns, rows }
+    this.#worker.postMessage(message, [columns.date.buffer, columns.price_gbp.buffer])
+  }
+
+  async finish(): Promise<void> {
+    await this.#waitUntil((inFlight) => inFlight === 0)
+    this.#worker.postMessage({ type: 'finish' } satisfies ToWorker)
+    await Promise.race([this.#finished, this.#waitUntil(() => false)])
+    await this.#sinkQueue
+    await this.#close()
+    if (this.#failure) throw this.#failure
+  }
+
+  async abort(): Promise<void> {
+    await this.#close()
+  }
+
+  async #close(): Promise<void> {
+    this.#closing = true
+    await this.#worker.terminate()
+  }
+
+  #receive(message: FromWorker): void {
+    if (message.type === 'bytes') {
+      this.#sinkQueue = this.#sinkQueue.then(() => this.#sink.write(message.chunk))
+      this.#sinkQueue.catch((error: Error) => this.#fail(error))
+    } else if (message.type === 'written') {
+      // The row group counts as done once its bytes are queued for the sink, in order.
+      void this.#sinkQueue.then(
+        () => {
+          this.#inFlight--
+          this.#wake()
+        },
+        () => undefined,
+      )
+    } else if (message.type === 'finished') {
+      this.#resolveFinished()
+    } else {
+      this.#fail(new Error(message.message))
+    }
+  }
+
+  #waitUntil(until: (inFlight: number) => boolean): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure)
+    if (until(this.#inFlight)) return Promise.resolve()
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, until }))
+  }
+
+  #wake(): void {
+    const ready = this.#waiters.filter((waiter) => waiter.until(this.#inFlight))
+    this.#waiters = this.#waiters.filter((waiter) => !ready.includes(waiter))
+    for (const waiter of ready) waiter.resolve()
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failure)
+  }
+}
+
+/**
+ * The worker side: call it at the top of a bundle's entry when
+ * `isMainThread` is false. Returns whether this thread is a Parquet encoder
+ * (and so must not run the entry's own main).
+ */
+export function runParquetWorker(): boolean {
+  if (isMainThread || parentPort === null || (workerData as { role?: string } | undefined)?.role !== ROLE)
+    return false
+  const port = parentPort
+  const sink: ByteSink = {
+    write(chunk) {
+      // Transfer rather than copy: the encoder hands over a fresh buffer each flush.
+      const owned =
+        chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice()
+      port.postMessage({ type: 'bytes', chunk: owned } satisfies FromWorker, [owned.buffer as ArrayBuffer])
+    },
+  }
+  const encoder = new InThreadEncoder(sink, (workerData as { footer: FooterOptions }).footer)
+  let queue = Promise.resolve()
+  port.on('message', (message: ToWorker) => {
+    queue = queue
+      .then(async () => {
+        if (message.type === 'write') {
+          await encoder.write(message.columns, message.rows)
+          port.postMessage({ type: 'written' } satisfies FromWorker)
+        } else {
+          await encoder.finish()
+          port.postMessage({ type: 'finished' } satisfies FromWorker)
+        }
+      })
+      .catch((error: unknown) => {
+        port.postMessage({
+          type: 'failed',
+          message: error instanceof Error ? error.message : String(error),
+        } satisfies FromWorker)
+      })
+  })
+  return true
+}
