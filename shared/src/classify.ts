@@ -1,4 +1,5 @@
 import type { ListingColumn, RejectReason } from './contract.js'
+import type { FieldSource } from './csv-records.js'
 import { parseIsoDate } from './date.js'
 import type { ColumnLayout } from './header.js'
 import { parsePrice } from './price.js'
@@ -33,30 +34,30 @@ export type Classification = { ok: true; listing: CleanListing } | ({ ok: false 
  * @param isNull - whether a trimmed value counts as missing (empty, or a configured null marker)
  */
 export function classifyListing(
-  fields: readonly string[],
+  fields: FieldSource,
   layout: ColumnLayout<ListingColumn>,
   isNull: (trimmed: string) => boolean,
 ): Classification {
-  if (fields.length > layout.names.length) {
+  if (fields.fieldCount > layout.names.length) {
     return {
       ok: false,
       reason: 'too_many_fields',
-      detail: `${fields.length} fields, header has ${layout.names.length}`,
+      detail: `${fields.fieldCount} fields, header has ${layout.names.length}`,
     }
   }
   // One check per column, in contract order, without building intermediate arrays: this runs for every row.
   const { index } = layout
-  const dateText = fields[index.date]?.trim()
+  const dateText = fields.field(index.date)?.trim()
   if (dateText === undefined || isNull(dateText)) return missing('date')
-  const seller_id = fields[index.seller_id]?.trim()
+  const seller_id = fields.field(index.seller_id)?.trim()
   if (seller_id === undefined || isNull(seller_id)) return missing('seller_id')
-  const region = fields[index.region]?.trim()
+  const region = fields.field(index.region)?.trim()
   if (region === undefined || isNull(region)) return missing('region')
-  const category = fields[index.category]?.trim()
+  const category = fields.field(index.category)?.trim()
   if (category === undefined || isNull(category)) return missing('category')
-  const item_id = fields[index.item_id]?.trim()
+  const item_id = fields.field(index.item_id)?.trim()
   if (item_id === undefined || isNull(item_id)) return missing('item_id')
-  const priceText = fields[index.price_gbp]?.trim()
+  const priceText = fields.field(index.price_gbp)?.trim()
   if (priceText === undefined || isNull(priceText)) return missing('price_gbp')
   const date = parseIsoDate(dateText)
   if (date === undefined) return { ok: false, reason: 'invalid_date', detail: 'date' }

@@ -1,11 +1,57 @@
 import { InputError } from './errors.js'
 
-/** One CSV record with the line it starts on, for rejects and errors. */
-export interface CsvRecord {
-  /** The record's fields, untrimmed, exactly as the CSV holds them (quotes removed, `""` made `"`). */
-  fields: string[]
+/** Read access to a row's fields by position. */
+export interface FieldSource {
+  /** How many fields the row has. */
+  readonly fieldCount: number
+  /** Field `index`, untrimmed (quotes removed, `""` made `"`), or `undefined` past the end. */
+  field(index: number): string | undefined
+}
+
+/**
+ * One CSV record with the line it starts on. Fields are decoded from the
+ * input bytes only when asked for: most rows never need their extra columns,
+ * and rows the second pass skips need none.
+ */
+export interface CsvRecord extends FieldSource {
   /** 1-based line number of the record's first line in the source file. */
-  line: number
+  readonly line: number
+  /** Every field, decoded. */
+  readonly fields: string[]
+}
+
+/** A {@link FieldSource} over an array of strings. */
+export function arrayFields(fields: readonly string[]): FieldSource {
+  return { fieldCount: fields.length, field: (index) => fields[index] }
+}
+
+/** A record as byte ranges into the chunk it was scanned from. */
+class ScannedRecord implements CsvRecord {
+  readonly line: number
+  readonly #buffer: Buffer
+  /** Per field: start, end, and 1 when `""` must be unescaped. */
+  readonly #bounds: number[]
+
+  constructor(buffer: Buffer, bounds: number[], line: number) {
+    this.#buffer = buffer
+    this.#bounds = bounds
+    this.line = line
+  }
+
+  get fieldCount(): number {
+    return this.#bounds.length / 3
+  }
+
+  field(index: number): string | undefined {
+    const at = index * 3
+    if (at >= this.#bounds.length) return undefined
+    const text = this.#buffer.toString('utf8', this.#bounds[at], this.#bounds[at + 1])
+    return this.#bounds[at + 2] === 1 ? text.replaceAll('""', '"') : text
+  }
+
+  get fields(): string[] {
+    return Array.from({ length: this.fieldCount }, (_, index) => this.field(index) as string)
+  }
 }
 
 /** Options for {@link readCsvRecords} and {@link readCsvBatches}. */
@@ -33,7 +79,7 @@ const LF = 0x0a
  * only whitespace yield nothing but still count as lines. Rows may have any
  * number of fields: counting them against the header is the caller's job.
  *
- * The scanner works on bytes and decodes each field once; it replaced
+ * The scanner works on bytes and decodes a field only when it is read; it replaced
  * csv-parse, which was the ceiling of the whole transform (docs/performance.md).
  *
  * @param name - the file's name, for errors
@@ -128,8 +174,8 @@ class CsvScanner {
     while (start < length) {
       const record = this.#scanRecord(buffer, start, final)
       if (record === undefined) return start
-      const { fields, next, lineFeeds } = record
-      if (!isBlank(fields)) records.push({ fields, line: this.#line })
+      const { bounds, next, lineFeeds } = record
+      if (!isBlank(buffer, bounds)) records.push(new ScannedRecord(buffer, bounds, this.#line))
       this.#line += lineFeeds
       start = next
     }
@@ -141,16 +187,16 @@ class CsvScanner {
     buffer: Buffer,
     start: number,
     final: boolean,
-  ): { fields: string[]; next: number; lineFeeds: number } | undefined {
+  ): { bounds: number[]; next: number; lineFeeds: number } | undefined {
     const length = buffer.length
-    const fields: string[] = []
+    const bounds: number[] = []
     let at = start
     let lineFeeds = 0
     for (;;) {
       if (buffer[at] === QUOTE) {
         const quoted = this.#scanQuoted(buffer, at, final, this.#line + lineFeeds)
         if (quoted === undefined) return undefined
-        fields.push(quoted.value)
+        bounds.push(at + 1, quoted.close, quoted.escaped ? 1 : 0)
         lineFeeds += quoted.lineFeeds
         at = quoted.next
         // After the closing quote: a delimiter, a line ending, or the end of the file.
@@ -159,12 +205,12 @@ class CsvScanner {
           at++
           continue
         }
-        if (after === LF) return { fields, next: at + 1, lineFeeds: lineFeeds + 1 }
-        if (after === CR && buffer[at + 1] === LF) return { fields, next: at + 2, lineFeeds: lineFeeds + 1 }
+        if (after === LF) return { bounds, next: at + 1, lineFeeds: lineFeeds + 1 }
+        if (after === CR && buffer[at + 1] === LF) return { bounds, next: at + 2, lineFeeds: lineFeeds + 1 }
         if (at >= length || (after === CR && at + 1 >= length)) {
           // The end of the file (a lone CR there is taken as the line ending).
           if (!final) return undefined
-          return { fields, next: length, lineFeeds: lineFeeds + 1 }
+          return { bounds, next: length, lineFeeds: lineFeeds + 1 }
         }
         throw this.#closingQuoteError(this.#line + lineFeeds)
       }
@@ -176,14 +222,14 @@ class CsvScanner {
       }
       if (end >= length && !final) return undefined
       if (buffer[end] === COMMA) {
-        fields.push(buffer.toString('utf8', at, end))
+        bounds.push(at, end, 0)
         at = end + 1
         continue
       }
       // A line feed, or the end of the file: the record's last field.
       const fieldEnd = end > at && buffer[end - 1] === CR && end < length ? end - 1 : end
-      fields.push(buffer.toString('utf8', at, fieldEnd))
-      return { fields, next: Math.min(end + 1, length), lineFeeds: lineFeeds + 1 }
+      bounds.push(at, fieldEnd, 0)
+      return { bounds, next: Math.min(end + 1, length), lineFeeds: lineFeeds + 1 }
     }
   }
 
@@ -193,7 +239,7 @@ class CsvScanner {
     at: number,
     final: boolean,
     line: number,
-  ): { value: string; next: number; lineFeeds: number } | undefined {
+  ): { close: number; escaped: boolean; next: number; lineFeeds: number } | undefined {
     const length = buffer.length
     let search = at + 1
     let escaped = false
@@ -213,12 +259,7 @@ class CsvScanner {
         search = close + 2
         continue
       }
-      const raw = buffer.toString('utf8', at + 1, close)
-      return {
-        value: escaped ? raw.replaceAll('""', '"') : raw,
-        next: close + 1,
-        lineFeeds: countLineFeeds(buffer, at + 1, close),
-      }
+      return { close, escaped, next: close + 1, lineFeeds: countLineFeeds(buffer, at + 1, close) }
     }
   }
 
@@ -237,8 +278,8 @@ function countLineFeeds(buffer: Buffer, from: number, to: number): number {
 }
 
 /** An empty or whitespace-only line is one blank field; it is not a row. */
-function isBlank(fields: string[]): boolean {
-  return fields.length === 1 && (fields[0] as string).trim() === ''
+function isBlank(buffer: Buffer, bounds: number[]): boolean {
+  return bounds.length === 3 && buffer.toString('utf8', bounds[0], bounds[1]).trim() === ''
 }
 
 /** Whether a short first chunk could still be the start of a byte-order mark. */

@@ -10,8 +10,8 @@ export {
   REJECT_REASONS,
   REPORT_SCHEMA_VERSION,
 } from './contract.js'
-export type { CsvRecord, ReadCsvOptions } from './csv-records.js'
-export { readCsvRecords } from './csv-records.js'
+export type { CsvRecord, FieldSource, ReadCsvOptions } from './csv-records.js'
+export { arrayFields, readCsvBatches, readCsvRecords } from './csv-records.js'
 export { formatIsoDate, parseIsoDate } from './date.js'
 export { LastOccurrenceIndex, RowSet } from './dedup.js'
 export { InputError } from './errors.js'

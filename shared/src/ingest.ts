@@ -167,15 +167,15 @@ async function classifyPass(
   let ordinal = 0
   let validRows = 0
   for await (const batch of reading.batches) {
-    for (const { fields, line } of batch) {
-      const outcome = classifyListing(fields, layout, isNull)
+    for (const record of batch) {
+      const outcome = classifyListing(record, layout, isNull)
       if (outcome.ok) {
         lastOccurrence.add(outcome.listing.date, outcome.listing.item_id, ordinal)
         validRows++
       } else {
         reasons[outcome.reason]++
         if (outcome.reason === 'missing_field') missingFields[outcome.detail as ListingColumn]++
-        const flushed = rejects.add(line, outcome.reason, outcome.detail, fields)
+        const flushed = rejects.add(record.line, outcome.reason, outcome.detail, record.fields)
         if (flushed) await flushed
       }
       ordinal++
@@ -229,9 +229,9 @@ async function writePass(
   let ordinal = 0
   try {
     for await (const batch of reading.batches) {
-      for (const { fields } of batch) {
+      for (const record of batch) {
         if (scan.keepers.has(ordinal)) {
-          const outcome = classifyListing(fields, layout, isNull)
+          const outcome = classifyListing(record, layout, isNull)
           if (!outcome.ok) throw changedError(options.listings.name)
           const { listing } = outcome
           const segment = lookup.segmentOf(listing.category)

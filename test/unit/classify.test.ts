@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { classifyListing, missingValueTest } from '../../shared/src/classify.js'
 import { LISTING_COLUMNS } from '../../shared/src/contract.js'
+import { arrayFields } from '../../shared/src/csv-records.js'
 import { resolveColumns } from '../../shared/src/header.js'
 
 const layout = resolveColumns('l.csv', [...LISTING_COLUMNS, 'notes'], LISTING_COLUMNS)
@@ -30,7 +31,7 @@ const row = (overrides: Partial<Record<(typeof LISTING_COLUMNS)[number] | 'notes
 describe('classifyListing', () => {
   it('returns a clean listing with trimmed values and parsed date and price', () => {
     const outcome = classifyListing(
-      row({ seller_id: '  S1 ', item_id: '\t007 ', price_gbp: ' 1e3 ' }),
+      arrayFields(row({ seller_id: '  S1 ', item_id: '\t007 ', price_gbp: ' 1e3 ' })),
       layout,
       isNull,
     )
@@ -50,7 +51,7 @@ describe('classifyListing', () => {
   it('rejects an empty or whitespace-only required field as missing_field, naming it', () => {
     for (const column of LISTING_COLUMNS) {
       for (const blank of ['', '   ', '\t']) {
-        expect(classifyListing(row({ [column]: blank }), layout, isNull)).toEqual({
+        expect(classifyListing(arrayFields(row({ [column]: blank })), layout, isNull)).toEqual({
           ok: false,
           reason: 'missing_field',
           detail: column,
@@ -60,12 +61,12 @@ describe('classifyListing', () => {
   })
 
   it('ignores an empty extra column', () => {
-    expect(classifyListing(row({ notes: '' }), layout, isNull).ok).toBe(true)
+    expect(classifyListing(arrayFields(row({ notes: '' })), layout, isNull).ok).toBe(true)
   })
 
   it('rejects a row with fewer fields when a required field is absent', () => {
     const short = row().slice(0, 5)
-    expect(classifyListing(short, layout, isNull)).toEqual({
+    expect(classifyListing(arrayFields(short), layout, isNull)).toEqual({
       ok: false,
       reason: 'missing_field',
       detail: 'price_gbp',
@@ -73,11 +74,11 @@ describe('classifyListing', () => {
   })
 
   it('keeps a short row whose only absent fields are extra columns', () => {
-    expect(classifyListing(row().slice(0, 6), layout, isNull).ok).toBe(true)
+    expect(classifyListing(arrayFields(row().slice(0, 6)), layout, isNull).ok).toBe(true)
   })
 
   it('rejects a row with more fields than the header as too_many_fields', () => {
-    expect(classifyListing([...row(), 'surplus'], layout, isNull)).toEqual({
+    expect(classifyListing(arrayFields([...row(), 'surplus']), layout, isNull)).toEqual({
       ok: false,
       reason: 'too_many_fields',
       detail: '8 fields, header has 7',
@@ -86,7 +87,7 @@ describe('classifyListing', () => {
 
   it('rejects a bad date as invalid_date in the missing-required bucket', () => {
     for (const date of ['2023-02-29', '2024-1-5', '2024/01/05', '2024-01-05T00:00:00']) {
-      expect(classifyListing(row({ date }), layout, isNull)).toMatchObject({
+      expect(classifyListing(arrayFields(row({ date })), layout, isNull)).toMatchObject({
         ok: false,
         reason: 'invalid_date',
       })
@@ -94,30 +95,38 @@ describe('classifyListing', () => {
   })
 
   it('rejects bad prices with their finer reason', () => {
-    expect(classifyListing(row({ price_gbp: '£5' }), layout, isNull)).toMatchObject({
+    expect(classifyListing(arrayFields(row({ price_gbp: '£5' })), layout, isNull)).toMatchObject({
       reason: 'non_numeric_price',
     })
-    expect(classifyListing(row({ price_gbp: '1e400' }), layout, isNull)).toMatchObject({
+    expect(classifyListing(arrayFields(row({ price_gbp: '1e400' })), layout, isNull)).toMatchObject({
       reason: 'non_finite_price',
     })
-    expect(classifyListing(row({ price_gbp: '0' }), layout, isNull)).toMatchObject({
+    expect(classifyListing(arrayFields(row({ price_gbp: '0' })), layout, isNull)).toMatchObject({
       reason: 'non_positive_price',
     })
   })
 
   it('runs the checks in contract order: shape and missing fields, then date, then price', () => {
     const everythingWrong = row({ region: '', date: 'bad', price_gbp: '-1' })
-    expect(classifyListing(everythingWrong, layout, isNull)).toMatchObject({ reason: 'missing_field' })
-    expect(classifyListing([...everythingWrong, 'x'], layout, isNull)).toMatchObject({
+    expect(classifyListing(arrayFields(everythingWrong), layout, isNull)).toMatchObject({
+      reason: 'missing_field',
+    })
+    expect(classifyListing(arrayFields([...everythingWrong, 'x']), layout, isNull)).toMatchObject({
       reason: 'too_many_fields',
     })
-    expect(classifyListing(row({ date: 'bad', price_gbp: '-1' }), layout, isNull)).toMatchObject({
-      reason: 'invalid_date',
-    })
+    expect(classifyListing(arrayFields(row({ date: 'bad', price_gbp: '-1' })), layout, isNull)).toMatchObject(
+      {
+        reason: 'invalid_date',
+      },
+    )
   })
 
   it('treats NA, null and N/A as ordinary text by default', () => {
-    const outcome = classifyListing(row({ region: 'NA', seller_id: 'null', category: 'N/A' }), layout, isNull)
+    const outcome = classifyListing(
+      arrayFields(row({ region: 'NA', seller_id: 'null', category: 'N/A' })),
+      layout,
+      isNull,
+    )
     expect(outcome).toMatchObject({ ok: true, listing: { region: 'NA', seller_id: 'null', category: 'N/A' } })
   })
 })
@@ -139,7 +148,7 @@ describe('missingValueTest', () => {
 
   it('makes a marker in a required field a missing_field rejection', () => {
     const withMarkers = missingValueTest(['NA'])
-    expect(classifyListing(row({ region: ' NA ' }), layout, withMarkers)).toEqual({
+    expect(classifyListing(arrayFields(row({ region: ' NA ' })), layout, withMarkers)).toEqual({
       ok: false,
       reason: 'missing_field',
       detail: 'region',

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { type CsvRecord, readCsvRecords } from '../../shared/src/csv-records.js'
+import { readCsvRecords } from '../../shared/src/csv-records.js'
 import { InputError } from '../../shared/src/errors.js'
 import { textSource } from '../helpers/sources.js'
 
-async function records(text: string | Uint8Array, chunkSize = 3): Promise<CsvRecord[]> {
-  const out: CsvRecord[] = []
+/** Records as plain data: their fields, decoded, and their line. */
+async function records(
+  text: string | Uint8Array,
+  chunkSize = 3,
+): Promise<{ fields: string[]; line: number }[]> {
+  const out: { fields: string[]; line: number }[] = []
   for await (const record of readCsvRecords('in.csv', textSource('in.csv', text, chunkSize).open())) {
-    out.push(record)
+    out.push({ fields: record.fields, line: record.line })
   }
   return out
 }
@@ -130,6 +134,22 @@ describe('readCsvRecords', () => {
       }
     }
     await expect(read()).rejects.toThrow('disk on fire')
+  })
+})
+
+describe('lazy fields', () => {
+  it('decodes a field only when read, and reports the field count without decoding', async () => {
+    const rows = []
+    for await (const row of readCsvRecords('in.csv', textSource('in.csv', 'a,b,c\n"x ""y""",,é\n').open()))
+      rows.push(row)
+    const row = rows[1]
+    expect(row?.fieldCount).toBe(3)
+    expect([row?.field(0), row?.field(1), row?.field(2), row?.field(3)]).toEqual([
+      'x "y"',
+      '',
+      'é',
+      undefined,
+    ])
   })
 })
 
