@@ -145,7 +145,7 @@ async function compare(a: string, b: string): Promise<{ onlyInOne: number; mispl
 }
 
 process.stderr.write(
-  `${rows.toLocaleString('en-GB')} rows, ${(bytes / 1e6).toFixed(1)} MB${pinned ? `, pinned to ${pinned} CPU` : ''}\n`,
+  `${rows.toLocaleString('en-GB')} rows, ${(bytes / 1e6).toFixed(1)} MB${pinned ? `, pinned to ${pinned} CPU` : ''}, median of ${repeat}\n`,
 )
 /** Runs a tool `repeat` times, alternating with nothing else, and keeps the median wall time. */
 async function median(run: () => Promise<Run>): Promise<Run> {
