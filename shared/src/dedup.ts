@@ -52,6 +52,28 @@ export class LastOccurrenceIndex {
     if (this.#keys > this.#slots.length * MAX_LOAD) this.#rehash()
   }
 
+  /**
+   * Sizes the index for about `keys` distinct keys up front, so a large
+   * file does not grow it step by step (each step copies every array and
+   * briefly holds old and new, which sets the peak memory).
+   *
+   * @param keys - expected distinct keys
+   * @param itemBytes - expected bytes per item id
+   */
+  reserve(keys: number, itemBytes: number): void {
+    const entries = Math.ceil(keys)
+    if (entries > this.#dates.length) {
+      this.#dates = grow(this.#dates, entries)
+      this.#ordinals = grow(this.#ordinals, entries)
+      this.#offsets = grow(this.#offsets, entries + 1)
+    }
+    const arena = Math.ceil(entries * itemBytes)
+    if (arena > this.#arena.length) this.#arena = grow(this.#arena, arena)
+    let slots = this.#slots.length
+    while (entries > slots * MAX_LOAD) slots *= 2
+    if (slots > this.#slots.length) this.#rehashTo(slots)
+  }
+
   /** Number of distinct keys seen: the rows left after deduplication. */
   get keys(): number {
     return this.#keys
@@ -133,7 +155,11 @@ export class LastOccurrenceIndex {
 
   /** Doubles the slot table and places every entry again. */
   #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2).fill(EMPTY)
+    this.#rehashTo(this.#slots.length * 2)
+  }
+
+  #rehashTo(size: number): void {
+    const slots = new Int32Array(size).fill(EMPTY)
     const mask = slots.length - 1
     for (let entry = 0; entry < this.#keys; entry++) {
       const start = this.#offsets[entry] as number

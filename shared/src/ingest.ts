@@ -166,7 +166,12 @@ async function classifyPass(
   const lastOccurrence = new LastOccurrenceIndex()
   let ordinal = 0
   let validRows = 0
+  let reserved = false
   for await (const batch of reading.batches) {
+    if (!reserved) {
+      reserveForFile(lastOccurrence, options.listings.size, reading.bytesRead(), batch, layout.index.item_id)
+      reserved = true
+    }
     for (const record of batch) {
       const outcome = classifyListing(record, layout, isNull)
       if (outcome.ok) {
@@ -282,10 +287,30 @@ async function openListings(options: IngestOptions, phase: IngestProgress['phase
     layout: resolveColumns(listings.name, header.fields, LISTING_COLUMNS),
     batches: records(),
     digest,
+    bytesRead: () => bytesRead,
     report(rows: number) {
       onProgress?.({ phase, bytesRead, totalBytes: listings.size, rows })
     },
   }
+}
+
+/**
+ * Sizes the dedup index from the first batch: the file's size over the
+ * bytes per row seen so far estimates the rows, and so at most the keys.
+ */
+function reserveForFile(
+  index: LastOccurrenceIndex,
+  fileBytes: number | undefined,
+  bytesRead: number,
+  batch: CsvRecord[],
+  itemColumn: number,
+): void {
+  if (fileBytes === undefined || batch.length === 0 || bytesRead === 0) return
+  const estimatedRows = (fileBytes / bytesRead) * batch.length
+  let itemChars = 0
+  for (const record of batch) itemChars += record.field(itemColumn)?.length ?? 0
+  // A little over the estimate: the arrays and the arena still grow if the rest of the file differs.
+  index.reserve(estimatedRows * 1.05, (itemChars / batch.length) * 1.1 + 1)
 }
 
 function changedError(name: string): InputError {

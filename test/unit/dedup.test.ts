@@ -96,3 +96,17 @@ describe('deduplication in a run', () => {
     expect(report.dropped_non_positive_price).toBe(1)
   })
 })
+
+describe('LastOccurrenceIndex.reserve', () => {
+  it('sizes the arrays up front and keeps every key after more arrive than reserved', () => {
+    const index = new LastOccurrenceIndex()
+    index.reserve(10_000, 8)
+    const reservedBytes = index.bytes
+    for (let i = 0; i < 10_000; i++) index.add(i % 30, `id${i}`, i)
+    expect(index.bytes).toBe(reservedBytes)
+    for (let i = 10_000; i < 30_000; i++) index.add(i % 30, `id${i}`, i)
+    expect(index.keys).toBe(30_000)
+    const keep = index.takeKeepers(30_000)
+    expect(keep.has(0) && keep.has(29_999)).toBe(true)
+  })
+})
