@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { type DqReport, InputError, ingest } from '../../shared/src/index.js'
+import { type DqReport, InputError, ingest, thresholdsFrom } from '../../shared/src/index.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
 import { AtomicFile, fileSource } from './files.js'
 import { createLogger } from './logger.js'
@@ -81,12 +81,7 @@ async function runIngest(options: CliOptions, outputs: AtomicFile[]): Promise<nu
       parquet,
       rejected,
       nullMarkers: options.nullMarkers,
-      thresholds: {
-        ...(options.maxRejectedRatio === undefined ? {} : { maxRejectedRatio: options.maxRejectedRatio }),
-        ...(options.maxUnmatchedSegmentRatio === undefined
-          ? {}
-          : { maxUnmatchedSegmentRatio: options.maxUnmatchedSegmentRatio }),
-      },
+      thresholds: thresholdsFrom(options),
       rowGroupSize: options.rowGroupSize,
       // With a second core, encode Parquet on a worker thread running this same bundle.
       ...(availableParallelism() > 1 ? { parquetWorker: new URL(import.meta.url) } : {}),

@@ -17,6 +17,21 @@ export interface Thresholds {
   maxUnmatchedSegmentRatio?: number
 }
 
+/**
+ * Thresholds from optional settings, leaving out the ones not set (the CLI's
+ * flags and the Lambda's environment both give `undefined` for "no limit").
+ */
+export function thresholdsFrom(limits: {
+  maxRejectedRatio?: number | undefined
+  maxUnmatchedSegmentRatio?: number | undefined
+}): Thresholds {
+  const thresholds: Thresholds = {}
+  if (limits.maxRejectedRatio !== undefined) thresholds.maxRejectedRatio = limits.maxRejectedRatio
+  if (limits.maxUnmatchedSegmentRatio !== undefined)
+    thresholds.maxUnmatchedSegmentRatio = limits.maxUnmatchedSegmentRatio
+  return thresholds
+}
+
 /** A limit the run exceeded. */
 export interface ThresholdBreach {
   threshold: 'max_rejected_ratio' | 'max_unmatched_segment_ratio'

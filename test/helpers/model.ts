@@ -1,18 +1,13 @@
+import type { ReadRow } from './parquet-readers.js'
+
 /**
  * A deliberately naive, in-memory model of the ingest contract, written
  * without csv-parse or any production module, for property tests to compare
  * against. It favours being obviously right over being fast.
  */
 
-export interface ModelRow {
-  date: string
-  seller_id: string
-  region: string
-  category: string
-  item_id: string
-  price_gbp: number
-  segment: string | null
-}
+/** An output row, as the Parquet readers in the tests return it. */
+export type ModelRow = ReadRow
 
 export interface ModelResult {
   source_rows: number
@@ -166,4 +161,15 @@ export function modelIngest(
     .map((v) => v.row)
   result.rows_after_dedup = result.rows.length
   return result
+}
+
+/** The contract's five mandated counts of a model result, to compare with a report. */
+export function contractCounts(result: ModelResult) {
+  return {
+    source_rows: result.source_rows,
+    valid_rows_after_clean: result.valid_rows_after_clean,
+    rows_after_dedup: result.rows_after_dedup,
+    dropped_missing_required: result.dropped_missing_required,
+    dropped_non_positive_price: result.dropped_non_positive_price,
+  }
 }

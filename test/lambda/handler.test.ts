@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DQ_DIMENSIONS, DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
 import { type LocalPipeline, startLocalPipeline } from '../../local/src/s3/pipeline.js'
-import { modelIngest } from '../helpers/model.js'
+import { contractCounts, modelIngest } from '../helpers/model.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
 import {
   objectCreated,
@@ -37,13 +37,7 @@ describe('an upload to the raw bucket', () => {
     })
     const summary = execution?.output
     const expected = modelIngest(text, readFileSync(SAMPLE_LOOKUP, 'utf8'))
-    expect(summary?.counts).toMatchObject({
-      source_rows: expected.source_rows,
-      valid_rows_after_clean: expected.valid_rows_after_clean,
-      rows_after_dedup: expected.rows_after_dedup,
-      dropped_missing_required: expected.dropped_missing_required,
-      dropped_non_positive_price: expected.dropped_non_positive_price,
-    })
+    expect(summary?.counts).toMatchObject(contractCounts(expected))
     const outputs = summary?.outputs
     expect(outputs?.parquet).toMatch(/^listings\/dt=\d{4}-\d{2}-\d{2}\/sample\.parquet$/)
     const parquet = await readProcessed(pipeline, outputs?.parquet ?? '')

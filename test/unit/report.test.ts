@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../../shared/src/errors.js'
-import { findBreaches, ratio, topUnmatched } from '../../shared/src/report.js'
+import { findBreaches, ratio, thresholdsFrom, topUnmatched } from '../../shared/src/report.js'
 import { LISTINGS_HEADER, LOOKUP_CSV, runOnText } from '../helpers/sources.js'
 
 const csv = [
@@ -151,5 +151,15 @@ describe('ratio and topUnmatched', () => {
       { category: 'a', rows: 2 },
       { category: 'b', rows: 2 },
     ])
+  })
+})
+
+describe('thresholdsFrom', () => {
+  it('keeps the limits that are set and drops the undefined ones', () => {
+    expect(thresholdsFrom({ maxRejectedRatio: 0.1, maxUnmatchedSegmentRatio: undefined })).toEqual({
+      maxRejectedRatio: 0.1,
+    })
+    expect(thresholdsFrom({ maxUnmatchedSegmentRatio: 0 })).toEqual({ maxUnmatchedSegmentRatio: 0 })
+    expect(thresholdsFrom({})).toEqual({})
   })
 })

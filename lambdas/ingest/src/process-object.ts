@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Metrics } from '@aws-lambda-powertools/metrics'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { type DqReport, InputError, ingest } from '../../../shared/src/index.js'
+import { type DqReport, InputError, ingest, thresholdsFrom } from '../../../shared/src/index.js'
 import type { IngestConfig } from './config.js'
 import { DQ_METRICS, rejectReasonMetric } from './dq-metrics.js'
 import {
@@ -170,12 +170,7 @@ async function transform(version: ObjectVersion, keys: OutputKeys, deps: Process
       parquet,
       rejected,
       nullMarkers: config.nullMarkers,
-      thresholds: {
-        ...(config.maxRejectedRatio === undefined ? {} : { maxRejectedRatio: config.maxRejectedRatio }),
-        ...(config.maxUnmatchedSegmentRatio === undefined
-          ? {}
-          : { maxUnmatchedSegmentRatio: config.maxUnmatchedSegmentRatio }),
-      },
+      thresholds: thresholdsFrom(config),
       rowGroupSize: config.rowGroupSize,
     })
   } catch (error) {
