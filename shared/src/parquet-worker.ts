@@ -52,7 +52,13 @@ export class WorkerEncoder implements RowGroupEncoder {
     await this.#waitUntil((inFlight) => inFlight < 1)
     this.#inFlight++
     const message: ToWorker = { type: 'write', columns, rows }
-    this.#worker.postMessage(message, [columns.date.buffer, columns.price_gbp.buffer])
+    const { date, price_gbp, item_id } = columns
+    this.#worker.postMessage(message, [
+      date.buffer,
+      price_gbp.buffer,
+      item_id.bytes.buffer as ArrayBuffer,
+      item_id.offsets.buffer as ArrayBuffer,
+    ])
   }
 
   async finish(): Promise<void> {

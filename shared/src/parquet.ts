@@ -54,8 +54,46 @@ export interface ListingsParquetOptions {
   worker?: URL
 }
 
-/** One row group's column values, as the encoders take them. */
-export type RowGroupColumns = ReturnType<typeof emptyColumns>
+/** Column buffers as rows are appended. */
+type ColumnBuffers = ReturnType<typeof emptyColumns>
+
+/**
+ * Strings packed as UTF-8 in one buffer: value `i` is
+ * `bytes[offsets[i] .. offsets[i + 1])`. Two transferable buffers instead of
+ * an array of strings, and no per-value `TextEncoder` in the Parquet writer.
+ */
+export interface PackedStrings {
+  bytes: Uint8Array
+  offsets: Uint32Array
+}
+
+/**
+ * One row group's column values, as the encoders take them. `item_id`, the
+ * one string column written without a dictionary, is packed as UTF-8.
+ */
+export type RowGroupColumns = Omit<ColumnBuffers, 'item_id'> & { item_id: PackedStrings }
+
+/** Packs the first `count` strings as UTF-8. */
+export function packStrings(values: readonly string[], count: number): PackedStrings {
+  const offsets = new Uint32Array(count + 1)
+  let total = 0
+  for (let i = 0; i < count; i++) {
+    total += Buffer.byteLength(values[i] as string, 'utf8')
+    offsets[i + 1] = total
+  }
+  // Buffer.alloc never uses the shared pool, so the buffer can be transferred.
+  const bytes = Buffer.alloc(total)
+  for (let i = 0; i < count; i++) bytes.write(values[i] as string, offsets[i] as number, 'utf8')
+  return { bytes, offsets }
+}
+
+/** Views of each packed value, as hyparquet-writer takes byte arrays. */
+export function unpackStrings(packed: PackedStrings): Uint8Array[] {
+  const { bytes, offsets } = packed
+  const values = new Array<Uint8Array>(offsets.length - 1)
+  for (let i = 0; i < values.length; i++) values[i] = bytes.subarray(offsets[i], offsets[i + 1])
+  return values
+}
 
 /** Turns row groups into Parquet bytes, in order; the file's footer on finish. */
 export interface RowGroupEncoder {
@@ -81,7 +119,7 @@ export interface ParquetSummary {
 export class ListingsParquetWriter {
   readonly #rowGroupSize: number
   readonly #encoder: RowGroupEncoder
-  #columns: ReturnType<typeof emptyColumns>
+  #columns: ColumnBuffers
   #buffered = 0
   #rows = 0
   #rowGroups = 0
@@ -138,7 +176,7 @@ export class ListingsParquetWriter {
 
   async #writeRowGroup(): Promise<void> {
     const rows = this.#buffered
-    const columns = rows === this.#rowGroupSize ? this.#columns : sliceColumns(this.#columns, rows)
+    const columns = rowGroupOf(this.#columns, rows)
     this.#columns = emptyColumns(this.#rowGroupSize)
     this.#buffered = 0
     await this.#encoder.write(columns, rows)
@@ -147,16 +185,17 @@ export class ListingsParquetWriter {
   }
 }
 
-/** The first `rows` values of each column, for a last row group that is not full. */
-function sliceColumns(columns: RowGroupColumns, rows: number): RowGroupColumns {
+/** The first `rows` values of each buffer, as a row group (buffers are used as they are when full). */
+function rowGroupOf(buffers: ColumnBuffers, rows: number): RowGroupColumns {
+  const full = rows === buffers.date.length
   return {
-    date: columns.date.slice(0, rows),
-    seller_id: columns.seller_id.slice(0, rows),
-    region: columns.region.slice(0, rows),
-    category: columns.category.slice(0, rows),
-    item_id: columns.item_id.slice(0, rows),
-    price_gbp: columns.price_gbp.slice(0, rows),
-    segment: columns.segment.slice(0, rows),
+    date: full ? buffers.date : buffers.date.slice(0, rows),
+    seller_id: full ? buffers.seller_id : buffers.seller_id.slice(0, rows),
+    region: full ? buffers.region : buffers.region.slice(0, rows),
+    category: full ? buffers.category : buffers.category.slice(0, rows),
+    item_id: packStrings(buffers.item_id, rows),
+    price_gbp: full ? buffers.price_gbp : buffers.price_gbp.slice(0, rows),
+    segment: full ? buffers.segment : buffers.segment.slice(0, rows),
   }
 }
 
@@ -188,7 +227,7 @@ export class InThreadEncoder implements RowGroupEncoder {
       { name: 'seller_id', data: columns.seller_id, statistics: false },
       { name: 'region', data: columns.region },
       { name: 'category', data: columns.category },
-      { name: 'item_id', data: columns.item_id, statistics: false, encoding: 'PLAIN' },
+      { name: 'item_id', data: unpackStrings(columns.item_id), statistics: false, encoding: 'PLAIN' },
       { name: 'price_gbp', data: columns.price_gbp },
       { name: 'segment', data: columns.segment },
     ]
