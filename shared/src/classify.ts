@@ -38,6 +38,37 @@ export function classifyListing(
   layout: ColumnLayout<ListingColumn>,
   isNull: (trimmed: string) => boolean,
 ): Classification {
+  return check(fields, layout, isNull, true)
+}
+
+/** The outcome of {@link classifyKey}: the dedup key of a valid row, or why it is rejected. */
+export type KeyClassification = { ok: true; date: number; itemId: string } | ({ ok: false } & Rejection)
+
+/**
+ * The same decision as {@link classifyListing}, returning only the dedup key
+ * of a valid row. Seller, region and category are only checked for being
+ * missing, which for plain empty-value tests needs no decoding; this is the
+ * first pass's per-row work.
+ */
+export function classifyKey(
+  fields: FieldSource,
+  layout: ColumnLayout<ListingColumn>,
+  isNull: (trimmed: string) => boolean,
+): KeyClassification {
+  const outcome = check(fields, layout, isNull, false)
+  return outcome.ok ? { ok: true, date: outcome.listing.date, itemId: outcome.listing.item_id } : outcome
+}
+
+/**
+ * The contract's checks, once for both callers. With `full` false the
+ * returned listing's seller, region and category are left empty.
+ */
+function check(
+  fields: FieldSource,
+  layout: ColumnLayout<ListingColumn>,
+  isNull: (trimmed: string) => boolean,
+  full: boolean,
+): Classification {
   if (fields.fieldCount > layout.names.length) {
     return {
       ok: false,
@@ -49,12 +80,21 @@ export function classifyListing(
   const { index } = layout
   const dateText = fields.field(index.date)?.trim()
   if (dateText === undefined || isNull(dateText)) return missing('date')
-  const seller_id = fields.field(index.seller_id)?.trim()
-  if (seller_id === undefined || isNull(seller_id)) return missing('seller_id')
-  const region = fields.field(index.region)?.trim()
-  if (region === undefined || isNull(region)) return missing('region')
-  const category = fields.field(index.category)?.trim()
-  if (category === undefined || isNull(category)) return missing('category')
+  let seller_id = ''
+  let region = ''
+  let category = ''
+  if (full) {
+    seller_id = fields.field(index.seller_id)?.trim() ?? ''
+    if (isNull(seller_id)) return missing('seller_id')
+    region = fields.field(index.region)?.trim() ?? ''
+    if (isNull(region)) return missing('region')
+    category = fields.field(index.category)?.trim() ?? ''
+    if (isNull(category)) return missing('category')
+  } else {
+    if (isMissing(fields, index.seller_id, isNull)) return missing('seller_id')
+    if (isMissing(fields, index.region, isNull)) return missing('region')
+    if (isMissing(fields, index.category, isNull)) return missing('category')
+  }
   const item_id = fields.field(index.item_id)?.trim()
   if (item_id === undefined || isNull(item_id)) return missing('item_id')
   const priceText = fields.field(index.price_gbp)?.trim()
@@ -65,6 +105,16 @@ export function classifyListing(
   if (!price.ok) return { ok: false, reason: price.problem, detail: 'price_gbp' }
   return { ok: true, listing: { date, seller_id, region, category, item_id, price_gbp: price.value } }
 }
+
+/** Whether a field is missing; for the plain empty test, without decoding when the source can tell. */
+function isMissing(fields: FieldSource, index: number, isNull: (trimmed: string) => boolean): boolean {
+  if (isNull === isEmpty && fields.fieldIsBlank) return fields.fieldIsBlank(index)
+  const value = fields.field(index)?.trim()
+  return value === undefined || isNull(value)
+}
+
+/** The default missing-value test: only the empty string. */
+const isEmpty = (trimmed: string): boolean => trimmed === ''
 
 function missing(column: ListingColumn): Classification {
   return { ok: false, reason: 'missing_field', detail: column }
@@ -78,6 +128,6 @@ function missing(column: ListingColumn): Classification {
  */
 export function missingValueTest(nullMarkers: readonly string[] = []): (trimmed: string) => boolean {
   const markers = new Set(nullMarkers.map((marker) => marker.trim()).filter((marker) => marker !== ''))
-  if (markers.size === 0) return (trimmed) => trimmed === ''
+  if (markers.size === 0) return isEmpty
   return (trimmed) => trimmed === '' || markers.has(trimmed)
 }

@@ -6,6 +6,11 @@ export interface FieldSource {
   readonly fieldCount: number
   /** Field `index`, untrimmed (quotes removed, `""` made `"`), or `undefined` past the end. */
   field(index: number): string | undefined
+  /**
+   * Whether field `index` is absent or only whitespace, as `field(index)?.trim()`
+   * would say, answered without decoding where possible.
+   */
+  fieldIsBlank?(index: number): boolean
 }
 
 /**
@@ -18,6 +23,7 @@ export interface CsvRecord extends FieldSource {
   readonly line: number
   /** Every field, decoded. */
   readonly fields: string[]
+  fieldIsBlank(index: number): boolean
 }
 
 /** A {@link FieldSource} over an array of strings. */
@@ -47,6 +53,20 @@ class ScannedRecord implements CsvRecord {
     if (at >= this.#bounds.length) return undefined
     const text = this.#buffer.toString('utf8', this.#bounds[at], this.#bounds[at + 1])
     return this.#bounds[at + 2] === 1 ? text.replaceAll('""', '"') : text
+  }
+
+  fieldIsBlank(index: number): boolean {
+    const at = index * 3
+    if (at >= this.#bounds.length) return true
+    const buffer = this.#buffer
+    const end = this.#bounds[at + 1] as number
+    for (let i = this.#bounds[at] as number; i < end; i++) {
+      const byte = buffer[i] as number
+      if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) continue
+      // Non-ASCII may be Unicode whitespace (NBSP, ...): let String.prototype.trim decide.
+      return byte < 0x80 ? false : (this.field(index) as string).trim() === ''
+    }
+    return true
   }
 
   get fields(): string[] {

@@ -1,6 +1,6 @@
 import type { ByteDigest, ByteSink, ByteSource } from './byte-streams.js'
 import { DigestingSink, digestingSource } from './byte-streams.js'
-import { classifyListing, missingValueTest } from './classify.js'
+import { classifyKey, classifyListing, missingValueTest } from './classify.js'
 import type { ListingColumn, RejectReason } from './contract.js'
 import { LISTING_COLUMNS, REJECT_REASONS, REPORT_SCHEMA_VERSION } from './contract.js'
 import type { CsvRecord } from './csv-records.js'
@@ -173,9 +173,9 @@ async function classifyPass(
       reserved = true
     }
     for (const record of batch) {
-      const outcome = classifyListing(record, layout, isNull)
+      const outcome = classifyKey(record, layout, isNull)
       if (outcome.ok) {
-        lastOccurrence.add(outcome.listing.date, outcome.listing.item_id, ordinal)
+        lastOccurrence.add(outcome.date, outcome.itemId, ordinal)
         validRows++
       } else {
         reasons[outcome.reason]++

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyListing, missingValueTest } from '../../shared/src/classify.js'
+import { classifyKey, classifyListing, missingValueTest } from '../../shared/src/classify.js'
 import { LISTING_COLUMNS } from '../../shared/src/contract.js'
 import { arrayFields } from '../../shared/src/csv-records.js'
 import { resolveColumns } from '../../shared/src/header.js'
@@ -153,5 +153,30 @@ describe('missingValueTest', () => {
       reason: 'missing_field',
       detail: 'region',
     })
+  })
+})
+
+describe('classifyKey', () => {
+  it('decides exactly as classifyListing and returns the dedup key', () => {
+    const variants = [
+      row(),
+      row({ seller_id: '  ' }),
+      row({ region: '\u00a0' }),
+      row({ category: ' é ' }),
+      row({ date: '2023-02-29' }),
+      row({ price_gbp: '0' }),
+      row({ region: 'NA' }),
+      [...row(), 'surplus'],
+      row().slice(0, 4),
+    ]
+    for (const markers of [[], ['NA']]) {
+      const test = missingValueTest(markers)
+      for (const fields of variants) {
+        const full = classifyListing(arrayFields(fields), layout, test)
+        const key = classifyKey(arrayFields(fields), layout, test)
+        if (full.ok) expect(key).toEqual({ ok: true, date: full.listing.date, itemId: full.listing.item_id })
+        else expect(key).toEqual(full)
+      }
+    }
   })
 })

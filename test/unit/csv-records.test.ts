@@ -164,3 +164,27 @@ describe('line numbers around multi-line records', () => {
     }
   })
 })
+
+describe('fieldIsBlank', () => {
+  it('answers as trim() would, for ASCII and Unicode whitespace, and for absent fields', async () => {
+    const rows = []
+    const text = 'a,b,c,d,e\n  ,\t,\u00a0 ,é, x \n'
+    for await (const row of readCsvRecords('in.csv', textSource('in.csv', text).open())) rows.push(row)
+    const row = rows[1]
+    expect([0, 1, 2, 3, 4, 5].map((i) => row?.fieldIsBlank(i))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      true,
+    ])
+    expect([0, 1, 2, 3, 4].map((i) => (row?.field(i) ?? '').trim() === '')).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ])
+  })
+})
