@@ -187,7 +187,6 @@ async function classifyPass(
     }
     reading.report(ordinal)
   }
-  reading.report(ordinal)
   const rejectedRows = await rejects.finish()
   return {
     layout,
@@ -255,7 +254,6 @@ async function writePass(
     await writer.abort()
     throw error
   }
-  reading.report(ordinal)
   const digest = reading.digest()
   if (ordinal !== scan.sourceRows || digest.sha256 !== scan.digest.sha256) {
     await writer.abort()

@@ -32,8 +32,8 @@ type FromWorker =
 /**
  * Encodes row groups on a worker thread, so the main thread goes on parsing
  * while the previous row group is compressed. The worker sends the encoded
- * bytes back; they reach the sink in order, on the main thread. At most one
- * row group waits while another is encoded, which bounds memory.
+ * bytes back; they reach the sink in order, on the main thread. One row group
+ * is encoded while the next fills, never more, which bounds memory.
  */
 export class WorkerEncoder implements RowGroupEncoder {
   readonly #worker: Worker
