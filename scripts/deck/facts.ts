@@ -59,7 +59,6 @@ export function collectFacts(): DeckFacts {
       AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number }
     }[]
   const rawTransitions = rules('StorageRaw').find((r) => r.Transitions)?.Transitions ?? []
-  const map = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).length
   const definition = JSON.stringify(template.toJSON())
   const concurrency = Number(/\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1] ?? Number.NaN)
   const measurements = JSON.parse(
@@ -95,7 +94,7 @@ export function collectFacts(): DeckFacts {
     alarms,
     metricsNamespace: DQ_METRICS_NAMESPACE,
     metricNames,
-    backfillConcurrency: map > 1 ? concurrency : Number.NaN,
+    backfillConcurrency: concurrency,
     lifecycle: {
       rawToIaDays:
         rawTransitions.find((t) => t.StorageClass === 'STANDARD_IA')?.TransitionInDays ?? Number.NaN,

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto'
-import { once } from 'node:events'
-import type { Writable } from 'node:stream'
 
 /**
  * A named input that can be opened more than once. The transform reads the
@@ -79,19 +77,6 @@ export class DigestingSink implements ByteSink {
   /** Size and hash of everything written so far; call once, after the last write. */
   digest(): ByteDigest {
     return { bytes: this.#bytes, sha256: this.#hash.digest('hex') }
-  }
-}
-
-/**
- * Adapts a Node writable stream to a {@link ByteSink} that honours backpressure.
- *
- * @param stream - a file stream, a `PassThrough` feeding an upload, ...
- */
-export function writableSink(stream: Writable): ByteSink {
-  return {
-    async write(chunk) {
-      if (!stream.write(chunk)) await once(stream, 'drain')
-    },
   }
 }
 

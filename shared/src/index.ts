@@ -1,5 +1,5 @@
 export type { ByteDigest, ByteSink, ByteSource } from './byte-streams.js'
-export { DigestingSink, digestingSource, MemorySink, writableSink } from './byte-streams.js'
+export { DigestingSink, digestingSource, MemorySink } from './byte-streams.js'
 export type { Classification, CleanListing, Rejection } from './classify.js'
 export { classifyListing, missingValueTest } from './classify.js'
 export type { ListingColumn, LookupColumn, RejectBucket, RejectReason } from './contract.js'

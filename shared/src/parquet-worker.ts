@@ -44,8 +44,12 @@ export class WorkerEncoder implements RowGroupEncoder {
   #waiters: { resolve: () => void; reject: (error: Error) => void; until: (inFlight: number) => boolean }[] =
     []
   #closing = false
+  /** Settles when the worker has written the footer, or as soon as anything fails. */
   #finished: Promise<void>
-  #resolveFinished: () => void = () => undefined
+  #settleFinished: { resolve: () => void; reject: (error: Error) => void } = {
+    resolve: () => undefined,
+    reject: () => undefined,
+  }
 
   /**
    * @param module - a bundle that calls {@link runParquetWorker} off the main thread
@@ -53,9 +57,11 @@ export class WorkerEncoder implements RowGroupEncoder {
    */
   constructor(module: URL, sink: ByteSink, footer: FooterOptions) {
     this.#sink = sink
-    this.#finished = new Promise((resolve) => {
-      this.#resolveFinished = resolve
+    this.#finished = new Promise((resolve, reject) => {
+      this.#settleFinished = { resolve, reject }
     })
+    // Observed by finish(); this keeps an early failure from being unhandled.
+    this.#finished.catch(() => undefined)
     this.#worker = new Worker(module, { workerData: { role: ROLE, footer } })
     // A failed run must not be kept alive by an idle encoder.
     this.#worker.unref()
@@ -91,11 +97,14 @@ export class WorkerEncoder implements RowGroupEncoder {
   }
 
   async finish(): Promise<void> {
-    await this.#waitUntil((inFlight) => inFlight === 0)
-    this.#worker.postMessage({ type: 'finish' } satisfies ToWorker)
-    await Promise.race([this.#finished, this.#waitUntil(() => false)])
-    await this.#sinkQueue
-    await this.#close()
+    try {
+      await this.#waitUntil((inFlight) => inFlight === 0)
+      this.#worker.postMessage({ type: 'finish' } satisfies ToWorker)
+      await this.#finished
+      await this.#sinkQueue
+    } finally {
+      await this.#close()
+    }
     if (this.#failure) throw this.#failure
   }
 
@@ -122,7 +131,7 @@ export class WorkerEncoder implements RowGroupEncoder {
         () => undefined,
       )
     } else if (message.type === 'finished') {
-      this.#resolveFinished()
+      this.#settleFinished.resolve()
     } else {
       this.#fail(new Error(message.message))
     }
@@ -143,6 +152,7 @@ export class WorkerEncoder implements RowGroupEncoder {
   #fail(error: Error): void {
     this.#failure ??= error
     for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failure)
+    this.#settleFinished.reject(this.#failure)
   }
 }
 

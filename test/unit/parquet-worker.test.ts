@@ -41,6 +41,22 @@ describe('Parquet encoding on a worker thread', () => {
     expect(onWorker.parquet.equals(inThread.parquet)).toBe(true)
   })
 
+  it('fails the run when the sink fails, and stops the worker', async () => {
+    const run = ingest({
+      listings: textSource('listings.csv', csv),
+      lookup: textSource('lookup.csv', LOOKUP_CSV),
+      parquet: {
+        write() {
+          throw new Error('disk full')
+        },
+      },
+      rejected: new MemorySink(),
+      rowGroupSize: 1000,
+      parquetWorker: workerModule,
+    })
+    await expect(run).rejects.toThrow('disk full')
+  })
+
   it('stops the worker when the run fails, without hanging', async () => {
     let reads = 0
     const run = ingest({
