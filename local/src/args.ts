@@ -1,4 +1,10 @@
 import { parseArgs } from 'node:util'
+import {
+  DEFAULT_ROW_GROUP_SIZE,
+  MAX_ROW_GROUP_SIZE,
+  parseRowGroupSize,
+  ROW_GROUP_SIZE_RANGE,
+} from '../../shared/src/limits.js'
 
 /** Options of one CLI run, after validation. */
 export interface CliOptions {
@@ -14,7 +20,7 @@ export interface CliOptions {
   maxRejectedRatio: number | undefined
   /** @default undefined (no limit) */
   maxUnmatchedSegmentRatio: number | undefined
-  /** @default 100000 */
+  /** At most {@link MAX_ROW_GROUP_SIZE}. @default 100000 */
   rowGroupSize: number
   /** Print the report on stdout. @default false */
   json: boolean
@@ -50,14 +56,20 @@ Options:
   --max-unmatched-segment-ratio <r>
                           fail with exit 3 when more than this share (0-1) of
                           output rows has no segment (default: no limit)
-  --row-group-size <n>    rows per Parquet row group (default: 100000)
+  --row-group-size <n>    rows per Parquet row group, 1 to ${MAX_ROW_GROUP_SIZE}
+                          (default: ${DEFAULT_ROW_GROUP_SIZE})
   --json                  print the report on stdout
   --quiet                 log errors only; no progress display
   --no-progress           no progress display, even on a terminal
   -h, --help              show this help
 
+The three outputs of a run are published together: they are written under
+<out>/.runs/<id>/ and made visible at once by one atomic rename of <out>/.current.
+Only one run may write to an <out> at a time (<out>/.lock).
+
 Exit codes: 0 success; 2 unusable input or arguments; 3 a data-quality
-threshold was breached (report and rejects written, Parquet withheld);
+threshold was breached (report and rejects published, Parquet withheld);
+130 interrupted by SIGINT or SIGHUP, 143 by SIGTERM (nothing published);
 1 anything unexpected. Logs are JSON lines on stderr.`
 
 /**
@@ -71,7 +83,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   try {
     values = parse(argv).values
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
+    throw new UsageError(parserMessage(error))
   }
   return {
     listings: nonEmpty('--listings', values.listings ?? 'data/listings.csv'),
@@ -83,7 +95,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       '--max-unmatched-segment-ratio',
       values['max-unmatched-segment-ratio'],
     ),
-    rowGroupSize: positiveInteger('--row-group-size', values['row-group-size'] ?? '100000'),
+    rowGroupSize: rowGroupSize(values['row-group-size']),
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     progress: !(values['no-progress'] ?? false),
@@ -126,10 +138,26 @@ function optionalRatio(flag: string, text: string | undefined): number | undefin
   return value
 }
 
-function positiveInteger(flag: string, text: string): number {
-  const value = Number(text)
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(text)}`)
+function rowGroupSize(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_ROW_GROUP_SIZE
+  const value = parseRowGroupSize(text)
+  if (value === undefined) {
+    throw new UsageError(`--row-group-size must be ${ROW_GROUP_SIZE_RANGE}, got ${JSON.stringify(text)}`)
   }
   return value
+}
+
+/**
+ * One line from a `util.parseArgs` error. A flag given no value (last on the
+ * line, or followed by another flag) gets its own plain message: Node's is
+ * three lines about "ambiguous" arguments.
+ */
+function parserMessage(error: unknown): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  const text = typeof message === 'string' ? message : String(error)
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const flag = /^Option '(--[\w-]+)/.exec(text)?.[1]
+    if (flag !== undefined) return `${flag} needs a value`
+  }
+  return text.split('\n')[0] ?? text
 }

@@ -193,7 +193,7 @@ describe('exit code 2: unusable input or arguments', () => {
     [
       'a bad row group size',
       () => ['--row-group-size', '0'],
-      /--row-group-size must be a positive whole number/,
+      /--row-group-size must be a whole number from 1 to 1048576, got "0"$/,
     ],
     ['a stray positional argument', () => ['data/listings.csv'], /Unexpected argument 'data\/listings\.csv'/],
   ]

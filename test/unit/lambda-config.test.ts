@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../lambdas/ingest/src/config.js'
 import { ConfigurationError, isTransient } from '../../lambdas/ingest/src/errors.js'
 import { isIncomingCsv, outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import { MAX_ROW_GROUP_SIZE } from '../../shared/src/limits.js'
 
 const base = { PROCESSED_BUCKET: 'processed', LOOKUP_URI: 's3://ref/lookups/category_lookup.csv' }
 
@@ -45,8 +46,19 @@ describe('readConfig', () => {
       /MAX_REJECTED_RATIO must be a number from 0 to 1/,
     )
     expect(() => readConfig({ ...base, ROW_GROUP_SIZE: '1.5' })).toThrow(
-      /ROW_GROUP_SIZE must be a positive whole number/,
+      /ROW_GROUP_SIZE must be a whole number from 1 to 1048576/,
     )
+  })
+
+  it('bounds ROW_GROUP_SIZE by the same limit as the CLI', () => {
+    expect(readConfig({ ...base, ROW_GROUP_SIZE: String(MAX_ROW_GROUP_SIZE) }).rowGroupSize).toBe(
+      MAX_ROW_GROUP_SIZE,
+    )
+    for (const size of [String(MAX_ROW_GROUP_SIZE + 1), '2147483648', '0']) {
+      expect(() => readConfig({ ...base, ROW_GROUP_SIZE: size })).toThrow(
+        new ConfigurationError(`ROW_GROUP_SIZE must be a whole number from 1 to 1048576, got "${size}"`),
+      )
+    }
   })
 })
 

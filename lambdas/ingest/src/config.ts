@@ -1,3 +1,8 @@
+import {
+  DEFAULT_ROW_GROUP_SIZE,
+  parseRowGroupSize,
+  ROW_GROUP_SIZE_RANGE,
+} from '../../../shared/src/limits.js'
 import { ConfigurationError } from './errors.js'
 
 /** The handler's settings, read from its environment. */
@@ -17,7 +22,7 @@ export interface IngestConfig {
   maxUnmatchedSegmentRatio?: number
   /** `NULL_VALUES`, comma-separated extra missing-value markers. @default [] */
   nullMarkers: string[]
-  /** `ROW_GROUP_SIZE`. @default 100000 */
+  /** `ROW_GROUP_SIZE`, at most `MAX_ROW_GROUP_SIZE` (shared/src/limits.ts). @default 100000 */
   rowGroupSize: number
   /** `OUTPUT_KMS_KEY_ARN`: when set, outputs are written with SSE-KMS under this key. */
   kmsKeyArn?: string
@@ -38,7 +43,7 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
       .split(',')
       .map((marker) => marker.trim())
       .filter((marker) => marker !== ''),
-    rowGroupSize: positiveInteger('ROW_GROUP_SIZE', env.ROW_GROUP_SIZE ?? '100000'),
+    rowGroupSize: rowGroupSize(env.ROW_GROUP_SIZE),
   }
   const maxRejected = ratio('MAX_REJECTED_RATIO', env.MAX_REJECTED_RATIO)
   if (maxRejected !== undefined) config.maxRejectedRatio = maxRejected
@@ -71,10 +76,13 @@ function ratio(name: string, text: string | undefined): number | undefined {
   return value
 }
 
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text)
-  if (!/^\d+$/.test(text) || value < 1) {
-    throw new ConfigurationError(`${name} must be a positive whole number, got ${JSON.stringify(text)}`)
+function rowGroupSize(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_ROW_GROUP_SIZE
+  const value = parseRowGroupSize(text)
+  if (value === undefined) {
+    throw new ConfigurationError(
+      `ROW_GROUP_SIZE must be ${ROW_GROUP_SIZE_RANGE}, got ${JSON.stringify(text)}`,
+    )
   }
   return value
 }

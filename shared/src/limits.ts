@@ -1,0 +1,34 @@
+/**
+ * Bounds shared by every entry point (the CLI's flags and the Lambda's
+ * environment), so both accept and refuse exactly the same settings.
+ */
+
+/**
+ * The largest number of rows per Parquet row group: 1,048,576 (2^20).
+ *
+ * A reader decodes a row group as one unit, and the writer buffers a whole
+ * row group before encoding it (about 50 bytes of column arrays per row are
+ * allocated up front, plus the strings), so the bound is what both ends can
+ * hold. 2^20 is Arrow C++'s default `max_row_group_length` (pyarrow writes no
+ * larger group unless told to), ten times this pipeline's default, and keeps
+ * one group's buffers near 50 MB of arrays. Far larger values (2^31 rows)
+ * exhaust the heap before the first row is read.
+ */
+export const MAX_ROW_GROUP_SIZE = 1_048_576
+
+/** Rows per Parquet row group when none is configured. */
+export const DEFAULT_ROW_GROUP_SIZE = 100_000
+
+/**
+ * Reads a row-group size written in decimal digits, or says why it cannot.
+ *
+ * @returns the size, or `undefined` when `text` is not a whole number from 1 to {@link MAX_ROW_GROUP_SIZE}
+ */
+export function parseRowGroupSize(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined
+  const value = Number(text)
+  return value >= 1 && value <= MAX_ROW_GROUP_SIZE ? value : undefined
+}
+
+/** What a valid row-group size is, for error messages. */
+export const ROW_GROUP_SIZE_RANGE = `a whole number from 1 to ${MAX_ROW_GROUP_SIZE}`

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { parseCliArgs, UsageError } from '../../local/src/args.js'
+
+/** The message parseCliArgs refuses `argv` with. */
+function refusal(argv: string[]): string {
+  try {
+    parseCliArgs(argv)
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError)
+    return (error as UsageError).message
+  }
+  throw new Error(`accepted ${JSON.stringify(argv)}`)
+}
+
+describe('parseCliArgs', () => {
+  it('defaults to the shipped sample and out/', () => {
+    expect(parseCliArgs([])).toMatchObject({
+      listings: 'data/listings.csv',
+      lookup: 'data/category_lookup.csv',
+      out: 'out',
+      rowGroupSize: 100_000,
+    })
+  })
+
+  it('bounds --row-group-size to what a reader can hold, 1,048,576 rows', () => {
+    expect(parseCliArgs(['--row-group-size', '1048576']).rowGroupSize).toBe(1_048_576)
+    for (const size of ['1048577', '2147483648', '100000000', '9007199254740993']) {
+      expect(refusal(['--row-group-size', size])).toBe(
+        `--row-group-size must be a whole number from 1 to 1048576, got "${size}"`,
+      )
+    }
+    expect(refusal(['--row-group-size', '0'])).toMatch(/from 1 to 1048576/)
+    expect(refusal(['--row-group-size', '1e3'])).toMatch(/from 1 to 1048576/)
+  })
+
+  it.each(['--listings', '--lookup', '--out', '--row-group-size', '--null-values'])(
+    'says in one line that %s needs a value, when it is last or followed by a flag',
+    (flag) => {
+      for (const argv of [[flag], [flag, '--quiet']]) {
+        const message = refusal(argv)
+        expect(message).toBe(`${flag} needs a value`)
+      }
+    },
+  )
+
+  it('keeps every other parser message to one line', () => {
+    expect(refusal(['--colour'])).not.toContain('\n')
+    expect(refusal(['stray'])).not.toContain('\n')
+  })
+})
