@@ -12,15 +12,41 @@
 import { createWriteStream } from 'node:fs'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '400' },
-    seed: { type: 'string', default: '7' },
-    out: { type: 'string' },
-  },
-})
+const USAGE = `Usage: node scripts/generate-listings.mjs [--rows N] [--seed S] [--out FILE]
+
+Writes deterministic, realistically messy listings CSV (the same seed and row
+count always give the same bytes).
+  --rows N     data rows to write (default 400)
+  --seed S     PRNG seed (default 7)
+  --out FILE   where to write (default: stdout)
+  -h, --help   show this help`
+
+/** Prints one line and the usage hint, then exits 2: a bad flag is not a crash. */
+function usageError(message) {
+  process.stderr.write(`generate-listings: ${message} (see --help)\n`)
+  process.exit(2)
+}
+
+let values
+try {
+  ;({ values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '400' },
+      seed: { type: 'string', default: '7' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }))
+} catch (error) {
+  usageError(error.message)
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
 const rowCount = Number(values.rows)
-if (!Number.isSafeInteger(rowCount) || rowCount < 0) throw new Error('--rows must be a whole number')
+if (!/^\d+$/.test(values.rows) || !Number.isSafeInteger(rowCount)) usageError('--rows must be a whole number')
+if (!/^\d+$/.test(values.seed)) usageError('--seed must be a whole number')
 
 /** mulberry32: a small, fast, seedable PRNG, so every run writes the same file. */
 function prng(seed) {

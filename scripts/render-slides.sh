@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
   echo "installing libreoffice-impress and poppler-utils..." >&2
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-impress poppler-utils fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-impress poppler-utils fonts-liberation >/dev/null
 fi
 
 mkdir -p out/slides

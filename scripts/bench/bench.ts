@@ -15,22 +15,52 @@ import { DuckDBInstance } from '@duckdb/node-api'
  * the ratio ours/DuckDB, taking each tool's median run when repeated (this
  * machine's timings vary by 10-20% run to run). Exits 1 if the outputs disagree.
  */
-const { values } = parseArgs({
-  options: {
-    rows: { type: 'string', default: '1000000' },
-    seed: { type: 'string', default: '1' },
-    cpus: { type: 'string' },
-    lookup: { type: 'string', default: 'data/category_lookup.csv' },
-    repeat: { type: 'string', default: '1' },
-  },
-})
+const USAGE = `Usage: npm run bench -- [--rows N] [--seed S] [--cpus C] [--repeat R] [--lookup FILE]
+
+Runs our CLI and DuckDB (the same contract in SQL) on one generated file,
+checks that they agree on counts, rows and order, and prints wall time,
+rows/s, MB/s, peak RSS and the ratio ours/DuckDB.
+  --rows N       rows to generate (default 1000000; cached under .bench/)
+  --seed S       generator seed (default 1)
+  --cpus C       pin both tools to C cores with taskset (default: all)
+  --repeat R     runs per tool; the median is reported (default 1)
+  --lookup FILE  category lookup (default data/category_lookup.csv)
+  -h, --help     show this help`
+
+/** One line and the usage hint, exit 2: a bad flag is not a crash. */
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message} (see --help)\n`)
+  process.exit(2)
+}
+
+function parseBenchArgs() {
+  try {
+    return parseArgs({
+      options: {
+        rows: { type: 'string', default: '1000000' },
+        seed: { type: 'string', default: '1' },
+        cpus: { type: 'string' },
+        lookup: { type: 'string', default: 'data/category_lookup.csv' },
+        repeat: { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (error) {
+    return usageError(error instanceof Error ? error.message : String(error))
+  }
+}
+const values = parseBenchArgs()
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
 const repeat = Number(values.repeat)
-if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive whole number')
+if (!Number.isInteger(repeat) || repeat < 1) usageError('--repeat must be a positive whole number')
 const rows = Number(values.rows)
 const pinned = values.cpus === undefined ? undefined : Number(values.cpus)
-if (!Number.isSafeInteger(rows) || rows < 1) throw new Error('--rows must be a positive whole number')
+if (!Number.isSafeInteger(rows) || rows < 1) usageError('--rows must be a positive whole number')
 if (pinned !== undefined && !(Number.isInteger(pinned) && pinned >= 1 && pinned <= cpus().length)) {
-  throw new Error(`--cpus must be from 1 to ${cpus().length}`)
+  usageError(`--cpus must be from 1 to ${cpus().length}`)
 }
 
 const work = resolve('.bench')

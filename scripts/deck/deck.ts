@@ -12,7 +12,8 @@ const INK = '232F3E'
 const ORANGE = 'FF9900'
 const GREY = '5A6B7B'
 const PANEL = 'F2F4F7'
-const FONT = 'DejaVu Sans'
+// Arial is on every PowerPoint machine; LibreOffice lays it out with the metric-compatible Liberation Sans.
+const FONT = 'Arial'
 
 /** One box on the architecture slide. */
 interface Node {

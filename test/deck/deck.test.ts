@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { estimateMonthlyCost, PRICES } from '../../scripts/deck/cost.js'
 import { buildDeck } from '../../scripts/deck/deck.js'
 import { collectFacts, type DeckFacts } from '../../scripts/deck/facts.js'
+import { DECK_TIMESTAMP, stablePptx } from '../../scripts/deck/stable-zip.js'
 
 /** The text and structure of a deck: what a presenter sees, without timestamps or ids. */
 interface DeckContent {
@@ -35,17 +36,39 @@ async function contentOf(bytes: Uint8Array): Promise<DeckContent> {
 
 let facts: DeckFacts
 let generated: DeckContent
+let stableBytes: Uint8Array
 
 beforeAll(async () => {
   facts = collectFacts()
   const bytes = (await buildDeck(facts).write({ outputType: 'uint8array' })) as Uint8Array
-  generated = await contentOf(bytes)
+  stableBytes = await stablePptx(bytes)
+  generated = await contentOf(stableBytes)
 }, 60_000)
 
 describe('architecture.pptx', () => {
   it('is what npm run slides generates from the current stack (rebuild it after a stack change)', async () => {
     const committed = await contentOf(readFileSync('architecture.pptx'))
     expect(committed).toEqual(generated)
+  })
+
+  it('is reproducible: the same facts give the same bytes, with no wall-clock time inside', async () => {
+    // pptxgenjs stamps the current time; a second later it would differ without stablePptx.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    const again = await stablePptx((await buildDeck(facts).write({ outputType: 'uint8array' })) as Uint8Array)
+    expect(Buffer.from(again).equals(Buffer.from(stableBytes))).toBe(true)
+    const zip = await JSZip.loadAsync(stableBytes)
+    const core = (await zip.file('docProps/core.xml')?.async('string')) ?? ''
+    expect(core).toContain(DECK_TIMESTAMP.toISOString().replace(/\.\d{3}Z$/, 'Z'))
+  })
+
+  it('uses only Arial, a font PowerPoint has everywhere (Liberation Sans renders it in LibreOffice)', async () => {
+    const zip = await JSZip.loadAsync(stableBytes)
+    const faces = new Set<string>()
+    for (const name of Object.keys(zip.files).filter((n) => /^ppt\/slides\/slide\d+\.xml$/.test(n))) {
+      const xml = (await zip.file(name)?.async('string')) ?? ''
+      for (const match of xml.matchAll(/typeface="([^"]*)"/g)) faces.add(match[1] ?? '')
+    }
+    expect([...faces]).toEqual(['Arial'])
   })
 
   it('has two 16:9 slides with speaker notes', () => {
