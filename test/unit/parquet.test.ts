@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest'
 import { MemorySink } from '../../shared/src/byte-streams.js'
 import { parseIsoDate } from '../../shared/src/date.js'
 import { type EnrichedListing, ListingsParquetWriter } from '../../shared/src/parquet.js'
-import { duckdb, readWithDuckdb, readWithHyparquet, tempParquet } from '../helpers/parquet-readers.js'
+import {
+  arrowResult,
+  duckdb,
+  type ReadColumn,
+  readSchemaWithAllReaders,
+  readWithAllReaders,
+  tempParquet,
+} from '../helpers/parquet-readers.js'
 
 function listing(i: number, overrides: Partial<EnrichedListing> = {}): EnrichedListing {
   return {
@@ -17,9 +24,27 @@ function listing(i: number, overrides: Partial<EnrichedListing> = {}): EnrichedL
   }
 }
 
-async function write(rows: EnrichedListing[], rowGroupSize?: number): Promise<Buffer> {
+/** The contract's output schema, as every reader must see it. */
+const CONTRACT_SCHEMA: ReadColumn[] = [
+  { name: 'date', type: 'DATE', nullable: false },
+  { name: 'seller_id', type: 'STRING', nullable: false },
+  { name: 'region', type: 'STRING', nullable: false },
+  { name: 'category', type: 'STRING', nullable: false },
+  { name: 'item_id', type: 'STRING', nullable: false },
+  { name: 'price_gbp', type: 'DOUBLE', nullable: false },
+  { name: 'segment', type: 'STRING', nullable: true },
+]
+
+/** Footer metadata as the pipeline writes it. */
+const METADATA = { 'listings_ingest.source_sha256': 'ab'.repeat(32) }
+
+async function write(
+  rows: EnrichedListing[],
+  rowGroupSize?: number,
+  metadata: Record<string, string> = METADATA,
+): Promise<Buffer> {
   const sink = new MemorySink()
-  const writer = new ListingsParquetWriter(sink, rowGroupSize ? { rowGroupSize } : {})
+  const writer = new ListingsParquetWriter(sink, { metadata, ...(rowGroupSize ? { rowGroupSize } : {}) })
   for (const row of rows) await writer.append(row, row.segment)
   const summary = await writer.finish()
   expect(summary.rows).toBe(rows.length)
@@ -67,7 +92,7 @@ describe('ListingsParquetWriter', () => {
     })
   })
 
-  it('round-trips values, nulls and row order through two independent readers', async () => {
+  it('round-trips values, nulls, unicode and row order through DuckDB, hyparquet and Arrow', async () => {
     const rows = Array.from({ length: 250 }, (_, i) => listing(i))
     rows[7] = listing(7, {
       item_id: '007',
@@ -75,13 +100,21 @@ describe('ListingsParquetWriter', () => {
       segment: 'Home, Garden "quoted"',
       price_gbp: 1e-300,
     })
+    rows[8] = listing(8, {
+      seller_id: '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀',
+      region: '東京',
+      category: 'e\u0301lectronique',
+      segment: '',
+    })
+    rows[9] = listing(9, { item_id: 'x'.repeat(5000), price_gbp: Number.MAX_VALUE })
     const bytes = await write(rows, 100)
     const expected = rows.map((r) => ({
       ...r,
       date: new Date(r.date * 86_400_000).toISOString().slice(0, 10),
     }))
-    expect(await readWithDuckdb(tempParquet(bytes))).toEqual(expected)
-    expect(await readWithHyparquet(bytes)).toEqual(expected)
+    const path = tempParquet(bytes)
+    expect(await readSchemaWithAllReaders(path)).toEqual(CONTRACT_SCHEMA)
+    expect(await readWithAllReaders(path)).toEqual(expected)
   })
 
   it('splits rows into row groups of the configured size', async () => {
@@ -97,20 +130,21 @@ describe('ListingsParquetWriter', () => {
     expect(groups.map((g) => Number(g.n))).toEqual([10, 10, 5])
   })
 
-  it('writes a valid zero-row file with the full schema', async () => {
-    const bytes = await write([])
-    const path = tempParquet(bytes)
+  it('writes a zero-row file that DuckDB, hyparquet and Arrow read, with the full schema', async () => {
+    // Arrow's reader refused this file before: the empty row_groups list was typed 0, not STRUCT.
+    const path = tempParquet(await write([]))
+    expect(await readSchemaWithAllReaders(path)).toEqual(CONTRACT_SCHEMA)
+    expect(await readWithAllReaders(path)).toEqual([])
     expect(await duckdb(`SELECT count(*)::INTEGER AS n FROM '${path}'`)).toEqual([{ n: 0 }])
-    expect((await duckdb(`DESCRIBE SELECT * FROM '${path}'`)).map((c) => c.column_type)).toEqual([
-      'DATE',
-      'VARCHAR',
-      'VARCHAR',
-      'VARCHAR',
-      'VARCHAR',
-      'DOUBLE',
-      'VARCHAR',
-    ])
-    expect(await readWithHyparquet(bytes)).toEqual([])
+  })
+
+  it('writes a file without footer metadata that Arrow reads', async () => {
+    // An empty key_value_metadata list was typed 0 too, breaking Arrow even on files with rows.
+    for (const rows of [[], [listing(1)]]) {
+      const bytes = await write(rows, undefined, {})
+      expect(arrowResult(bytes).rows).toHaveLength(rows.length)
+      expect(await readWithAllReaders(tempParquet(bytes))).toHaveLength(rows.length)
+    }
   })
 
   it('hands bytes to the sink row group by row group, not all at the end', async () => {
