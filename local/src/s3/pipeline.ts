@@ -7,7 +7,14 @@ import type { IngestSummary } from '../../../lambdas/ingest/src/process-object.j
 import { StderrLogger } from '../logger.js'
 import { CapturingMetrics } from './capturing-metrics.js'
 import { type LocalS3, type ObjectCreatedEvent, startLocalS3 } from './local-s3.js'
-import { type Execution, runExecution } from './state-machine.js'
+import { type Execution, type LambdaFunction, LocalStateMachine, type Notification } from './state-machine.js'
+import {
+  type AslDefinition,
+  distributedMapItemProcessor,
+  type SynthesizedStateMachine,
+  stateMachineNamed,
+  synthesizedTemplate,
+} from './synthesized-template.js'
 
 export const RAW_BUCKET = 'raw'
 export const PROCESSED_BUCKET = 'processed'
@@ -20,8 +27,20 @@ export interface LocalPipelineOptions {
   port?: number
   /** Extra handler environment, e.g. `MAX_REJECTED_RATIO`. @default {} */
   env?: Record<string, string>
-  /** Scales the state machine's retry interval. @default 1 */
+  /**
+   * When set, each retry pauses the retrier's `IntervalSeconds` times this
+   * factor (no backoff, no jitter), so tests retry in milliseconds; attempts
+   * stay as synthesized.
+   * @default undefined (the synthesized intervals, backoff and jitter)
+   */
   intervalScale?: number
+  /**
+   * Wraps the function the Lambda tasks invoke, e.g. to throw a
+   * `Lambda.TooManyRequestsException` or a `TransientError` before the
+   * handler runs. An error it throws reaches the state machine by its `name`.
+   * @default the handler itself
+   */
+  wrapHandler?: (handler: LambdaFunction) => LambdaFunction
   /** Log level of the handler's logger. @default 'WARN' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'
   /** Called after each execution ends. */
@@ -39,8 +58,18 @@ export interface LocalPipeline {
   metrics: CapturingMetrics
   /** Every execution so far, in the order they started. */
   executions: Promise<Execution<IngestSummary>>[]
-  /** Runs the handler on an event through the state machine's steps. */
+  /** Every SNS publish of every execution, in order. */
+  notifications: Notification[]
+  /** The synthesized state machines this pipeline runs. */
+  stateMachines: { ingest: SynthesizedStateMachine; backfill: SynthesizedStateMachine }
+  /** Runs an event (as EventBridge delivers it) through the synthesized ingest state machine. */
   execute(event: unknown): Promise<Execution<IngestSummary>>
+  /**
+   * Runs one item of the backfill's Distributed Map (`{ Key, Etag, ... }` as
+   * its S3 item reader lists it) through the map's synthesized item
+   * processor, reading the raw bucket.
+   */
+  backfillItem(item: Record<string, unknown>): Promise<Execution<IngestSummary>>
   /** Uploads a local file to the raw bucket's incoming prefix (PutObject, streamed). */
   upload(path: string, name: string): Promise<void>
   /** Waits until every execution started so far has ended. */
@@ -50,8 +79,9 @@ export interface LocalPipeline {
 
 /**
  * Starts a local S3 server with the raw and processed buckets and the lookup
- * uploaded, and runs the ingest handler, through the local state machine, for
- * every object created in the raw bucket.
+ * uploaded, and runs the ingest state machine that `cdk synth` produces (in
+ * the aws-local-stepfunctions interpreter, its Lambda task bound to the real
+ * handler) for every object created in the raw bucket.
  *
  * @param lookupPath - the category lookup to upload to `s3://raw/reference/`
  */
@@ -59,10 +89,15 @@ export async function startLocalPipeline(
   lookupPath: string,
   options: LocalPipelineOptions = {},
 ): Promise<LocalPipeline> {
+  const template = await synthesizedTemplate()
+  const stateMachines = {
+    ingest: stateMachineNamed(template, 'ingest'),
+    backfill: stateMachineNamed(template, 'backfill'),
+  }
   const s3 = await startLocalS3([RAW_BUCKET, PROCESSED_BUCKET], options.port ? { port: options.port } : {})
   const metrics = new CapturingMetrics()
   const endpoint = options.handlerEndpoint?.(s3.endpoint) ?? s3.endpoint
-  const handler = createHandler({
+  const handler: LambdaFunction = createHandler({
     s3: createS3Client({ S3_ENDPOINT: endpoint }),
     env: {
       PROCESSED_BUCKET,
@@ -73,11 +108,25 @@ export async function startLocalPipeline(
     logger: new StderrLogger({ serviceName: 'listings-ingest', logLevel: options.logLevel ?? 'WARN' }),
     metrics,
   })
+  const notifications: Notification[] = []
+  const local = (machine: SynthesizedStateMachine, definition: AslDefinition = machine.definition) =>
+    new LocalStateMachine(definition, {
+      name: machine.name,
+      lambda: options.wrapHandler?.(handler) ?? handler,
+      ...(machine.lambdaTimeoutSeconds === undefined
+        ? {}
+        : { lambdaTimeoutSeconds: machine.lambdaTimeoutSeconds }),
+      ...(options.intervalScale === undefined ? {} : { retryIntervalScale: options.intervalScale }),
+      onNotification: (notification) => notifications.push(notification),
+    })
+  const ingest = local(stateMachines.ingest)
+  const backfillItem = local(
+    stateMachines.backfill,
+    distributedMapItemProcessor(stateMachines.backfill.definition, RAW_BUCKET).definition,
+  )
   const executions: Promise<Execution<IngestSummary>>[] = []
   const execute = (event: unknown) => {
-    const execution = runExecution(event, (payload) => handler(payload), {
-      intervalScale: options.intervalScale ?? 1,
-    })
+    const execution = ingest.run(event) as Promise<Execution<IngestSummary>>
     executions.push(execution)
     return execution
   }
@@ -92,7 +141,10 @@ export async function startLocalPipeline(
     s3,
     metrics,
     executions,
+    notifications,
+    stateMachines,
     execute,
+    backfillItem: (item) => backfillItem.run(item) as Promise<Execution<IngestSummary>>,
     upload: (path, name) => putFile(s3, RAW_BUCKET, `${INCOMING_PREFIX}${name}`, path),
     async settle() {
       // Events arrive just after the PUT returns; give them a turn to start.
