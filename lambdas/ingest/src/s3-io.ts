@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { ByteSink, ByteSource } from '../../../shared/src/index.js'
+import { S3_COMMANDS, type S3CommandGrant } from './aws-calls.js'
 
 /** A specific version of an object, as HEAD saw it. */
 export interface ObjectVersion {
@@ -27,6 +28,62 @@ export interface ObjectVersion {
 export interface WriteOptions {
   /** When set, objects are written with SSE-KMS under this key. */
   kmsKeyArn?: string
+}
+
+/**
+ * An S3 command outside {@link S3_COMMANDS}: a programming error. The IAM
+ * grants and the policy test cover exactly the commands listed there, so an
+ * unlisted one would fail in AWS with AccessDenied; here it fails at once.
+ */
+export class UnlistedS3CommandError extends Error {
+  override readonly name = 'UnlistedS3CommandError'
+}
+
+/**
+ * Refuses a command not in {@link S3_COMMANDS}, or one naming a `VersionId`
+ * where the table grants no versioned action.
+ *
+ * @param commandName - the SDK's name for it, e.g. `GetObjectCommand`
+ * @throws {UnlistedS3CommandError}
+ */
+export function assertListedS3Command(commandName: string | undefined, input: unknown): void {
+  const name = (commandName ?? '').replace(/Command$/, '')
+  const grant: S3CommandGrant | undefined = Object.hasOwn(S3_COMMANDS, name)
+    ? S3_COMMANDS[name as keyof typeof S3_COMMANDS]
+    : undefined
+  if (grant === undefined) {
+    throw new UnlistedS3CommandError(
+      `S3 ${commandName ?? '(unnamed command)'} is not listed in lambdas/ingest/src/aws-calls.ts, so no IAM policy grants it`,
+    )
+  }
+  const versionId = (input as { VersionId?: unknown } | undefined)?.VersionId
+  if (versionId !== undefined && grant.versionedAction === undefined) {
+    throw new UnlistedS3CommandError(
+      `S3 ${commandName} with a VersionId is not listed in lambdas/ingest/src/aws-calls.ts`,
+    )
+  }
+}
+
+const listedOnly = new WeakSet<S3Client>()
+
+/**
+ * The client, with a middleware that runs {@link assertListedS3Command}
+ * before every command it sends, including the multipart commands
+ * `@aws-sdk/lib-storage` sends on its own. Added once per client; every
+ * function in this module sends through it.
+ */
+export function listedCommandsOnly(client: S3Client): S3Client {
+  if (!listedOnly.has(client)) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        assertListedS3Command(context.commandName, args.input)
+        return next(args)
+      },
+      { step: 'initialize', name: 'refuseUnlistedS3Commands', priority: 'high' },
+    )
+    listedOnly.add(client)
+  }
+  return client
 }
 
 /** Whether an S3 error means the object (or bucket) is not there. */
@@ -52,7 +109,7 @@ export async function headObject(
   key: string,
 ): Promise<ObjectVersion | undefined> {
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    const head = await listedCommandsOnly(client).send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
     const version: ObjectVersion = {
       bucket,
       key,
@@ -79,7 +136,7 @@ export function objectSource(client: S3Client, object: ObjectVersion): ByteSourc
     name: `s3://${object.bucket}/${object.key}`,
     size: object.size,
     async *open() {
-      const response = await client.send(
+      const response = await listedCommandsOnly(client).send(
         new GetObjectCommand({
           Bucket: object.bucket,
           Key: object.key,
@@ -99,7 +156,7 @@ export async function getSmallObject(
   key: string,
 ): Promise<string | undefined> {
   try {
-    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+    const response = await listedCommandsOnly(client).send(new GetObjectCommand({ Bucket: bucket, Key: key }))
     return await (response.Body as { transformToString(): Promise<string> }).transformToString()
   } catch (error) {
     if (isNotFound(error)) return undefined
@@ -119,7 +176,7 @@ export async function putSmallObject(
   },
   options: WriteOptions,
 ): Promise<void> {
-  await client.send(
+  await listedCommandsOnly(client).send(
     new PutObjectCommand({
       Bucket: params.bucket,
       Key: params.key,
@@ -133,7 +190,7 @@ export async function putSmallObject(
 
 /** Deletes an object; a missing one is fine. */
 export async function deleteObject(client: S3Client, bucket: string, key: string): Promise<void> {
-  await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
+  await listedCommandsOnly(client).send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
 }
 
 /**
@@ -160,7 +217,12 @@ export class S3UploadSink implements ByteSink {
       ...(params.metadata ? { Metadata: params.metadata } : {}),
       ...encryption(options),
     }
-    this.#upload = new Upload({ client, params: input, partSize: 8 * 1024 * 1024, queueSize: 4 })
+    this.#upload = new Upload({
+      client: listedCommandsOnly(client),
+      params: input,
+      partSize: 8 * 1024 * 1024,
+      queueSize: 4,
+    })
     this.#done = this.#upload.done()
     // Observed by publish or discard; this keeps an early failure from being unhandled.
     this.#done.catch(() => undefined)
