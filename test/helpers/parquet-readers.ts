@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import type { SchemaElement } from 'hyparquet'
 import { parquetMetadata, parquetReadObjects } from 'hyparquet'
-import { readParquet, wasmMemory } from 'parquet-wasm'
+import { Compression, ParquetFile, readParquet, wasmMemory } from 'parquet-wasm'
 import { expect } from 'vitest'
 
 /**
@@ -38,9 +38,20 @@ export interface ReadColumn {
   nullable: boolean
 }
 
+/** How a file is laid out, as a reader's view of its footer. */
+export interface ReadLayout {
+  /** Rows in each row group, in order. */
+  rowGroups: number[]
+  /** The distinct compression codecs of the column chunks, sorted (none for a file without rows). */
+  codecs: string[]
+  /** The footer's key-value metadata. */
+  metadata: Record<string, string>
+}
+
 /** What one reader made of a file. */
 export interface ReaderResult {
   schema: ReadColumn[]
+  layout: ReadLayout
   rows: ReadRow[]
 }
 
@@ -71,23 +82,24 @@ export function tempParquet(bytes: Uint8Array): string {
  * count and rows, and returns the rows in file order.
  */
 export async function readWithAllReaders(path: string): Promise<ReadRow[]> {
-  return (await readAgreed(path)).rows
+  return (await readFileWithAllReaders(path)).rows
 }
 
-/** The schema all three readers agree a Parquet file has (asserting that they do). */
-export async function readSchemaWithAllReaders(path: string): Promise<ReadColumn[]> {
-  return (await readAgreed(path)).schema
-}
-
-async function readAgreed(path: string): Promise<ReaderResult> {
+/**
+ * Reads a Parquet file with all three readers and asserts that they agree on
+ * its schema, layout (row groups, codecs, footer metadata), row count and
+ * rows; returns what they agree on.
+ */
+export async function readFileWithAllReaders(path: string): Promise<ReaderResult> {
   const bytes = new Uint8Array(readFileSync(path))
   const readers: [string, ReaderResult][] = [
     ['hyparquet', await hyparquetResult(bytes)],
-    ['Arrow (parquet-wasm)', arrowResult(bytes)],
+    ['Arrow (parquet-wasm)', await arrowResult(bytes)],
   ]
   const duck = await duckdbResult(path)
   for (const [name, result] of readers) {
     expect(result.schema, `${name} and DuckDB disagree on the schema of ${path}`).toEqual(duck.schema)
+    expect(result.layout, `${name} and DuckDB disagree on the layout of ${path}`).toEqual(duck.layout)
     expect(result.rows.length, `${name} and DuckDB disagree on the row count of ${path}`).toBe(
       duck.rows.length,
     )
@@ -130,11 +142,24 @@ export async function duckdbResult(path: string): Promise<ReaderResult> {
       nullable: repetition.get(column.column_name) === 'OPTIONAL',
     }),
   )
+  const groups = await duckdb(
+    `SELECT row_group_id, any_value(row_group_num_rows)::INTEGER AS n FROM parquet_metadata('${quoted}')
+     GROUP BY row_group_id ORDER BY row_group_id`,
+  )
+  const codecs = await duckdb(`SELECT DISTINCT compression FROM parquet_metadata('${quoted}')`)
+  const metadata = await duckdb(
+    `SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata('${quoted}')`,
+  )
+  const layout = {
+    rowGroups: groups.map((group) => group.n as number),
+    codecs: codecs.map((codec) => codec.compression as string).sort(),
+    metadata: Object.fromEntries(metadata.map(({ key, value }) => [key as string, value as string])),
+  }
   const rows = await duckdb(
     `SELECT strftime(date, '%Y-%m-%d') AS date, seller_id, region, category, item_id, price_gbp, segment
      FROM read_parquet('${quoted}', file_row_number = true) ORDER BY file_row_number`,
   )
-  return { schema, rows: rows as unknown as ReadRow[] }
+  return { schema, layout, rows: rows as unknown as ReadRow[] }
 }
 
 /** hyparquet's view of a file. */
@@ -148,20 +173,53 @@ export async function hyparquetResult(bytes: Uint8Array): Promise<ReaderResult> 
       nullable: element.repetition_type === 'OPTIONAL',
     }),
   )
+  const layout = {
+    rowGroups: metadata.row_groups.map((group) => Number(group.num_rows)),
+    codecs: distinctSorted(
+      metadata.row_groups.flatMap((group) => group.columns.map((column) => column.meta_data?.codec ?? '')),
+    ),
+    metadata: Object.fromEntries(
+      (metadata.key_value_metadata ?? []).map(({ key, value }) => [key, value ?? '']),
+    ),
+  }
   const rows = (await parquetReadObjects({ file, metadata })).map((row) => ({
     ...(row as Omit<ReadRow, 'date'>),
     date: (row.date as Date).toISOString().slice(0, 10),
   }))
-  return { schema, rows }
+  return { schema, layout, rows }
 }
 
 /**
- * Arrow's Rust reader's view of a file. parquet-wasm decodes into Arrow
+ * Arrow's Rust reader's view of a file: the layout from its footer reader, the
+ * schema and rows from {@link arrowTable}.
+ */
+export async function arrowResult(bytes: Uint8Array): Promise<ReaderResult> {
+  const file = await ParquetFile.fromFile(new Blob([bytes]))
+  try {
+    const footer = file.metadata()
+    const groups = footer.rowGroups()
+    const layout = {
+      rowGroups: groups.map((group) => group.numRows()),
+      codecs: distinctSorted(
+        groups.flatMap((group) =>
+          group.columns().map((column) => Compression[column.compression()] as string),
+        ),
+      ),
+      metadata: Object.fromEntries(footer.fileMetadata().keyValueMetadata()) as Record<string, string>,
+    }
+    return { ...arrowTable(bytes), layout }
+  } finally {
+    file.free()
+  }
+}
+
+/**
+ * Arrow's Rust reader's schema and rows. parquet-wasm decodes into Arrow
  * arrays in WebAssembly memory; they are read out through the Arrow C Data
  * Interface (wasm32 layout), which needs no Arrow JS library and copies every
  * value, so the table can be freed at once.
  */
-export function arrowResult(bytes: Uint8Array): ReaderResult {
+export function arrowTable(bytes: Uint8Array): Omit<ReaderResult, 'layout'> {
   const stream = readParquet(bytes).intoFFI()
   try {
     // Read the memory only now: it may have grown (and so moved) while reading.
@@ -186,6 +244,10 @@ export function arrowResult(bytes: Uint8Array): ReaderResult {
   } finally {
     stream.free()
   }
+}
+
+function distinctSorted(values: string[]): string[] {
+  return [...new Set(values)].sort()
 }
 
 function duckdbType(type: string): ReadColumn['type'] {

@@ -4,7 +4,7 @@ import { build } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { MemorySink } from '../../shared/src/byte-streams.js'
 import { ingest } from '../../shared/src/ingest.js'
-import { readWithDuckdb, tempParquet } from '../helpers/parquet-readers.js'
+import { readFileWithAllReaders, readWithAllReaders, tempParquet } from '../helpers/parquet-readers.js'
 import { LISTINGS_HEADER, LOOKUP_CSV, runOnText, textSource } from '../helpers/sources.js'
 
 let workerModule: URL
@@ -24,9 +24,11 @@ beforeAll(async () => {
   workerModule = pathToFileURL(outfile)
 })
 
+// Toys has an empty segment in the lookup, so the segment column holds nulls among values.
 const rows = Array.from(
   { length: 2500 },
-  (_, i) => `2024-01-${String((i % 28) + 1).padStart(2, '0')},S${i % 7},London,Toys,I${i},${i + 1}`,
+  (_, i) =>
+    `2024-01-${String((i % 28) + 1).padStart(2, '0')},S${i % 7}${i % 5 ? '' : ' Café ☕'},London 東京,${i % 2 ? 'Toys' : 'Electronics'},I${i}😀,${i + 1}`,
 )
 const csv = `${LISTINGS_HEADER}\n${rows.join('\n')}\n`
 
@@ -35,9 +37,31 @@ describe('Parquet encoding on a worker thread', () => {
     const inThread = await runOnText(csv, LOOKUP_CSV, { rowGroupSize: 1000 })
     const onWorker = await runOnText(csv, LOOKUP_CSV, { rowGroupSize: 1000, parquetWorker: workerModule })
     expect(onWorker.report.output.parquet).toMatchObject({ rows: 2500, row_groups: 3 })
-    expect(await readWithDuckdb(tempParquet(onWorker.parquet))).toEqual(
-      await readWithDuckdb(tempParquet(inThread.parquet)),
-    )
+    const { layout, rows: read } = await readFileWithAllReaders(tempParquet(onWorker.parquet))
+    expect(layout).toMatchObject({ rowGroups: [1000, 1000, 500], codecs: ['SNAPPY'] })
+    expect(read).toHaveLength(2500)
+    expect(read.filter((row) => row.segment === null)).toHaveLength(1250)
+    expect(read[5]).toMatchObject({ seller_id: 'S5 Café ☕', region: 'London 東京', item_id: 'I5😀' })
+    expect(read).toEqual(await readWithAllReaders(tempParquet(inThread.parquet)))
+    expect(onWorker.parquet.equals(inThread.parquet)).toBe(true)
+  })
+
+  it('writes a zero-row file that DuckDB, hyparquet and Arrow read when every row is rejected', async () => {
+    const rejectedOnly = `${LISTINGS_HEADER}\n2024-01-01,S1,London,Toys,I1,-5\n2024-01-02,,London,Toys,I2,3\n`
+    const onWorker = await runOnText(rejectedOnly, LOOKUP_CSV, { parquetWorker: workerModule })
+    expect(onWorker.report.output.parquet).toMatchObject({ rows: 0, row_groups: 0 })
+    const read = await readFileWithAllReaders(tempParquet(onWorker.parquet))
+    expect(read).toMatchObject({ layout: { rowGroups: [], codecs: [] }, rows: [] })
+    expect(read.schema.map((column) => column.name)).toEqual([
+      'date',
+      'seller_id',
+      'region',
+      'category',
+      'item_id',
+      'price_gbp',
+      'segment',
+    ])
+    const inThread = await runOnText(rejectedOnly, LOOKUP_CSV)
     expect(onWorker.parquet.equals(inThread.parquet)).toBe(true)
   })
 
