@@ -1,3 +1,8 @@
+import { isIncomingCsv } from './incoming-keys.js'
+
+// The local runner imports the key rule from here; its home is incoming-keys.ts.
+export { isIncomingCsv } from './incoming-keys.js'
+
 /** Where one source object's outputs go in the processed bucket. */
 export interface OutputKeys {
   parquet: string
@@ -7,35 +12,86 @@ export interface OutputKeys {
   manifest: string
 }
 
+/** The processed-bucket prefixes the outputs are written under. */
+export const OUTPUT_PREFIXES = {
+  listings: 'listings/',
+  rejected: 'rejected/',
+  reports: 'reports/',
+  manifests: '_manifests/',
+} as const
+
+/** The longest key S3 stores, in UTF-8 bytes. */
+export const MAX_S3_KEY_BYTES = 1024
+
 /**
  * Derives deterministic output keys from the source key and the date the
  * source object was last modified, so the same object version always maps to
  * the same keys (a retried or duplicated event overwrites, never adds).
  *
- * `incoming/2024/shop listings.csv` modified on 2026-11-28 gives
- * `listings/dt=2026-11-28/2024__shop listings.parquet`, with the rejects and
- * the report under `rejected/` and `reports/` in the same layout. `dt=` is a
- * Hive partition, so Athena can project it.
+ * The mapping is one-to-one: two different source keys never share an output
+ * key, so one file's run can never replace another file's outputs. Each
+ * output is one flat file name in its `dt=` partition (a Hive partition that
+ * Athena projects), built from the key's part after the prefix:
  *
- * @param sourceKey - the object key, under `incomingPrefix`
+ * 1. `%` is written `%25` and `/` is written `%2F`, so sub-folders flatten
+ *    without meeting a name that already holds `__` or `%2F`.
+ * 2. A name ending in lower-case `.csv` loses that extension (`sample.csv` →
+ *    `sample`). Any other spelling (`x.CSV`) keeps it, with the extension's
+ *    dot written `%2E` (`x%2ECSV`), as does a name whose rest would be empty
+ *    or start with a dot (`.csv` → `%2Ecsv`).
+ * 3. A leading `.` or `_` is written `%2E` or `%5F`: Athena skips files whose
+ *    names start with either.
+ *
+ * Why it is one-to-one: undoing the percent escapes gives back the name
+ * (rule 2's second case) or the name without `.csv` (its first case), and
+ * only the second case contains the escape `%2E`, since rule 1 and a leading
+ * `_` produce only `%25`, `%2F` and `%5F`, and that case always escapes the
+ * extension's dot.
+ *
+ * `incoming/2024/shop listings.csv` modified on 2026-11-28 gives
+ * `listings/dt=2026-11-28/2024%2Fshop listings.parquet`, with the rejects and
+ * the report under `rejected/` and `reports/` in the same layout, and the
+ * manifest at `_manifests/2024%2Fshop listings.json`.
+ *
+ * @param sourceKey - the object key, one that {@link isIncomingCsv} accepts
  * @param incomingPrefix - the raw bucket's incoming prefix
  * @param lastModified - the source object's Last-Modified time
+ * @throws {RangeError} for a key the pipeline does not accept (a programming error)
  */
 export function outputKeysFor(sourceKey: string, incomingPrefix: string, lastModified: Date): OutputKeys {
-  const name = sourceKey
-    .slice(incomingPrefix.length)
-    .replace(/\.csv$/i, '')
-    .replaceAll('/', '__')
+  if (!isIncomingCsv(sourceKey, incomingPrefix)) {
+    throw new RangeError(`not an incoming .csv key under ${incomingPrefix}: ${JSON.stringify(sourceKey)}`)
+  }
+  const name = outputName(sourceKey.slice(incomingPrefix.length))
   const dt = lastModified.toISOString().slice(0, 10)
   return {
-    parquet: `listings/dt=${dt}/${name}.parquet`,
-    rejected: `rejected/dt=${dt}/${name}.csv`,
-    report: `reports/dt=${dt}/${name}.json`,
-    manifest: `_manifests/${name}.json`,
+    parquet: `${OUTPUT_PREFIXES.listings}dt=${dt}/${name}.parquet`,
+    rejected: `${OUTPUT_PREFIXES.rejected}dt=${dt}/${name}.csv`,
+    report: `${OUTPUT_PREFIXES.reports}dt=${dt}/${name}.json`,
+    manifest: `${OUTPUT_PREFIXES.manifests}${name}.json`,
   }
 }
 
-/** Whether a key is one the pipeline processes: under the prefix, ending in `.csv`. */
-export function isIncomingCsv(key: string, incomingPrefix: string): boolean {
-  return key.startsWith(incomingPrefix) && key.length > incomingPrefix.length && /\.csv$/i.test(key)
+/**
+ * The first of the keys that S3 cannot store (over {@link MAX_S3_KEY_BYTES}
+ * bytes of UTF-8), or `undefined` when all fit. A source key near the limit
+ * can give output keys over it, as escaping and the partition add bytes.
+ */
+export function overlongOutputKey(keys: OutputKeys): string | undefined {
+  return Object.values(keys).find((key) => Buffer.byteLength(key, 'utf8') > MAX_S3_KEY_BYTES)
+}
+
+/** The flat output file name of a source name (the key after the prefix); see {@link outputKeysFor}. */
+function outputName(sourceName: string): string {
+  const stem = sourceName.slice(0, -4)
+  if (sourceName.endsWith('.csv') && stem !== '' && !stem.startsWith('.')) return escapeName(stem)
+  return `${escapeName(stem)}%2E${sourceName.slice(-3)}`
+}
+
+/** Rules 1 and 3 of {@link outputKeysFor}: `%` and `/` everywhere, a leading `.` or `_`. */
+function escapeName(text: string): string {
+  const escaped = text.replaceAll('%', '%25').replaceAll('/', '%2F')
+  if (escaped.startsWith('.')) return `%2E${escaped.slice(1)}`
+  if (escaped.startsWith('_')) return `%5F${escaped.slice(1)}`
+  return escaped
 }
