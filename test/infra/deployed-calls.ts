@@ -1,0 +1,504 @@
+/**
+ * Every AWS call the deployed system makes, derived from the resolved
+ * template and the call tables in lambdas/ingest/src/aws-calls.ts: the
+ * Lambda's S3 and KMS requests (from LAMBDA_S3_CALLS), each state machine's
+ * Task and ItemReader integrations (from the ASL, by TASK_INTEGRATIONS), the
+ * Distributed Map's child executions, the EventBridge rule's targets and
+ * dead-letter queue, the alarms' actions, server access logging, the log
+ * groups' key, the roles' trust policies.
+ */
+import {
+  actionFor,
+  DISTRIBUTED_MAP_ACTIONS,
+  LAMBDA_LOG_ACTIONS,
+  LAMBDA_S3_CALLS,
+  type LambdaS3Call,
+  S3_COMMANDS,
+  type S3CommandGrant,
+  SERVICE_KEY_USE,
+  TASK_INTEGRATIONS,
+  type TaskIntegration,
+} from '../../lambdas/ingest/src/aws-calls.js'
+import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import type { AwsCall } from './policy-simulation.js'
+import { FAKE_ENV, type ResolvedResource, type ResolvedTemplate } from './resolve-template.js'
+
+const { account, region, partition } = FAKE_ENV
+const TLS = { 'aws:SecureTransport': 'true' }
+
+/** A sample upload the Lambda processes: nested, with a space, as users name files. */
+export const SAMPLE_SOURCE_NAME = '2024/shop listings.csv'
+const SAMPLE_LAST_MODIFIED = new Date('2026-11-28T10:00:00Z')
+
+/** Identity policies attached to a role: its inline policies and every AWS::IAM::Policy naming it. */
+export function identityPoliciesOf(t: ResolvedTemplate, roleArn: string) {
+  const role = t.byArnOrRef('AWS::IAM::Role', roleArn)
+  if (role.props.ManagedPolicyArns !== undefined) throw new Error(`${roleArn} has managed policies`)
+  const inline = ((role.props.Policies as { PolicyName: string; PolicyDocument: unknown }[]) ?? []).map(
+    (p) => ({
+      name: p.PolicyName,
+      policy: p.PolicyDocument,
+    }),
+  )
+  const attached = t
+    .ofType('AWS::IAM::Policy')
+    .filter((p) => (p.props.Roles as string[]).includes(role.ref))
+    .map((p) => ({ name: String(p.props.PolicyName), policy: p.props.PolicyDocument }))
+  return [...inline, ...attached]
+}
+
+/** The trust policy a service must pass to act as the role. */
+function assumeRole(
+  t: ResolvedTemplate,
+  roleArn: string,
+  service: string,
+  context: Record<string, string>,
+): AwsCall {
+  const role = t.byArnOrRef('AWS::IAM::Role', roleArn)
+  return {
+    description: `${service} assumes ${role.ref}`,
+    principal: service,
+    action: 'sts:AssumeRole',
+    resource: roleArn,
+    context,
+    identityPolicies: [],
+    resourcePolicy: role.props.AssumeRolePolicyDocument,
+  }
+}
+
+function bucketByName(t: ResolvedTemplate, name: string): ResolvedResource | undefined {
+  return t.ofType('AWS::S3::Bucket').find((b) => b.ref === name)
+}
+
+function bucketPolicy(t: ResolvedTemplate, name: string): unknown {
+  return t.ofType('AWS::S3::BucketPolicy').find((p) => p.props.Bucket === name)?.props.PolicyDocument
+}
+
+function keyPolicy(t: ResolvedTemplate, keyArnOrId: string): unknown {
+  return t.byArnOrRef('AWS::KMS::Key', keyArnOrId).props.KeyPolicy
+}
+
+function keyArnOf(t: ResolvedTemplate, keyArnOrId: string): string {
+  return t.byArnOrRef('AWS::KMS::Key', keyArnOrId).arn
+}
+
+/** The KMS key a bucket encrypts new objects with by default, if SSE-KMS. */
+function bucketKey(bucket: ResolvedResource): { keyArn: string; bucketKeyEnabled: boolean } | undefined {
+  const rule = (
+    bucket.props.BucketEncryption as
+      | {
+          ServerSideEncryptionConfiguration: {
+            BucketKeyEnabled?: boolean
+            ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID?: string }
+          }[]
+        }
+      | undefined
+  )?.ServerSideEncryptionConfiguration[0]
+  const byDefault = rule?.ServerSideEncryptionByDefault
+  if (byDefault?.SSEAlgorithm !== 'aws:kms' || byDefault.KMSMasterKeyID === undefined) return undefined
+  return { keyArn: byDefault.KMSMasterKeyID, bucketKeyEnabled: rule?.BucketKeyEnabled === true }
+}
+
+/** The ingest Lambda's calls: each S3 request of LAMBDA_S3_CALLS, the KMS use behind it, its logs, its role. */
+export function lambdaCalls(t: ResolvedTemplate): AwsCall[] {
+  const [fn, ...others] = t.ofType('AWS::Lambda::Function')
+  if (fn === undefined || others.length > 0) throw new Error('expected exactly one Lambda function')
+  const env = (fn.props.Environment as { Variables: Record<string, string> }).Variables
+  const roleArn = fn.props.Role as string
+  const identityPolicies = identityPoliciesOf(t, roleArn)
+  const incomingPrefix = env.INCOMING_PREFIX as string
+  const rawBucket = ingestRuleBucket(t)
+  const lookup = /^s3:\/\/([^/]+)\/(.+)$/.exec(env.LOOKUP_URI as string)
+  if (lookup === null) throw new Error(`LOOKUP_URI ${env.LOOKUP_URI}`)
+  const sourceKey = `${incomingPrefix}${SAMPLE_SOURCE_NAME}`
+  const outputs = outputKeysFor(sourceKey, incomingPrefix, SAMPLE_LAST_MODIFIED)
+  const processed = env.PROCESSED_BUCKET as string
+  const targets: Record<LambdaS3Call['target'], { bucket: string; key: string }> = {
+    source: { bucket: rawBucket, key: sourceKey },
+    lookup: { bucket: lookup[1] as string, key: lookup[2] as string },
+    manifest: { bucket: processed, key: outputs.manifest },
+    parquet: { bucket: processed, key: outputs.parquet },
+    rejected: { bucket: processed, key: outputs.rejected },
+    report: { bucket: processed, key: outputs.report },
+  }
+
+  const calls: AwsCall[] = [assumeRole(t, roleArn, 'lambda.amazonaws.com', { 'aws:SourceAccount': account })]
+  for (const call of LAMBDA_S3_CALLS) {
+    const { bucket, key } = targets[call.target]
+    const bucketArn = `arn:${partition}:s3:::${bucket}`
+    const resourcePolicy = bucketPolicy(t, bucket)
+    const who = `Lambda ${call.command}${call.versioned ? ' (VersionId)' : ''} on ${call.target}`
+    calls.push({
+      description: `${who}: ${actionFor(call)} s3://${bucket}/${key}`,
+      principal: roleArn,
+      action: actionFor(call),
+      resource: `${bucketArn}/${key}`,
+      context: { ...TLS },
+      identityPolicies,
+      resourcePolicy,
+    })
+    if (call.mayBeMissing) {
+      // S3 answers 404 rather than 403 only to a caller allowed ListBucket. AWS does not document which
+      // s3:prefix, if any, that check carries: both are evaluated.
+      for (const prefix of [undefined, key]) {
+        calls.push({
+          description: `${who}, object missing: s3:ListBucket ${bucket}${prefix === undefined ? ' (no s3:prefix)' : ` (s3:prefix ${prefix})`}`,
+          principal: roleArn,
+          action: 's3:ListBucket',
+          resource: bucketArn,
+          context: { ...TLS, ...(prefix === undefined ? {} : { 's3:prefix': prefix }) },
+          identityPolicies,
+          resourcePolicy,
+        })
+      }
+    }
+    // Writes name OUTPUT_KMS_KEY_ARN; reads use whatever key the object was written with: the bucket default.
+    const grant: S3CommandGrant = S3_COMMANDS[call.command]
+    const resource = bucketByName(t, bucket)
+    const encryption = resource && bucketKey(resource)
+    const keyArn = grant.action === 's3:PutObject' ? env.OUTPUT_KMS_KEY_ARN : encryption?.keyArn
+    if (keyArn === undefined) continue
+    for (const operation of grant.kms) {
+      calls.push({
+        description: `${who}: S3 calls ${operation} as the Lambda`,
+        principal: roleArn,
+        action: operation,
+        resource: keyArnOf(t, keyArn),
+        context: {
+          'kms:ViaService': `s3.${region}.amazonaws.com`,
+          'kms:CallerAccount': account,
+          // With S3 Bucket Keys the encryption context is the bucket's ARN, else the object's.
+          'kms:EncryptionContext:aws:s3:arn': encryption?.bucketKeyEnabled
+            ? bucketArn
+            : `${bucketArn}/${key}`,
+        },
+        identityPolicies,
+        resourcePolicy: keyPolicy(t, keyArn),
+      })
+    }
+  }
+
+  const logGroupName = (fn.props.LoggingConfig as { LogGroup: string }).LogGroup
+  const logGroupArn = `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}`
+  const [createStream, putEvents] = LAMBDA_LOG_ACTIONS
+  calls.push(
+    {
+      description: `Lambda writes its logs: ${createStream}`,
+      principal: roleArn,
+      action: createStream,
+      // IAM authorizes CreateLogStream on the stream it creates.
+      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
+      context: {},
+      identityPolicies,
+    },
+    {
+      description: `Lambda writes its logs: ${putEvents}`,
+      principal: roleArn,
+      action: putEvents,
+      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
+      context: {},
+      identityPolicies,
+    },
+  )
+  if ((fn.props.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active') {
+    calls.push(...xray(roleArn, identityPolicies, 'Lambda'))
+  }
+  return calls
+}
+
+function xray(roleArn: string, identityPolicies: AwsCall['identityPolicies'], who: string): AwsCall[] {
+  return ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'].map((action) => ({
+    description: `${who} sends traces: ${action}`,
+    principal: roleArn,
+    action,
+    resource: '*',
+    context: {},
+    identityPolicies,
+  }))
+}
+
+/** The bucket the upload rule listens to: where sources land. */
+function ingestRuleBucket(t: ResolvedTemplate): string {
+  const names = t
+    .ofType('AWS::Events::Rule')
+    .map(
+      (rule) =>
+        (rule.props.EventPattern as { detail?: { bucket?: { name?: string[] } } }).detail?.bucket?.name,
+    )
+    .filter((name) => name !== undefined)
+  if (names.length !== 1) throw new Error(`expected one S3 rule, found ${names.length}`)
+  return (names[0] as string[])[0] as string
+}
+
+interface AslState {
+  Type: string
+  Resource?: string
+  Parameters?: Record<string, unknown>
+  ItemReader?: { Resource: string; Parameters: Record<string, unknown> }
+  ItemProcessor?: { ProcessorConfig?: { Mode?: string }; States: Record<string, AslState> }
+  Iterator?: { States: Record<string, AslState> }
+  Branches?: { States: Record<string, AslState> }[]
+}
+
+function* statesOf(states: Record<string, AslState>): Generator<[string, AslState]> {
+  for (const [name, state] of Object.entries(states)) {
+    yield [name, state]
+    if (state.ItemProcessor) yield* statesOf(state.ItemProcessor.States)
+    if (state.Iterator) yield* statesOf(state.Iterator.States)
+    for (const branch of state.Branches ?? []) yield* statesOf(branch.States)
+  }
+}
+
+function integrationFor(resource: string): TaskIntegration {
+  if (resource.startsWith(`arn:${partition}:lambda:`)) return TASK_INTEGRATIONS['arn:aws:lambda:function']
+  const normalized = resource.replace(
+    /^arn:[^:]+:states:::/,
+    'arn:aws:states:::',
+  ) as keyof typeof TASK_INTEGRATIONS
+  const integration: TaskIntegration | undefined = TASK_INTEGRATIONS[normalized]
+  if (integration === undefined) {
+    throw new Error(
+      `Task integration ${resource} is not listed in TASK_INTEGRATIONS (lambdas/ingest/src/aws-calls.ts)`,
+    )
+  }
+  return integration
+}
+
+/** Each state machine's calls: every Task's and ItemReader's integration, with KMS for encrypted topics. */
+export function stateMachineCalls(t: ResolvedTemplate): AwsCall[] {
+  const calls: AwsCall[] = []
+  for (const machine of t.ofType('AWS::StepFunctions::StateMachine')) {
+    const roleArn = machine.props.RoleArn as string
+    const identityPolicies = identityPoliciesOf(t, roleArn)
+    const name = machine.arn.split(':').at(-1)
+    calls.push(
+      assumeRole(t, roleArn, 'states.amazonaws.com', {
+        'aws:SourceArn': machine.arn,
+        'aws:SourceAccount': account,
+      }),
+    )
+    const definition = JSON.parse(machine.props.DefinitionString as string) as {
+      States: Record<string, AslState>
+    }
+    for (const [stateName, state] of statesOf(definition.States)) {
+      const uses: [string, Record<string, unknown>][] = []
+      if (state.Type === 'Task' && state.Resource) uses.push([state.Resource, state.Parameters ?? {}])
+      if (state.ItemReader) uses.push([state.ItemReader.Resource, state.ItemReader.Parameters])
+      for (const [resource, parameters] of uses) {
+        const integration = integrationFor(resource)
+        const target = String(
+          integration.resourceParameter === 'Resource' ? resource : parameters[integration.resourceParameter],
+        )
+        const call = {
+          principal: roleArn,
+          action: integration.action,
+          identityPolicies,
+          description: `state machine ${name}, ${stateName}: ${integration.action} ${target}`,
+        }
+        if (integration.action === 'sns:Publish') {
+          const topic = t.byArnOrRef('AWS::SNS::Topic', target)
+          calls.push({
+            ...call,
+            resource: topic.arn,
+            context: { ...TLS },
+            resourcePolicy: topicPolicy(t, topic.arn),
+          })
+          const key = topic.props.KmsMasterKeyId as string | undefined
+          if (key !== undefined && integration.kmsViaService) {
+            for (const operation of integration.kmsViaService.operations) {
+              calls.push({
+                ...call,
+                description: `state machine ${name}, ${stateName}: SNS calls ${operation} as the state machine`,
+                action: operation,
+                resource: keyArnOf(t, key),
+                context: {
+                  'kms:ViaService': `${integration.kmsViaService.service}.${region}.amazonaws.com`,
+                  'kms:CallerAccount': account,
+                  'kms:EncryptionContext:aws:sns:topicArn': topic.arn,
+                },
+                resourcePolicy: keyPolicy(t, key),
+              })
+            }
+          }
+        } else if (integration.action === 's3:ListBucket') {
+          const bucketArn = `arn:${partition}:s3:::${target}`
+          calls.push({
+            ...call,
+            resource: bucketArn,
+            context: { ...TLS, 's3:prefix': String(parameters.Prefix ?? '') },
+            resourcePolicy: bucketPolicy(t, target),
+          })
+        } else {
+          calls.push({ ...call, resource: target, context: {} })
+        }
+      }
+      if (state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+        for (const action of DISTRIBUTED_MAP_ACTIONS.onStateMachine) {
+          calls.push({
+            description: `state machine ${name}, ${stateName}: Distributed Map ${action} of its children`,
+            principal: roleArn,
+            action,
+            resource: machine.arn,
+            context: {},
+            identityPolicies,
+          })
+        }
+      }
+    }
+    if ((machine.props.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled) {
+      calls.push(...xray(roleArn, identityPolicies, `state machine ${name}`))
+    }
+  }
+  return calls
+}
+
+function topicPolicy(t: ResolvedTemplate, topicArn: string): unknown {
+  const policies = t
+    .ofType('AWS::SNS::TopicPolicy')
+    .filter((p) => (p.props.Topics as string[]).includes(topicArn))
+  if (policies.length > 1) throw new Error(`${topicArn} has ${policies.length} topic policies`)
+  return policies[0]?.props.PolicyDocument
+}
+
+function queuePolicy(t: ResolvedTemplate, queueArn: string): unknown {
+  const queue = t.byArnOrRef('AWS::SQS::Queue', queueArn)
+  return t.ofType('AWS::SQS::QueuePolicy').find((p) => (p.props.Queues as string[]).includes(queue.ref))
+    ?.props.PolicyDocument
+}
+
+/** The rules' targets (with their roles) and dead-letter queues. */
+export function ruleCalls(t: ResolvedTemplate): AwsCall[] {
+  const calls: AwsCall[] = []
+  for (const rule of t.ofType('AWS::Events::Rule')) {
+    const service = { 'aws:SourceArn': rule.arn, 'aws:SourceAccount': account }
+    for (const target of rule.props.Targets as {
+      Arn: string
+      RoleArn?: string
+      DeadLetterConfig?: { Arn: string }
+    }[]) {
+      if (!target.Arn.startsWith(`arn:${partition}:states:`))
+        throw new Error(`rule target ${target.Arn} not modelled`)
+      if (target.RoleArn === undefined) throw new Error(`rule target ${target.Arn} has no role`)
+      calls.push(assumeRole(t, target.RoleArn, 'events.amazonaws.com', service), {
+        description: `rule ${rule.ref} starts ${target.Arn}`,
+        principal: target.RoleArn,
+        action: 'states:StartExecution',
+        resource: target.Arn,
+        context: {},
+        identityPolicies: identityPoliciesOf(t, target.RoleArn),
+      })
+      if (target.DeadLetterConfig) {
+        const queue = t.byArnOrRef('AWS::SQS::Queue', target.DeadLetterConfig.Arn)
+        if (queue.props.KmsMasterKeyId !== undefined)
+          throw new Error('a KMS-encrypted dead-letter queue is not modelled')
+        calls.push({
+          description: `events.amazonaws.com sends an undeliverable event of ${rule.ref} to its dead-letter queue`,
+          principal: 'events.amazonaws.com',
+          action: 'sqs:SendMessage',
+          resource: queue.arn,
+          context: { ...TLS, ...service },
+          identityPolicies: [],
+          resourcePolicy: queuePolicy(t, queue.arn),
+        })
+      }
+    }
+  }
+  return calls
+}
+
+/** Each alarm's actions: cloudwatch.amazonaws.com publishing to the topic, with the topic's key. */
+export function alarmCalls(t: ResolvedTemplate): AwsCall[] {
+  const calls: AwsCall[] = []
+  for (const alarm of t.ofType('AWS::CloudWatch::Alarm')) {
+    const service = { 'aws:SourceArn': alarm.arn, 'aws:SourceAccount': account }
+    const actions = [
+      ...((alarm.props.AlarmActions as string[]) ?? []),
+      ...((alarm.props.OKActions as string[]) ?? []),
+      ...((alarm.props.InsufficientDataActions as string[]) ?? []),
+    ]
+    for (const topicArn of new Set(actions)) {
+      const topic = t.byArnOrRef('AWS::SNS::Topic', topicArn)
+      calls.push({
+        description: `alarm ${alarm.ref} publishes to ${topic.arn}`,
+        principal: 'cloudwatch.amazonaws.com',
+        action: 'sns:Publish',
+        resource: topic.arn,
+        context: { ...TLS, ...service },
+        identityPolicies: [],
+        resourcePolicy: topicPolicy(t, topic.arn),
+      })
+      const key = topic.props.KmsMasterKeyId as string | undefined
+      if (key === undefined) continue
+      for (const operation of SERVICE_KEY_USE.alarms) {
+        calls.push({
+          description: `alarm ${alarm.ref}: cloudwatch.amazonaws.com ${operation} on the topic's key`,
+          principal: 'cloudwatch.amazonaws.com',
+          action: operation,
+          resource: keyArnOf(t, key),
+          context: { ...service, 'kms:EncryptionContext:aws:sns:topicArn': topic.arn },
+          identityPolicies: [],
+          resourcePolicy: keyPolicy(t, key),
+        })
+      }
+    }
+  }
+  return calls
+}
+
+/** CloudWatch Logs using each encrypted log group's key. */
+export function logGroupKeyCalls(t: ResolvedTemplate): AwsCall[] {
+  const calls: AwsCall[] = []
+  for (const group of t.ofType('AWS::Logs::LogGroup')) {
+    const key = group.props.KmsKeyId as string | undefined
+    if (key === undefined) continue
+    const groupArn = group.arn.replace(/:\*$/, '')
+    for (const operation of SERVICE_KEY_USE.logs) {
+      calls.push({
+        description: `logs.${region}.amazonaws.com ${operation} for ${group.ref}`,
+        principal: `logs.${region}.amazonaws.com`,
+        action: operation,
+        resource: keyArnOf(t, key),
+        context: { 'kms:EncryptionContext:aws:logs:arn': groupArn },
+        identityPolicies: [],
+        resourcePolicy: keyPolicy(t, key),
+      })
+    }
+  }
+  return calls
+}
+
+/** S3 delivering server access logs of each logged bucket. */
+export function accessLogCalls(t: ResolvedTemplate): AwsCall[] {
+  const calls: AwsCall[] = []
+  for (const bucket of t.ofType('AWS::S3::Bucket')) {
+    const logging = bucket.props.LoggingConfiguration as
+      | { DestinationBucketName: string; LogFilePrefix?: string }
+      | undefined
+    if (logging === undefined) continue
+    const destination = logging.DestinationBucketName
+    const target = bucketByName(t, destination)
+    if (target && bucketKey(target)) throw new Error('access logs into an SSE-KMS bucket are not delivered')
+    calls.push({
+      description: `logging.s3.amazonaws.com delivers access logs of ${bucket.ref}`,
+      principal: 'logging.s3.amazonaws.com',
+      action: 's3:PutObject',
+      resource: `arn:${partition}:s3:::${destination}/${logging.LogFilePrefix ?? ''}2026-11-28-10-00-00-0123456789ABCDEF`,
+      context: { ...TLS, 'aws:SourceArn': bucket.arn, 'aws:SourceAccount': account },
+      identityPolicies: [],
+      resourcePolicy: bucketPolicy(t, destination),
+    })
+  }
+  return calls
+}
+
+/** Every call the deployed system makes. */
+export function deployedCalls(t: ResolvedTemplate): AwsCall[] {
+  return [
+    ...lambdaCalls(t),
+    ...stateMachineCalls(t),
+    ...ruleCalls(t),
+    ...alarmCalls(t),
+    ...logGroupKeyCalls(t),
+    ...accessLogCalls(t),
+  ]
+}

@@ -1,0 +1,211 @@
+/**
+ * Evaluates every AWS call the deployed system makes against the synthesized
+ * IAM, KMS and resource policies, with @cloud-copilot/iam-simulate (AGPL,
+ * test-only; see policy-simulation.ts for why it was chosen and what it cannot
+ * model). The calls come from lambdas/ingest/src/aws-calls.ts and the template
+ * itself (test/infra/deployed-calls.ts).
+ */
+import { describe, expect, it } from 'vitest'
+import { LAMBDA_S3_CALLS } from '../../lambdas/ingest/src/aws-calls.js'
+import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import {
+  alarmCalls,
+  deployedCalls,
+  identityPoliciesOf,
+  lambdaCalls,
+  SAMPLE_SOURCE_NAME,
+  stateMachineCalls,
+} from './deployed-calls.js'
+import { type AwsCall, evaluate } from './policy-simulation.js'
+import { FAKE_ENV, ResolvedTemplate } from './resolve-template.js'
+import { template } from './synth.js'
+
+const t = new ResolvedTemplate(template().toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0])
+const calls = deployedCalls(t)
+
+/** The calls that are not Allowed, each as one line. */
+async function refused(selected: AwsCall[]): Promise<string[]> {
+  const lines: string[] = []
+  for (const call of selected) {
+    const { decision, detail } = await evaluate(call)
+    if (decision !== 'Allowed') lines.push(`${call.description}: ${decision} (${detail})`)
+  }
+  return lines
+}
+
+const lambda = t.ofType('AWS::Lambda::Function')[0]
+const lambdaRole = lambda?.props.Role as string
+const env = (lambda?.props.Environment as { Variables: Record<string, string> }).Variables
+const raw = String(
+  (t.ofType('AWS::Events::Rule')[0]?.props.EventPattern as { detail: { bucket: { name: string[] } } }).detail
+    .bucket.name[0],
+)
+const processed = env.PROCESSED_BUCKET as string
+const keys = outputKeysFor(`incoming/${SAMPLE_SOURCE_NAME}`, 'incoming/', new Date('2026-11-28T10:00:00Z'))
+const key = t.ofType('AWS::KMS::Key')[0]
+const ingestMachine = t
+  .ofType('AWS::StepFunctions::StateMachine')
+  .find((m) => String(m.props.DefinitionString).includes('sns:publish'))
+const topic = t.ofType('AWS::SNS::Topic')[0]
+
+/** A call by the Lambda's role, to check for a denial. */
+function asLambda(
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]> = {},
+): AwsCall {
+  const bucket = resource.replace(/^arn:aws:s3:::/, '').split('/')[0] as string
+  const policy = t.ofType('AWS::S3::BucketPolicy').find((p) => p.props.Bucket === bucket)
+    ?.props.PolicyDocument
+  return {
+    description: `Lambda ${action} ${resource}`,
+    principal: lambdaRole,
+    action,
+    resource,
+    context: { 'aws:SecureTransport': 'true', ...context },
+    identityPolicies: identityPoliciesOf(t, lambdaRole),
+    ...(action.startsWith('kms:') ? { resourcePolicy: key?.props.KeyPolicy } : { resourcePolicy: policy }),
+  }
+}
+
+describe('every call the deployed system makes', () => {
+  it(`is allowed by the synthesized policies (${calls.length} calls)`, async () => {
+    expect(await refused(calls)).toEqual([])
+  }, 60_000)
+
+  it('covers each kind of caller: Lambda, state machines, rule, dead-letter queue, alarms, logs, access logs', () => {
+    const principals = new Set(calls.map((c) => c.principal))
+    for (const service of [
+      'lambda.amazonaws.com',
+      'states.amazonaws.com',
+      'events.amazonaws.com',
+      'cloudwatch.amazonaws.com',
+      `logs.${FAKE_ENV.region}.amazonaws.com`,
+      'logging.s3.amazonaws.com',
+    ]) {
+      expect(principals).toContain(service)
+    }
+    // Every Lambda S3 call of the table is evaluated, on the bucket it targets.
+    expect(
+      lambdaCalls(t).filter((c) => c.action.startsWith('s3:') && !c.action.endsWith('ListBucket')),
+    ).toHaveLength(LAMBDA_S3_CALLS.length)
+  })
+})
+
+describe('the defects issue 9 names', () => {
+  it('alarms may publish to the alerts topic and use its key (cloudwatch.amazonaws.com)', async () => {
+    const alarms = alarmCalls(t)
+    expect(alarms.length).toBeGreaterThanOrEqual(8 * 3)
+    expect(await refused(alarms)).toEqual([])
+  })
+
+  it("the ingest state machine's notify steps may publish to the KMS-encrypted topic", async () => {
+    const publishes = stateMachineCalls(t).filter(
+      (c) => c.description.includes(' Notify') && c.principal === ingestMachine?.props.RoleArn,
+    )
+    expect(publishes.map((c) => c.action)).toEqual(
+      expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt']),
+    )
+    expect(await refused(publishes)).toEqual([])
+  })
+
+  it('a missing source, lookup or manifest answers 404, whatever s3:prefix S3 puts on its ListBucket check', async () => {
+    const listChecks = lambdaCalls(t).filter((c) => c.action === 's3:ListBucket')
+    expect(listChecks).toHaveLength(LAMBDA_S3_CALLS.filter((c) => c.mayBeMissing).length * 2)
+    expect(await refused(listChecks)).toEqual([])
+  })
+})
+
+describe('calls the policies refuse', () => {
+  const denied: [string, AwsCall][] = [
+    [
+      'the Lambda writing outside its output prefixes',
+      asLambda('s3:PutObject', `arn:aws:s3:::${processed}/athena-results/x.csv`),
+    ],
+    [
+      'the Lambda writing into the raw bucket',
+      asLambda('s3:PutObject', `arn:aws:s3:::${raw}/incoming/x.csv`),
+    ],
+    [
+      'the Lambda reading an output it never reads',
+      asLambda('s3:GetObject', `arn:aws:s3:::${processed}/${keys.parquet}`),
+    ],
+    [
+      'the Lambda deleting a manifest',
+      asLambda('s3:DeleteObject', `arn:aws:s3:::${processed}/${keys.manifest}`),
+    ],
+    [
+      'the Lambda deleting a specific object version',
+      asLambda('s3:DeleteObjectVersion', `arn:aws:s3:::${processed}/${keys.parquet}`),
+    ],
+    [
+      'the Lambda reading outside the incoming prefix',
+      asLambda('s3:GetObject', `arn:aws:s3:::${raw}/private/x.csv`),
+    ],
+    [
+      'the Lambda listing outputs it does not read',
+      asLambda('s3:ListBucket', `arn:aws:s3:::${processed}`, { 's3:prefix': 'listings/' }),
+    ],
+    [
+      'the Lambda reading over plain HTTP',
+      asLambda('s3:GetObject', `arn:aws:s3:::${raw}/incoming/${SAMPLE_SOURCE_NAME}`, {
+        'aws:SecureTransport': 'false',
+      }),
+    ],
+    [
+      'the Lambda using the data key directly, not through S3',
+      asLambda('kms:Decrypt', String(key?.arn), { 'kms:CallerAccount': FAKE_ENV.account }),
+    ],
+    [
+      'an alarm of another account publishing to the topic',
+      {
+        description: 'foreign alarm',
+        principal: 'cloudwatch.amazonaws.com',
+        action: 'sns:Publish',
+        resource: String(topic?.arn),
+        context: {
+          'aws:SecureTransport': 'true',
+          'aws:SourceAccount': '999999999999',
+          'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-2:999999999999:alarm:x',
+        },
+        identityPolicies: [],
+        resourcePolicy: t.ofType('AWS::SNS::TopicPolicy')[0]?.props.PolicyDocument,
+      },
+    ],
+    [
+      "another rule's events sent to the dead-letter queue",
+      {
+        description: 'foreign rule',
+        principal: 'events.amazonaws.com',
+        action: 'sqs:SendMessage',
+        resource: String(t.ofType('AWS::SQS::Queue')[0]?.arn),
+        context: {
+          'aws:SecureTransport': 'true',
+          'aws:SourceAccount': FAKE_ENV.account,
+          'aws:SourceArn': `arn:aws:events:${FAKE_ENV.region}:${FAKE_ENV.account}:rule/other`,
+        },
+        identityPolicies: [],
+        resourcePolicy: t.ofType('AWS::SQS::QueuePolicy')[0]?.props.PolicyDocument,
+      },
+    ],
+    [
+      'CloudWatch Logs using the key for a log group of another account',
+      {
+        description: 'foreign log group',
+        principal: `logs.${FAKE_ENV.region}.amazonaws.com`,
+        action: 'kms:GenerateDataKey',
+        resource: String(key?.arn),
+        context: {
+          'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${FAKE_ENV.region}:999999999999:log-group:x`,
+        },
+        identityPolicies: [],
+        resourcePolicy: key?.props.KeyPolicy,
+      },
+    ],
+  ]
+
+  it.each(denied)('%s', async (_, call) => {
+    const { decision } = await evaluate(call)
+    expect(decision).not.toBe('Allowed')
+  })
+})
