@@ -1,26 +1,42 @@
 import { availableParallelism } from 'node:os'
-import { join } from 'node:path'
 import { type DqReport, InputError, ingest, thresholdsFrom } from '../../shared/src/index.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
-import { AtomicFile, fileSource } from './files.js'
+import { fileSource } from './files.js'
 import { createLogger } from './logger.js'
 import { ProgressLine } from './progress.js'
+import { faultAt, type OutputName, publishedPaths, RunOutputs } from './publish.js'
 
-/** The CLI's exit codes, as the ingest contract defines them. */
-export const ExitCode = { ok: 0, unexpected: 1, badInput: 2, thresholdBreached: 3, interrupted: 130 } as const
+/**
+ * The CLI's exit codes, as the ingest contract defines them. An interrupted
+ * run exits 128 + the signal's number as shells do, except that SIGHUP (a
+ * closed terminal) is reported like Ctrl-C: 130 for SIGINT and SIGHUP, 143 for SIGTERM.
+ */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  badInput: 2,
+  thresholdBreached: 3,
+  interrupted: 130,
+  terminated: 143,
+} as const
+
+/** The signals that interrupt a run, and the exit code each ends it with. */
+const INTERRUPTS = {
+  SIGINT: ExitCode.interrupted,
+  SIGHUP: ExitCode.interrupted,
+  SIGTERM: ExitCode.terminated,
+}
 
 /** Where one run's outputs are published, relative to `--out`. */
-export function outputPaths(out: string) {
-  return {
-    parquet: join(out, 'processed', 'data.parquet'),
-    rejected: join(out, 'rejected', 'rejected_rows.csv'),
-    report: join(out, 'dq_report.json'),
-  }
+export function outputPaths(out: string): Record<OutputName, string> {
+  return publishedPaths(out)
 }
 
 /**
  * Runs the CLI and returns its exit code. Every failure becomes one line on
- * stderr; nothing is thrown.
+ * stderr; nothing is thrown. An interrupt (SIGINT, SIGTERM, SIGHUP) removes
+ * the run's unpublished outputs and its lock, prints one line and exits the
+ * process at once.
  *
  * @param argv - the arguments after the script name
  */
@@ -37,40 +53,45 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`)
     return ExitCode.ok
   }
-  const outputs: AtomicFile[] = []
-  const onSignal = () => {
-    void Promise.allSettled(outputs.map((file) => file.discard())).then(() =>
-      process.exit(ExitCode.interrupted),
-    )
+  let outputs: RunOutputs | undefined
+  const onSignal = (signal: keyof typeof INTERRUPTS) => {
+    // Synchronous to the end: the run stops here, in a state RunOutputs can undo.
+    outputs?.abandonSync()
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
+    process.stderr.write('listings-ingest: interrupted\n')
+    process.exit(INTERRUPTS[signal])
   }
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal)
+  const signals = Object.keys(INTERRUPTS) as (keyof typeof INTERRUPTS)[]
+  for (const signal of signals) process.on(signal, onSignal)
   try {
-    return await runIngest(options, outputs)
+    return await runIngest(options, (created) => {
+      outputs = created
+    })
   } catch (error) {
-    await Promise.allSettled(outputs.map((file) => file.discard()))
+    outputs?.abandonSync()
     if (error instanceof InputError) {
-      process.stderr.write(`listings-ingest: error: ${error.message}\n`)
+      process.stderr.write(`listings-ingest: error: ${oneLine(error.message)}\n`)
       return ExitCode.badInput
     }
     const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`listings-ingest: unexpected error: ${message}\n`)
+    process.stderr.write(`listings-ingest: unexpected error: ${oneLine(message)}\n`)
     return ExitCode.unexpected
   } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
+    for (const signal of signals) process.off(signal, onSignal)
   }
 }
 
-async function runIngest(options: CliOptions, outputs: AtomicFile[]): Promise<number> {
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ')
+}
+
+async function runIngest(options: CliOptions, onOutputs: (outputs: RunOutputs) => void): Promise<number> {
   const logger = createLogger(options.quiet)
   const listings = await fileSource(options.listings)
   const lookup = await fileSource(options.lookup)
   const paths = outputPaths(options.out)
-  const parquet = await AtomicFile.create(paths.parquet)
-  outputs.push(parquet)
-  const rejected = await AtomicFile.create(paths.rejected)
-  outputs.push(rejected)
-  const reportFile = await AtomicFile.create(paths.report)
-  outputs.push(reportFile)
+  const outputs = RunOutputs.openSync(options.out, onOutputs)
+  const live = outputs.livePath()
 
   const progress = showProgress(options) ? new ProgressLine(process.stderr) : undefined
   let report: DqReport
@@ -78,25 +99,25 @@ async function runIngest(options: CliOptions, outputs: AtomicFile[]): Promise<nu
     report = await ingest({
       listings,
       lookup,
-      parquet,
-      rejected,
+      parquet: outputs.files.parquet,
+      rejected: outputs.files.rejected,
       nullMarkers: options.nullMarkers,
       thresholds: thresholdsFrom(options),
       rowGroupSize: options.rowGroupSize,
       // With a second core, encode Parquet on a worker thread running this same bundle.
       ...(availableParallelism() > 1 ? { parquetWorker: new URL(import.meta.url) } : {}),
-      ...(progress ? { onProgress: (update) => progress.update(update) } : {}),
+      onProgress: (update) => {
+        progress?.update(update)
+        void faultAt(update.phase)
+      },
     })
   } finally {
     progress?.clear()
   }
 
-  const published = withLocations(report, paths)
-  await reportFile.write(Buffer.from(`${JSON.stringify(published, null, 2)}\n`))
-  if (report.status === 'succeeded') await parquet.publish()
-  else await parquet.discard()
-  await rejected.publish()
-  await reportFile.publish()
+  const succeeded = report.status === 'succeeded'
+  const published = asPublished(report, paths, succeeded ? undefined : live, outputs.runId)
+  await outputs.publish(Buffer.from(`${JSON.stringify(published, null, 2)}\n`), succeeded)
   if (options.json) process.stdout.write(`${JSON.stringify(published, null, 2)}\n`)
 
   const summary = {
@@ -108,20 +129,23 @@ async function runIngest(options: CliOptions, outputs: AtomicFile[]): Promise<nu
     dropped_non_positive_price: report.dropped_non_positive_price,
     duration_ms: report.timings_ms.total,
     report: paths.report,
+    run: outputs.runId,
   }
-  if (report.status === 'succeeded') {
+  if (succeeded) {
     logger.info('ingest succeeded', { ...summary, parquet: paths.parquet })
     return ExitCode.ok
   }
   logger.warn('data-quality threshold breached; parquet not published', {
     ...summary,
     breaches: report.thresholds.breaches,
+    live_parquet: live,
   })
   const reasons = report.thresholds.breaches
     .map((breach) => `${breach.threshold} ${breach.actual.toFixed(4)} > ${breach.limit}`)
     .join('; ')
+  const kept = live === null ? 'no Parquet is published' : `${live} still holds an earlier run's data`
   process.stderr.write(
-    `listings-ingest: data-quality threshold breached (${reasons}); ${paths.parquet} not published, see ${paths.report}\n`,
+    `listings-ingest: data-quality threshold breached (${reasons}); this run's Parquet not published (${kept}), see ${paths.report}\n`,
   )
   return ExitCode.thresholdBreached
 }
@@ -130,12 +154,37 @@ function showProgress(options: CliOptions): boolean {
   return options.progress && !options.quiet && process.stderr.isTTY === true
 }
 
-/** The report as published: with the path of each output file. */
-function withLocations(report: DqReport, paths: ReturnType<typeof outputPaths>) {
+/** What the published report says about the Parquet file. */
+export type PublishedParquet =
+  | (DqReport['output']['parquet'] & { published: true; path: string })
+  | {
+      published: false
+      /** The Parquet still published from an earlier run, or null when there is none. */
+      live: string | null
+    }
+
+/**
+ * The report as published: with the run's id and the path of each output
+ * file. A breached run's Parquet was never published, so the report names no
+ * size or hash for it, only which Parquet (if any) readers still find.
+ *
+ * @param live - after a breach, the Parquet still published; undefined when this run's Parquet is published
+ */
+function asPublished(
+  report: DqReport,
+  paths: Record<OutputName, string>,
+  live: string | null | undefined,
+  runId: string,
+) {
+  const parquet: PublishedParquet =
+    live === undefined
+      ? { ...report.output.parquet, published: true, path: paths.parquet }
+      : { published: false, live }
   return {
     ...report,
     output: {
-      parquet: { ...report.output.parquet, path: paths.parquet },
+      run_id: runId,
+      parquet,
       rejected: { ...report.output.rejected, path: paths.rejected },
     },
   }

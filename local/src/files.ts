@@ -1,24 +1,33 @@
-import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { close as closeFd, closeSync, createReadStream, fsync, openSync, write as writeFd } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { type ByteSink, type ByteSource, InputError } from '../../shared/src/index.js'
+import { asInputError } from './fs-errors.js'
+
+const writeAsync = promisify(writeFd)
+const fsyncAsync = promisify(fsync)
+const closeAsync = promisify(closeFd)
 
 /**
  * Opens a local file as a {@link ByteSource}, checking first that it exists
  * and is a regular file so the user gets a clear error instead of a stack.
  *
+ * Only a regular file will do: the ingest reads the listings twice (once to
+ * classify, once to write), and a pipe, FIFO or terminal cannot be read again.
+ * Opening a FIFO would also block until a writer appears, so its type is
+ * checked before it is opened.
+ *
  * @param path - the path as the user gave it
- * @throws {InputError} when the file is missing, unreadable or not a file
+ * @throws {InputError} when the file is missing, unreadable or not a regular file
  */
 export async function fileSource(path: string): Promise<ByteSource> {
   let size: number
   try {
     const info = await stat(path)
-    if (!info.isFile()) throw new InputError(path, 'not a regular file')
+    if (!info.isFile()) throw new InputError(path, notAFile(info))
     size = info.size
     // Opening now surfaces a permission problem before any work starts.
-    await (await open(path, 'r')).close()
+    closeSync(openSync(path, 'r'))
   } catch (error) {
     throw asInputError(path, error)
   }
@@ -29,75 +38,73 @@ export async function fileSource(path: string): Promise<ByteSource> {
   }
 }
 
-/**
- * An output written under a temporary name beside its final path and renamed
- * into place only by {@link AtomicFile.publish}, so readers never see a
- * partial file and a failed run leaves the previous output untouched.
- */
-export class AtomicFile implements ByteSink {
-  readonly path: string
-  readonly #tempPath: string
-  readonly #handle: FileHandle
+function notAFile(info: Awaited<ReturnType<typeof stat>>): string {
+  if (info.isDirectory()) return 'is a directory, not a file'
+  if (info.isFIFO()) return 'is a named pipe; the listings are read twice, so give a regular file'
+  if (info.isSocket()) return 'is a socket; the listings are read twice, so give a regular file'
+  if (info.isCharacterDevice())
+    return 'is a device or terminal; the listings are read twice, so give a regular file'
+  return 'not a regular file'
+}
 
-  private constructor(path: string, tempPath: string, handle: FileHandle) {
+/**
+ * One output file of a run, written in the run's private directory (see
+ * `RunOutputs`), so it needs no temporary name of its own: nothing reads it
+ * until the whole run directory is published.
+ */
+export class OutputFile implements ByteSink {
+  readonly path: string
+  #fd: number | undefined
+
+  private constructor(path: string, fd: number) {
     this.path = path
-    this.#tempPath = tempPath
-    this.#handle = handle
+    this.#fd = fd
   }
 
   /**
-   * Creates the temporary file (and any missing parent directories).
+   * Creates the file; it must not exist yet. Synchronous so that a signal
+   * handler always knows which files exist.
    *
-   * @param path - where the file is published
+   * @param path - where the file is created
    */
-  static async create(path: string): Promise<AtomicFile> {
-    const tempPath = join(
-      dirname(path),
-      `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-    )
+  static createSync(path: string): OutputFile {
     try {
-      await mkdir(dirname(path), { recursive: true })
-      return new AtomicFile(path, tempPath, await open(tempPath, 'wx'))
+      return new OutputFile(path, openSync(path, 'wx'))
     } catch (error) {
-      throw asInputError(dirname(path), error)
+      throw asInputError(path, error)
     }
   }
 
   async write(chunk: Uint8Array): Promise<void> {
+    const fd = this.#open()
     let offset = 0
     while (offset < chunk.byteLength) {
-      const { bytesWritten } = await this.#handle.write(chunk, offset)
-      offset += bytesWritten
+      offset += (await writeAsync(fd, chunk, offset, chunk.byteLength - offset, null)).bytesWritten
     }
   }
 
-  /** Flushes to disk and renames the file into place. */
-  async publish(): Promise<void> {
-    await this.#handle.sync()
-    await this.#handle.close()
-    await rename(this.#tempPath, this.path)
+  /** Flushes the file to disk and closes it. */
+  async finish(): Promise<void> {
+    const fd = this.#open()
+    await fsyncAsync(fd)
+    this.#fd = undefined
+    await closeAsync(fd)
   }
 
-  /** Removes the temporary file; the published path is left as it was. */
-  async discard(): Promise<void> {
-    await this.#handle.close().catch(() => undefined)
-    await rm(this.#tempPath, { force: true })
+  /** Closes the file without flushing it, if it is still open. */
+  closeSync(): void {
+    if (this.#fd === undefined) return
+    const fd = this.#fd
+    this.#fd = undefined
+    try {
+      closeSync(fd)
+    } catch {
+      // Already closed: nothing to release.
+    }
   }
-}
 
-/** Turns a file-system error into a one-line {@link InputError}. */
-function asInputError(path: string, error: unknown): unknown {
-  if (error instanceof InputError) return error
-  const code = (error as NodeJS.ErrnoException | undefined)?.code
-  const problems: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    EISDIR: 'is a directory, not a file',
-    ENOTDIR: 'a parent of this path is not a directory',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on device',
+  #open(): number {
+    if (this.#fd === undefined) throw new Error(`${this.path} is already closed`)
+    return this.#fd
   }
-  const problem = code === undefined ? undefined : problems[code]
-  return problem === undefined ? error : new InputError(path, problem)
 }
