@@ -350,8 +350,9 @@ export function typeEmptyFooterLists(footer: Uint8Array): void {
     fieldId = header >> 4 ? fieldId + (header >> 4) : reader.zigzag()
     if (type === COMPACT.LIST && FILE_METADATA_STRUCT_LISTS.has(fieldId)) {
       const listHeader = reader.position
-      if (reader.listHeader().size === 0)
-        footer[listHeader] = (footer[listHeader] as number & 0xf0) | COMPACT.STRUCT
+      if (reader.listHeader().size === 0) {
+        footer[listHeader] = ((footer[listHeader] as number) & 0xf0) | COMPACT.STRUCT
+      }
       reader.position = listHeader
     }
     reader.skip(type)

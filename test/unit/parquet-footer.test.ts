@@ -85,7 +85,7 @@ describe('typeEmptyFooterLists', () => {
       0x13, 0x7f, // 2: BYTE (an id of a list of structs, but not a list: untouched)
       0x04, 0x06, 0xac, 0x02, // 3: I16 with a long-form header (type, then the id as a zigzag varint)
       0x19, 0x00, // 4: LIST, empty, element type 0 -> corrected (byte 8)
-      0x19, 0xf0, 0x00, // 5: LIST, empty in the long form (size as a varint), element type 0 -> corrected (byte 10)
+      0x19, 0xf3, 0x00, // 5: LIST, empty in the long form (size as a varint), element type BYTE -> corrected (byte 10)
       0x18, 0x03, 0x61, 0x62, 0x63, // 6: BINARY "abc"
       0x19, 0x1c, 0x1c, 0x00, 0x00, // 7: LIST of one STRUCT { 1: STRUCT {} }
       0x16, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, // 8: I64, a ten-byte varint
@@ -101,7 +101,7 @@ describe('typeEmptyFooterLists', () => {
     typeEmptyFooterLists(footer)
     expect(changedBytes(before, footer)).toEqual([
       { at: 8, from: 0x00, to: EMPTY_LIST_OF_STRUCTS },
-      { at: 10, from: 0xf0, to: 0xf0 | 0x0c },
+      { at: 10, from: 0xf3, to: 0xfc },
     ])
   })
 
