@@ -6,6 +6,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { parseS3Uri } from '../../lambdas/ingest/src/config.js'
+import { incomingKeyEventPattern } from '../../lambdas/ingest/src/incoming-keys.js'
 import { Analytics } from './analytics.js'
 import { readPipelineConfig } from './config.js'
 import { IngestFunction } from './ingest-function.js'
@@ -62,7 +63,7 @@ export class IngestStack extends Stack {
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [storage.raw.bucketName] },
-          object: { key: events.Match.wildcard(`${config.incomingPrefix}*.csv`) },
+          object: { key: incomingKeyEventPattern(config.incomingPrefix) },
         },
       },
       targets: [

@@ -1,0 +1,105 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { isIncomingCsv } from '../../lambdas/ingest/src/incoming-keys.js'
+import { matchesEventPattern } from '../helpers/eventbridge-matcher.js'
+import { template } from './synth.js'
+
+const t = template()
+
+/** The rule that starts ingest executions: the one whose pattern listens to aws.s3, found by content, not logical id. */
+function s3Rule(): { pattern: Record<string, unknown>; bucketRef: string } {
+  const rules = Object.values(t.findResources('AWS::Events::Rule')).filter((rule) =>
+    (rule.Properties?.EventPattern?.source ?? []).includes('aws.s3'),
+  )
+  expect(rules).toHaveLength(1)
+  const pattern = rules[0]?.Properties.EventPattern as Record<string, unknown>
+  // The bucket name is a { Ref } to the raw bucket until deploy; stand a name in for it.
+  const bucketRef = JSON.stringify(pattern).match(/"Ref":"([^"]+)"/)?.[1] ?? ''
+  expect(t.findResources('AWS::S3::Bucket')[bucketRef], 'the rule names a bucket of the stack').toBeDefined()
+  return {
+    pattern: JSON.parse(JSON.stringify(pattern).replaceAll(`{"Ref":"${bucketRef}"}`, '"raw"')),
+    bucketRef,
+  }
+}
+
+/** The EventBridge event S3 sends for a new object (key as is, not URL-encoded). */
+function objectCreated(key: string, bucket = 'raw', detailType = 'Object Created') {
+  return {
+    version: '0',
+    id: '17793124-05d4-b198-2fde-7ededc63b103',
+    'detail-type': detailType,
+    source: 'aws.s3',
+    account: '123456789012',
+    time: '2026-11-28T12:00:00Z',
+    region: 'eu-west-2',
+    resources: [`arn:aws:s3:::${bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: bucket },
+      object: { key, size: 5, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' },
+      'request-id': 'N4N7GDK58NMKJ12R',
+      requester: '123456789012',
+      reason: 'PutObject',
+    },
+  }
+}
+
+const PREFIX = 'incoming/'
+const piece = fc.constantFrom(
+  'incoming/',
+  'archive/',
+  'a',
+  '/',
+  '.csv',
+  '.CSV',
+  '.cSv',
+  '.txt',
+  '*',
+  '\\',
+  '%',
+  ' ',
+  'é',
+)
+const key = fc.oneof(
+  fc.array(piece, { maxLength: 6 }).map((pieces) => pieces.join('')),
+  fc
+    .tuple(
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+      fc.constantFrom('.csv', '.CSV', '.Csv', '.csvx', 'csv'),
+    )
+    .map(([name, end]) => `${PREFIX}${name}${end}`),
+)
+
+describe('the synthesized EventBridge rule', () => {
+  const { pattern } = s3Rule()
+  const ruleRuns = (event: unknown) => matchesEventPattern(pattern, event)
+
+  it.each([
+    ['incoming/a.csv', true],
+    ['incoming/A.CSV', true],
+    ['incoming/2024/shop listings.Csv', true],
+    ['incoming/.csv', true],
+    ['incoming/a.csv.txt', false],
+    ['incoming/a.txt', false],
+    ['incoming/acsv', false],
+    ['archive/a.csv', false],
+    ['Incoming/a.csv', false],
+  ])('starts an execution for %s: %s, as the handler accepts it', (objectKey, expected) => {
+    expect(ruleRuns(objectCreated(objectKey))).toBe(expected)
+    expect(isIncomingCsv(objectKey, PREFIX)).toBe(expected)
+  })
+
+  it('ignores other buckets and other S3 events', () => {
+    expect(ruleRuns(objectCreated('incoming/a.csv', 'other'))).toBe(false)
+    expect(ruleRuns(objectCreated('incoming/a.csv', 'raw', 'Object Deleted'))).toBe(false)
+  })
+
+  it('agrees with the handler on every generated key', () => {
+    fc.assert(
+      fc.property(key, (objectKey) => {
+        expect(ruleRuns(objectCreated(objectKey)), objectKey).toBe(isIncomingCsv(objectKey, PREFIX))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+})

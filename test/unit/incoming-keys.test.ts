@@ -1,0 +1,74 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import {
+  CSV_EXTENSIONS,
+  incomingKeyEventPattern,
+  isIncomingCsv,
+} from '../../lambdas/ingest/src/incoming-keys.js'
+import { matchesEventPattern } from '../helpers/eventbridge-matcher.js'
+
+/** Whether a rule filtering `detail.object.key` with the pattern would start an execution for the key. */
+function ruleAccepts(prefix: string, key: string): boolean {
+  return matchesEventPattern(
+    { detail: { object: { key: incomingKeyEventPattern(prefix) } } },
+    { detail: { object: { key } } },
+  )
+}
+
+const piece = fc.constantFrom(
+  'in/',
+  'a',
+  '/',
+  '.',
+  'c',
+  's',
+  'v',
+  'C',
+  'S',
+  'V',
+  '.csv',
+  '.CsV',
+  '*',
+  '\\',
+  '\\*',
+  '%',
+)
+const text = fc.oneof(
+  fc.array(piece, { maxLength: 5 }).map((pieces) => pieces.join('')),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+)
+
+describe('the accepted-key rule', () => {
+  it('accepts keys under the prefix ending in .csv in any letter case', () => {
+    expect(CSV_EXTENSIONS).toHaveLength(8)
+    expect(new Set(CSV_EXTENSIONS.map((extension) => extension.toLowerCase()))).toEqual(new Set(['.csv']))
+    expect(isIncomingCsv('incoming/a.csv', 'incoming/')).toBe(true)
+    expect(isIncomingCsv('incoming/A.CSV', 'incoming/')).toBe(true)
+    expect(isIncomingCsv('incoming/.cSv', 'incoming/')).toBe(true)
+    expect(isIncomingCsv('incoming/a.txt', 'incoming/')).toBe(false)
+    expect(isIncomingCsv('archive/a.csv', 'incoming/')).toBe(false)
+    expect(isIncomingCsv('incoming/', 'incoming/')).toBe(false)
+    // The extension may not overlap the prefix, as a wildcard's parts do not.
+    expect(isIncomingCsv('x.csv', 'x.cs')).toBe(false)
+  })
+
+  it('is the same rule in the EventBridge pattern, for any prefix and key (wildcard escapes included)', () => {
+    fc.assert(
+      fc.property(text, text, fc.constantFrom(...CSV_EXTENSIONS, '', '.txt'), (prefix, middle, end) => {
+        for (const key of [`${prefix}${middle}${end}`, `${middle}${end}`]) {
+          expect(
+            ruleAccepts(prefix, key),
+            `prefix ${JSON.stringify(prefix)}, key ${JSON.stringify(key)}`,
+          ).toBe(isIncomingCsv(key, prefix))
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  it('escapes * and \\ in the prefix, so they match only themselves', () => {
+    expect(incomingKeyEventPattern('in*\\/')[0]).toEqual({ wildcard: 'in\\*\\\\/*.csv' })
+    expect(ruleAccepts('in*/', 'inbox/a.csv')).toBe(false)
+    expect(ruleAccepts('in*/', 'in*/a.csv')).toBe(true)
+  })
+})
