@@ -13,6 +13,14 @@
  *
  * Any of them may be wrapped as `{ "event": ..., "executionId": "..." }` so the
  * state machine can pass its execution id for the logs.
+ *
+ * Anything else, and any of them naming an object no S3 call could reach, is
+ * `unsupported` with a one-line reason: an empty bucket name or key, a bucket
+ * name with characters S3 never allows (so an ARN or a path cannot reach the
+ * SDK as a bucket), a key that is not well-formed Unicode, or a notification
+ * key that is not valid URL encoding (a bare `%`: S3 itself always writes
+ * `%25`, so such a key cannot be decoded to the object it names, and is not
+ * guessed at).
  */
 
 /** The object one invocation processes. */
@@ -29,7 +37,7 @@ export type ParsedEvent =
   | { kind: 'object'; source: SourceObject; executionId?: string }
   | { kind: 'unsupported'; reason: string; executionId?: string }
 
-/** Reads any accepted event shape; never throws. */
+/** Reads any accepted event shape; never throws (an unreadable event is `unsupported`). */
 export function parseEvent(input: unknown): ParsedEvent {
   const wrapper = asRecord(input)
   const executionId = typeof wrapper?.executionId === 'string' ? wrapper.executionId : undefined
@@ -43,7 +51,7 @@ function parseShape(event: Record<string, unknown> | undefined): ParsedEvent {
   if ('detail-type' in event) return fromEventBridge(event)
   if ('Records' in event) return fromNotification(event)
   if (typeof event.bucket === 'string' && typeof event.key === 'string') {
-    return objectEvent(event.bucket, event.key, str(event.etag), str(event.versionId))
+    return objectEvent('request', event.bucket, event.key, str(event.etag), str(event.versionId))
   }
   return unsupported('not an S3 Object Created event, an S3 notification, or a { bucket, key } request')
 }
@@ -58,7 +66,7 @@ function fromEventBridge(event: Record<string, unknown>): ParsedEvent {
   const key = str(object?.key)
   if (bucket === undefined || key === undefined)
     return unsupported('Object Created event without bucket or key')
-  return objectEvent(bucket, key, str(object?.etag), str(object?.['version-id']))
+  return objectEvent('Object Created event', bucket, key, str(object?.etag), str(object?.['version-id']))
 }
 
 function fromNotification(event: Record<string, unknown>): ParsedEvent {
@@ -74,11 +82,43 @@ function fromNotification(event: Record<string, unknown>): ParsedEvent {
   const object = asRecord(s3?.object)
   const encodedKey = str(object?.key)
   if (bucket === undefined || encodedKey === undefined) return unsupported('S3 record without bucket or key')
-  const key = decodeURIComponent(encodedKey.replaceAll('+', ' '))
-  return objectEvent(bucket, key, str(object?.eTag), str(object?.versionId))
+  const key = decodeNotificationKey(encodedKey)
+  if (key === undefined)
+    return unsupported(`S3 record key is not valid URL encoding: ${JSON.stringify(encodedKey)}`)
+  return objectEvent('S3 record', bucket, key, str(object?.eTag), str(object?.versionId))
 }
 
-function objectEvent(bucket: string, key: string, etag?: string, versionId?: string): ParsedEvent {
+/** A notification's key decoded (`+` is a space), or `undefined` when it is not valid URL encoding. */
+function decodeNotificationKey(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded.replaceAll('+', ' '))
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Bucket names S3 has ever allowed: letters, digits, `.`, `-` and `_` (the
+ * last and capitals only in old us-east-1 names), up to 255 characters.
+ */
+const POSSIBLE_BUCKET_NAME = /^[A-Za-z0-9._-]{1,255}$/
+
+/** A lone UTF-16 surrogate: such a key cannot be URL-encoded for a request. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function objectEvent(
+  shape: string,
+  bucket: string,
+  key: string,
+  etag?: string,
+  versionId?: string,
+): ParsedEvent {
+  if (bucket === '') return unsupported(`${shape} with an empty bucket name`)
+  if (!POSSIBLE_BUCKET_NAME.test(bucket)) {
+    return unsupported(`${shape} with an invalid bucket name ${JSON.stringify(bucket)}`)
+  }
+  if (key === '') return unsupported(`${shape} with an empty key`)
+  if (LONE_SURROGATE.test(key)) return unsupported(`${shape} with a key that is not well-formed Unicode`)
   const source: SourceObject = { bucket, key }
   if (etag) source.etag = etag.replaceAll('"', '')
   if (versionId) source.versionId = versionId
