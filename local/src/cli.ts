@@ -117,7 +117,9 @@ async function runIngest(options: CliOptions, onOutputs: (outputs: RunOutputs) =
 
   const succeeded = report.status === 'succeeded'
   const published = asPublished(report, paths, succeeded ? undefined : live, outputs.runId)
-  await outputs.publish(Buffer.from(`${JSON.stringify(published, null, 2)}\n`), succeeded)
+  const untidy = await outputs.publish(Buffer.from(`${JSON.stringify(published, null, 2)}\n`), succeeded)
+  if (untidy !== undefined)
+    logger.warn('outputs published; tidying up failed, the next run finishes it', { problem: untidy })
   if (options.json) process.stdout.write(`${JSON.stringify(published, null, 2)}\n`)
 
   const summary = {

@@ -234,8 +234,9 @@ export class RunOutputs {
    *
    * @param report - the report's bytes
    * @param withParquet - whether this run's Parquet is published
+   * @returns undefined, or what went wrong tidying up after the outputs were published
    */
-  async publish(report: Uint8Array, withParquet: boolean): Promise<void> {
+  async publish(report: Uint8Array, withParquet: boolean): Promise<string | undefined> {
     await faultAt('report')
     await this.files.report.write(report)
     for (const name of OUTPUT_NAMES) await this.files[name].finish()
@@ -253,12 +254,24 @@ export class RunOutputs {
     await faultAt('commit')
     pointSymlink(join(this.out, CURRENT), join(RUNS, this.runId), this.runId)
     this.#committed = true
-    syncDirectory(this.out)
-    await faultAt('cleanup')
-    removeOtherRuns(this.out, this.runId)
-    await faultAt('unlock')
+    // Published: from here a failure must not fail the run (its outputs are live). What it
+    // leaves (an older run directory, the lock of this dead process) the next run removes.
+    let problem: unknown
+    try {
+      syncDirectory(this.out)
+      await faultAt('cleanup')
+      removeOtherRuns(this.out, this.runId)
+    } catch (error) {
+      problem = error
+    }
     this.#finished = true
-    this.#lock.releaseSync()
+    try {
+      await faultAt('unlock')
+      this.#lock.releaseSync()
+    } catch (error) {
+      problem ??= error
+    }
+    return problem === undefined ? undefined : `${problem instanceof Error ? problem.message : problem}`
   }
 
   /**
