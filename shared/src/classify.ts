@@ -1,8 +1,10 @@
 import type { ListingColumn, RejectReason } from './contract.js'
+import { LISTING_COLUMNS } from './contract.js'
 import type { FieldSource } from './csv-records.js'
 import { parseIsoDate } from './date.js'
 import type { ColumnLayout } from './header.js'
 import { parsePrice } from './price.js'
+import { trimWhiteSpace } from './whitespace.js'
 
 /** A row that passed cleaning: values trimmed, date and price parsed. */
 export interface CleanListing {
@@ -27,7 +29,9 @@ export type Classification = { ok: true; listing: CleanListing } | ({ ok: false 
 
 /**
  * Decides which bucket a listings row falls in, running the contract's checks
- * in order: shape and required fields, then the date, then the price.
+ * in order (see `REJECT_REASONS`): the row's shape, required fields present,
+ * required fields valid UTF-8, then the date, then the price. Values are
+ * trimmed of `White_Space` (see whitespace.ts) before any check.
  *
  * @param fields - the row's fields, untrimmed
  * @param layout - the listings header's column layout
@@ -78,27 +82,32 @@ function check(
   }
   // One check per column, in contract order, without building intermediate arrays: this runs for every row.
   const { index } = layout
-  const dateText = fields.field(index.date)?.trim()
+  const dateText = trimmed(fields, index.date)
   if (dateText === undefined || isNull(dateText)) return missing('date')
   let seller_id = ''
   let region = ''
   let category = ''
   if (full) {
-    seller_id = fields.field(index.seller_id)?.trim() ?? ''
+    seller_id = trimmed(fields, index.seller_id) ?? ''
     if (isNull(seller_id)) return missing('seller_id')
-    region = fields.field(index.region)?.trim() ?? ''
+    region = trimmed(fields, index.region) ?? ''
     if (isNull(region)) return missing('region')
-    category = fields.field(index.category)?.trim() ?? ''
+    category = trimmed(fields, index.category) ?? ''
     if (isNull(category)) return missing('category')
   } else {
     if (isMissing(fields, index.seller_id, isNull)) return missing('seller_id')
     if (isMissing(fields, index.region, isNull)) return missing('region')
     if (isMissing(fields, index.category, isNull)) return missing('category')
   }
-  const item_id = fields.field(index.item_id)?.trim()
+  const item_id = trimmed(fields, index.item_id)
   if (item_id === undefined || isNull(item_id)) return missing('item_id')
-  const priceText = fields.field(index.price_gbp)?.trim()
+  const priceText = trimmed(fields, index.price_gbp)
   if (priceText === undefined || isNull(priceText)) return missing('price_gbp')
+  // Undecodable bytes decode to U+FFFD, which would make `I\xff` and `I\xfe` one identifier.
+  if (holdsBytes(fields)) {
+    const column = firstInvalidUtf8(fields, index)
+    if (column !== undefined) return { ok: false, reason: 'invalid_encoding', detail: column }
+  }
   const date = parseIsoDate(dateText)
   if (date === undefined) return { ok: false, reason: 'invalid_date', detail: 'date' }
   const price = parsePrice(priceText)
@@ -106,10 +115,34 @@ function check(
   return { ok: true, listing: { date, seller_id, region, category, item_id, price_gbp: price.value } }
 }
 
+/** Field `column`, trimmed, or `undefined` when the row has no such field. */
+function trimmed(fields: FieldSource, column: number): string | undefined {
+  const value = fields.field(column)
+  return value === undefined ? undefined : trimWhiteSpace(value)
+}
+
+/** A field source over bytes, which can say whether a field is valid UTF-8. */
+type ByteFieldSource = FieldSource & Required<Pick<FieldSource, 'fieldIsValidUtf8'>>
+
+function holdsBytes(fields: FieldSource): fields is ByteFieldSource {
+  return fields.fieldIsValidUtf8 !== undefined
+}
+
+/** The first required column, in contract order, whose bytes are not valid UTF-8. */
+function firstInvalidUtf8(
+  fields: ByteFieldSource,
+  index: Record<ListingColumn, number>,
+): ListingColumn | undefined {
+  for (const column of LISTING_COLUMNS) {
+    if (!fields.fieldIsValidUtf8(index[column])) return column
+  }
+  return undefined
+}
+
 /** Whether a field is missing; for the plain empty test, without decoding when the source can tell. */
 function isMissing(fields: FieldSource, index: number, isNull: (trimmed: string) => boolean): boolean {
   if (isNull === isEmpty && fields.fieldIsBlank) return fields.fieldIsBlank(index)
-  const value = fields.field(index)?.trim()
+  const value = trimmed(fields, index)
   return value === undefined || isNull(value)
 }
 
@@ -127,7 +160,7 @@ function missing(column: ListingColumn): Classification {
  * @param nullMarkers - extra values to treat as missing, e.g. `['NA', 'null']`
  */
 export function missingValueTest(nullMarkers: readonly string[] = []): (trimmed: string) => boolean {
-  const markers = new Set(nullMarkers.map((marker) => marker.trim()).filter((marker) => marker !== ''))
+  const markers = new Set(nullMarkers.map(trimWhiteSpace).filter((marker) => marker !== ''))
   if (markers.size === 0) return isEmpty
   return (trimmed) => trimmed === '' || markers.has(trimmed)
 }

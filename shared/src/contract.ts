@@ -14,21 +14,39 @@ export type LookupColumn = (typeof LOOKUP_COLUMNS)[number]
 export type RejectBucket = 'dropped_missing_required' | 'dropped_non_positive_price'
 
 /**
- * The finer reason behind a rejection. The first three fall in
+ * The finer reason behind a rejection. The first four fall in
  * `dropped_missing_required`, the last three in `dropped_non_positive_price`.
  */
 export type RejectReason =
-  | 'missing_field'
   | 'too_many_fields'
+  | 'missing_field'
+  | 'invalid_encoding'
   | 'invalid_date'
   | 'non_numeric_price'
   | 'non_finite_price'
   | 'non_positive_price'
 
-/** Every reason, in the order the checks run. */
+/** The bucket of each reason. */
+const BUCKET_OF: Readonly<Record<RejectReason, RejectBucket>> = {
+  too_many_fields: 'dropped_missing_required',
+  missing_field: 'dropped_missing_required',
+  invalid_encoding: 'dropped_missing_required',
+  invalid_date: 'dropped_missing_required',
+  non_numeric_price: 'dropped_non_positive_price',
+  non_finite_price: 'dropped_non_positive_price',
+  non_positive_price: 'dropped_non_positive_price',
+}
+
+/**
+ * Every reason, in the order the checks run; the first that fails decides:
+ * the row's shape (more fields than the header), then a required field that is
+ * empty or absent, then a required field whose bytes are not UTF-8, then the
+ * date, then the price.
+ */
 export const REJECT_REASONS: readonly RejectReason[] = [
-  'missing_field',
   'too_many_fields',
+  'missing_field',
+  'invalid_encoding',
   'invalid_date',
   'non_numeric_price',
   'non_finite_price',
@@ -37,9 +55,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
 
 /** The bucket a reason belongs to. */
 export function bucketOf(reason: RejectReason): RejectBucket {
-  return reason === 'missing_field' || reason === 'too_many_fields' || reason === 'invalid_date'
-    ? 'dropped_missing_required'
-    : 'dropped_non_positive_price'
+  return BUCKET_OF[reason]
 }
 
 /** Version of the dq_report.json layout; bumped on any incompatible change. */

@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer'
 import { InputError } from './errors.js'
+import { isAsciiWhiteSpaceByte, trimWhiteSpace } from './whitespace.js'
 
 /** Read access to a row's fields by position. */
 export interface FieldSource {
@@ -7,10 +9,15 @@ export interface FieldSource {
   /** Field `index`, untrimmed (quotes removed, `""` made `"`), or `undefined` past the end. */
   field(index: number): string | undefined
   /**
-   * Whether field `index` is absent or only whitespace, as `field(index)?.trim()`
-   * would say, answered without decoding where possible.
+   * Whether field `index` is absent or only whitespace (see whitespace.ts),
+   * answered without decoding where possible.
    */
   fieldIsBlank?(index: number): boolean
+  /**
+   * Whether field `index`'s bytes are valid UTF-8 (an absent field is). A
+   * source without this method holds strings, which always are.
+   */
+  fieldIsValidUtf8?(index: number): boolean
 }
 
 /**
@@ -21,14 +28,28 @@ export interface FieldSource {
 export interface CsvRecord extends FieldSource {
   /** 1-based line number of the record's first line in the source file. */
   readonly line: number
-  /** Every field, decoded. */
+  /** Every field, decoded (bytes that are not UTF-8 become U+FFFD). */
   readonly fields: string[]
   fieldIsBlank(index: number): boolean
+  fieldIsValidUtf8(index: number): boolean
+  /** Field `index`'s exact bytes (quotes removed, `""` made `"`), or `undefined` past the end. */
+  fieldBytes(index: number): Buffer | undefined
+  /**
+   * The record's exact bytes as they are in the file, from its first byte up
+   * to, not including, its line ending (LF or CRLF).
+   */
+  recordBytes(): Buffer
 }
 
 /** A {@link FieldSource} over an array of strings. */
 export function arrayFields(fields: readonly string[]): FieldSource {
   return { fieldCount: fields.length, field: (index) => fields[index] }
+}
+
+/** Facts about the records scanned from one buffer, learnt after they are created. */
+interface ScanFacts {
+  /** The bytes of every record in the buffer are valid UTF-8, so no field needs its own check. */
+  validUtf8: boolean
 }
 
 /** A record as byte ranges into the chunk it was scanned from. */
@@ -37,11 +58,18 @@ class ScannedRecord implements CsvRecord {
   readonly #buffer: Buffer
   /** Per field: start, end, and 1 when `""` must be unescaped. */
   readonly #bounds: number[]
+  /** The record's bytes are `#buffer[#start .. #end)`, line ending excluded. */
+  readonly #start: number
+  readonly #end: number
+  readonly #facts: ScanFacts
 
-  constructor(buffer: Buffer, bounds: number[], line: number) {
+  constructor(buffer: Buffer, bounds: number[], line: number, start: number, end: number, facts: ScanFacts) {
     this.#buffer = buffer
     this.#bounds = bounds
     this.line = line
+    this.#start = start
+    this.#end = end
+    this.#facts = facts
   }
 
   get fieldCount(): number {
@@ -58,15 +86,25 @@ class ScannedRecord implements CsvRecord {
   fieldIsBlank(index: number): boolean {
     const at = index * 3
     if (at >= this.#bounds.length) return true
-    const buffer = this.#buffer
-    const end = this.#bounds[at + 1] as number
-    for (let i = this.#bounds[at] as number; i < end; i++) {
-      const byte = buffer[i] as number
-      if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) continue
-      // Non-ASCII may be Unicode whitespace (NBSP, ...): let String.prototype.trim decide.
-      return byte < 0x80 ? false : (this.field(index) as string).trim() === ''
-    }
-    return true
+    return isBlankBytes(this.#buffer, this.#bounds[at] as number, this.#bounds[at + 1] as number)
+  }
+
+  fieldIsValidUtf8(index: number): boolean {
+    if (this.#facts.validUtf8) return true
+    const at = index * 3
+    if (at >= this.#bounds.length) return true
+    return isUtf8(this.#buffer.subarray(this.#bounds[at], this.#bounds[at + 1]))
+  }
+
+  fieldBytes(index: number): Buffer | undefined {
+    const at = index * 3
+    if (at >= this.#bounds.length) return undefined
+    const bytes = this.#buffer.subarray(this.#bounds[at], this.#bounds[at + 1])
+    return this.#bounds[at + 2] === 1 ? unescapeQuotes(bytes) : bytes
+  }
+
+  recordBytes(): Buffer {
+    return this.#buffer.subarray(this.#start, this.#end)
   }
 
   get fields(): string[] {
@@ -78,11 +116,24 @@ class ScannedRecord implements CsvRecord {
 export interface ReadCsvOptions {
   /**
    * Largest record, in bytes, before the file is refused. Bounds memory when
-   * an unclosed quote would otherwise swallow the rest of the file.
-   * @default 1048576
+   * an unclosed quote would otherwise swallow the rest of the file. A record's
+   * bytes run from its first byte up to, not including, its line ending (LF or
+   * CRLF); quotes, commas and line breaks inside quotes count. The same bytes
+   * are accepted or refused whatever the read chunk size.
+   * @default 1048576 ({@link MAX_RECORD_BYTES})
    */
   maxRecordBytes?: number
 }
+
+/** The contract's record cap: 1 MiB. */
+export const MAX_RECORD_BYTES = 1_048_576
+
+/**
+ * While the incomplete record held over is at least this large, chunks are
+ * gathered until they are as large as it before it is scanned again, so a
+ * large record arriving in small chunks costs linear, not quadratic, time.
+ */
+const GATHER_FROM_BYTES = 65_536
 
 const QUOTE = 0x22
 const COMMA = 0x2c
@@ -96,8 +147,11 @@ const LF = 0x0a
  * A leading byte-order mark is dropped; records end at LF or CRLF; quoted
  * fields keep their commas and line breaks, and `""` inside them is a quote.
  * A quote inside an unquoted field is kept as text. Lines that are empty or
- * only whitespace yield nothing but still count as lines. Rows may have any
- * number of fields: counting them against the header is the caller's job.
+ * only whitespace (`White_Space`, see whitespace.ts) yield nothing but still
+ * count as lines; a line holding a quoted value, even `""`, is a record. Rows
+ * may have any number of fields: counting them against the header is the
+ * caller's job. Bytes that are not UTF-8 are kept: each record can say which
+ * of its fields are valid and give their exact bytes.
  *
  * The scanner works on bytes and decodes a field only when it is read; it replaced
  * csv-parse, which was the ceiling of the whole transform (docs/performance.md).
@@ -105,20 +159,24 @@ const LF = 0x0a
  * @param name - the file's name, for errors
  * @param bytes - the file's content, in chunks of any size
  * @throws {InputError} when the CSV is malformed: an unclosed quote, text
- *   after a closing quote, or a record over `maxRecordBytes`
+ *   after a closing quote, or a record over `maxRecordBytes`. Which error a
+ *   file gets depends only on its bytes, never on how they were chunked: a
+ *   record whose bytes before the point of failure already exceed the cap is
+ *   `record_too_large`.
  */
 export async function* readCsvBatches(
   name: string,
   bytes: AsyncIterable<Uint8Array>,
   options: ReadCsvOptions = {},
 ): AsyncGenerator<CsvRecord[]> {
-  const scanner = new CsvScanner(name, options.maxRecordBytes ?? 1_048_576)
+  const scanner = new CsvScanner(name, options.maxRecordBytes ?? MAX_RECORD_BYTES)
   for await (const chunk of bytes) {
     const batch = scanner.push(chunk)
     if (batch.length > 0) yield batch
   }
   const last = scanner.end()
   if (last.length > 0) yield last
+  scanner.finish()
 }
 
 /** {@link readCsvBatches}, one record at a time: for small files and tests. */
@@ -133,14 +191,28 @@ export async function* readCsvRecords(
 /**
  * The byte-level RFC 4180 state machine behind {@link readCsvBatches}. Bytes
  * of a record not yet complete at the end of a chunk are kept and scanned
- * again with the next chunk; records are usually small, so that is cheap.
+ * again with the next chunk; records are usually small, so that is cheap, and
+ * a large one waits for enough chunks to double it before it is rescanned.
+ *
+ * The record cap is checked on each record's own bytes, and on the record
+ * held over between chunks only once it is certainly too large (more than
+ * cap + 1 bytes: the last one may be the CR of a CRLF), so the outcome never
+ * depends on where chunks end.
  */
 class CsvScanner {
   readonly #name: string
   readonly #maxRecordBytes: number
   #pending: Buffer = Buffer.alloc(0)
+  /** Chunks gathered behind a large `#pending` record, not yet scanned. */
+  #gathered: Buffer[] = []
+  #gatheredBytes = 0
   #line = 1
   #started = false
+  /**
+   * A malformed-CSV error met while scanning, thrown on the next call so the
+   * records before it are returned first, as they would be with smaller chunks.
+   */
+  #failure: InputError | undefined
 
   constructor(name: string, maxRecordBytes: number) {
     this.#name = name
@@ -149,10 +221,20 @@ class CsvScanner {
 
   /** Scans a chunk; returns the records it completes. */
   push(chunk: Uint8Array): CsvRecord[] {
+    if (this.#failure) throw this.#failure
+    const incoming = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (
+      this.#pending.length >= GATHER_FROM_BYTES &&
+      this.#gatheredBytes + incoming.length < this.#pending.length
+    ) {
+      this.#gathered.push(incoming)
+      this.#gatheredBytes += incoming.length
+      return []
+    }
     let buffer =
-      this.#pending.length === 0
-        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-        : Buffer.concat([this.#pending, chunk])
+      this.#pending.length === 0 ? incoming : Buffer.concat([this.#pending, ...this.#gathered, incoming])
+    this.#gathered = []
+    this.#gatheredBytes = 0
     if (!this.#started) {
       if (buffer.length < 3 && isBomPrefix(buffer)) {
         this.#pending = Buffer.from(buffer)
@@ -162,24 +244,40 @@ class CsvScanner {
       if (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf) buffer = buffer.subarray(3)
     }
     const records: CsvRecord[] = []
-    const consumed = this.#scan(buffer, false, records)
+    const consumed = this.#scanOrDefer(buffer, false, records)
     // Copy the remainder: a view would keep the whole chunk alive.
     this.#pending = Buffer.from(buffer.subarray(consumed))
-    if (this.#pending.length > this.#maxRecordBytes) {
-      throw new InputError(
-        this.#name,
-        `malformed CSV (record_too_large): the record starting on line ${this.#line} is over ${this.#maxRecordBytes} bytes; is a quote left open?`,
-      )
-    }
+    if (this.#pending.length > this.#maxRecordBytes + 1) this.#failure ??= this.#tooLargeError()
     return records
   }
 
   /** Scans what is left at the end of the input. */
   end(): CsvRecord[] {
+    if (this.#failure) throw this.#failure
     const records: CsvRecord[] = []
-    if (this.#pending.length > 0) this.#scan(this.#pending, true, records)
+    const rest =
+      this.#gathered.length === 0 ? this.#pending : Buffer.concat([this.#pending, ...this.#gathered])
+    if (rest.length > 0) this.#scanOrDefer(rest, true, records)
     this.#pending = Buffer.alloc(0)
+    this.#gathered = []
+    this.#gatheredBytes = 0
     return records
+  }
+
+  /** Throws a failure met by the last {@link CsvScanner.end} call, once its records were taken. */
+  finish(): void {
+    if (this.#failure) throw this.#failure
+  }
+
+  /** `#scan`, holding a malformed-CSV error back until the records before it are taken. */
+  #scanOrDefer(buffer: Buffer, final: boolean, records: CsvRecord[]): number {
+    try {
+      return this.#scan(buffer, final, records)
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error
+      this.#failure = error
+      return buffer.length
+    }
   }
 
   /**
@@ -190,14 +288,23 @@ class CsvScanner {
    */
   #scan(buffer: Buffer, final: boolean, records: CsvRecord[]): number {
     const length = buffer.length
+    const facts: ScanFacts = { validUtf8: true }
     let start = 0
-    while (start < length) {
-      const record = this.#scanRecord(buffer, start, final)
-      if (record === undefined) return start
-      const { bounds, next, lineFeeds } = record
-      if (!isBlank(buffer, bounds)) records.push(new ScannedRecord(buffer, bounds, this.#line))
-      this.#line += lineFeeds
-      start = next
+    try {
+      while (start < length) {
+        const record = this.#scanRecord(buffer, start, final)
+        if (record === undefined) break
+        const { bounds, end, next, lineFeeds } = record
+        if (end - start > this.#maxRecordBytes) throw this.#tooLargeError()
+        if (!isBlankLine(buffer, start, bounds)) {
+          records.push(new ScannedRecord(buffer, bounds, this.#line, start, end, facts))
+        }
+        this.#line += lineFeeds
+        start = next
+      }
+    } finally {
+      // One validation of the whole span (fast, native) spares a check per field.
+      if (records.length > 0) facts.validUtf8 = isUtf8(buffer.subarray(0, start))
     }
     return start
   }
@@ -207,14 +314,14 @@ class CsvScanner {
     buffer: Buffer,
     start: number,
     final: boolean,
-  ): { bounds: number[]; next: number; lineFeeds: number } | undefined {
+  ): { bounds: number[]; end: number; next: number; lineFeeds: number } | undefined {
     const length = buffer.length
     const bounds: number[] = []
     let at = start
     let lineFeeds = 0
     for (;;) {
       if (buffer[at] === QUOTE) {
-        const quoted = this.#scanQuoted(buffer, at, final, this.#line + lineFeeds)
+        const quoted = this.#scanQuoted(buffer, at, final, start, this.#line + lineFeeds)
         if (quoted === undefined) return undefined
         bounds.push(at + 1, quoted.close, quoted.escaped ? 1 : 0)
         lineFeeds += quoted.lineFeeds
@@ -225,13 +332,16 @@ class CsvScanner {
           at++
           continue
         }
-        if (after === LF) return { bounds, next: at + 1, lineFeeds: lineFeeds + 1 }
-        if (after === CR && buffer[at + 1] === LF) return { bounds, next: at + 2, lineFeeds: lineFeeds + 1 }
+        if (after === LF) return { bounds, end: at, next: at + 1, lineFeeds: lineFeeds + 1 }
+        if (after === CR && buffer[at + 1] === LF)
+          return { bounds, end: at, next: at + 2, lineFeeds: lineFeeds + 1 }
         if (at >= length || (after === CR && at + 1 >= length)) {
           // The end of the file (a lone CR there is taken as the line ending).
           if (!final) return undefined
-          return { bounds, next: length, lineFeeds: lineFeeds + 1 }
+          return { bounds, end: at, next: length, lineFeeds: lineFeeds + 1 }
         }
+        // Past the cap, the record is too large before it is malformed: so say chunked reads too.
+        if (at - start > this.#maxRecordBytes) throw this.#tooLargeError()
         throw this.#closingQuoteError(this.#line + lineFeeds)
       }
       let end = at
@@ -249,15 +359,16 @@ class CsvScanner {
       // A line feed, or the end of the file: the record's last field.
       const fieldEnd = end > at && buffer[end - 1] === CR && end < length ? end - 1 : end
       bounds.push(at, fieldEnd, 0)
-      return { bounds, next: Math.min(end + 1, length), lineFeeds: lineFeeds + 1 }
+      return { bounds, end: fieldEnd, next: Math.min(end + 1, length), lineFeeds: lineFeeds + 1 }
     }
   }
 
-  /** Scans a quoted field whose opening quote is at `at`. */
+  /** Scans a quoted field whose opening quote is at `at`, in the record starting at `start`. */
   #scanQuoted(
     buffer: Buffer,
     at: number,
     final: boolean,
+    start: number,
     line: number,
   ): { close: number; escaped: boolean; next: number; lineFeeds: number } | undefined {
     const length = buffer.length
@@ -267,6 +378,7 @@ class CsvScanner {
       const close = buffer.indexOf(QUOTE, search)
       if (close === -1 || (close + 1 >= length && !final)) {
         if (final && close === -1) {
+          if (length - start > this.#maxRecordBytes) throw this.#tooLargeError()
           throw new InputError(
             this.#name,
             `malformed CSV (unclosed_quote): the quoted field starting on line ${line} is never closed`,
@@ -283,6 +395,14 @@ class CsvScanner {
     }
   }
 
+  /** The record starting on the current line is over the cap. */
+  #tooLargeError(): InputError {
+    return new InputError(
+      this.#name,
+      `malformed CSV (record_too_large): the record starting on line ${this.#line} is over ${this.#maxRecordBytes} bytes; is a quote left open?`,
+    )
+  }
+
   #closingQuoteError(line: number): InputError {
     return new InputError(
       this.#name,
@@ -297,9 +417,35 @@ function countLineFeeds(buffer: Buffer, from: number, to: number): number {
   return count
 }
 
-/** An empty or whitespace-only line is one blank field; it is not a row. */
-function isBlank(buffer: Buffer, bounds: number[]): boolean {
-  return bounds.length === 3 && buffer.toString('utf8', bounds[0], bounds[1]).trim() === ''
+/**
+ * An empty or whitespace-only line is one unquoted field of whitespace; it is
+ * not a row. A quoted value (even `""`) is written on purpose, so it is one.
+ */
+function isBlankLine(buffer: Buffer, start: number, bounds: number[]): boolean {
+  return bounds.length === 3 && buffer[start] !== QUOTE && isBlankBytes(buffer, start, bounds[1] as number)
+}
+
+/** Whether `buffer[start .. end)` is only whitespace, decoding only when a non-ASCII byte is met. */
+function isBlankBytes(buffer: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = buffer[i] as number
+    if (isAsciiWhiteSpaceByte(byte)) continue
+    // Non-ASCII may be Unicode whitespace (NEL, NBSP, ...): decode the rest to decide.
+    return byte < 0x80 ? false : trimWhiteSpace(buffer.toString('utf8', i, end)) === ''
+  }
+  return true
+}
+
+/** The bytes of a quoted field's content with each `""` made `"`. */
+function unescapeQuotes(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length)
+  let length = 0
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number
+    out[length++] = byte
+    if (byte === QUOTE) i++
+  }
+  return out.subarray(0, length)
 }
 
 /** Whether a short first chunk could still be the start of a byte-order mark. */

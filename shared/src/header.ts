@@ -1,4 +1,6 @@
+import type { CsvRecord } from './csv-records.js'
 import { InputError } from './errors.js'
+import { trimWhiteSpace } from './whitespace.js'
 
 /** Where each named column sits in a file's rows, resolved from its header. */
 export interface ColumnLayout<Name extends string> {
@@ -13,7 +15,8 @@ export interface ColumnLayout<Name extends string> {
 /**
  * Maps a header record onto the columns a file must have.
  *
- * Names are trimmed; columns may come in any order; extra columns are allowed.
+ * Names are trimmed of `White_Space` (see whitespace.ts); columns may come in
+ * any order; extra columns are allowed.
  *
  * @param file - the file's name, for errors
  * @param header - the header record's fields
@@ -25,7 +28,7 @@ export function resolveColumns<Name extends string>(
   header: readonly string[],
   required: readonly Name[],
 ): ColumnLayout<Name> {
-  const names = header.map((name) => name.trim())
+  const names = header.map(trimWhiteSpace)
   const missing = required.filter((column) => !names.includes(column))
   if (missing.length > 0) {
     const plural = missing.length > 1 ? 's' : ''
@@ -45,4 +48,21 @@ export function resolveColumns<Name extends string>(
     names,
     extra: names.filter((name) => !requiredSet.has(name)),
   }
+}
+
+/**
+ * The header record's names, refusing a header that is not valid UTF-8: a
+ * name that cannot be decoded cannot be matched or reported faithfully.
+ *
+ * @param file - the file's name, for errors
+ * @param header - the file's first record
+ * @throws {InputError} naming the line and the first column at fault
+ */
+export function headerNames(file: string, header: CsvRecord): string[] {
+  for (let column = 0; column < header.fieldCount; column++) {
+    if (!header.fieldIsValidUtf8(column)) {
+      throw new InputError(file, `line ${header.line}: the header is not valid UTF-8 (column ${column + 1})`)
+    }
+  }
+  return header.fields
 }

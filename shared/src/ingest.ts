@@ -2,13 +2,13 @@ import type { ByteDigest, ByteSink, ByteSource } from './byte-streams.js'
 import { DigestingSink, digestingSource } from './byte-streams.js'
 import { classifyKey, classifyListing, missingValueTest } from './classify.js'
 import type { ListingColumn, RejectReason } from './contract.js'
-import { LISTING_COLUMNS, REJECT_REASONS, REPORT_SCHEMA_VERSION } from './contract.js'
+import { bucketOf, LISTING_COLUMNS, REJECT_REASONS, REPORT_SCHEMA_VERSION } from './contract.js'
 import type { CsvRecord } from './csv-records.js'
 import { readCsvBatches } from './csv-records.js'
 import { LastOccurrenceIndex, type RowSet } from './dedup.js'
 import { InputError } from './errors.js'
 import type { ColumnLayout } from './header.js'
-import { resolveColumns } from './header.js'
+import { headerNames, resolveColumns } from './header.js'
 import type { CategoryLookup } from './lookup.js'
 import { loadCategoryLookup } from './lookup.js'
 import { ListingsParquetWriter, type ParquetSummary } from './parquet.js'
@@ -110,6 +110,7 @@ export async function ingest(options: IngestOptions): Promise<DqReport> {
     rejected_rows: scan.rejectedRows,
     reasons: scan.reasons,
     missing_fields: scan.missingFields,
+    invalid_encoding_fields: scan.invalidEncodingFields,
     ratios,
     unmatched_category_count: written.unmatched.size,
     unmatched_categories: topUnmatched(written.unmatched, UNMATCHED_CATEGORIES_LISTED),
@@ -148,6 +149,7 @@ interface ScanResult {
   dropped: { dropped_missing_required: number; dropped_non_positive_price: number }
   reasons: Record<RejectReason, number>
   missingFields: Record<ListingColumn, number>
+  invalidEncodingFields: Record<ListingColumn, number>
   /** The last valid row of each (date, item_id) key, by ordinal. */
   keepers: RowSet
   digest: ByteDigest
@@ -163,6 +165,7 @@ async function classifyPass(
   const rejects = new RejectedRowsWriter(rejectedSink, header)
   const reasons = zeroCounts(REJECT_REASONS)
   const missingFields = zeroCounts(LISTING_COLUMNS)
+  const invalidEncodingFields = zeroCounts(LISTING_COLUMNS)
   const lastOccurrence = new LastOccurrenceIndex()
   let ordinal = 0
   let validRows = 0
@@ -180,7 +183,8 @@ async function classifyPass(
       } else {
         reasons[outcome.reason]++
         if (outcome.reason === 'missing_field') missingFields[outcome.detail as ListingColumn]++
-        const flushed = rejects.add(record.line, outcome.reason, outcome.detail, record.fields)
+        if (outcome.reason === 'invalid_encoding') invalidEncodingFields[outcome.detail as ListingColumn]++
+        const flushed = rejects.add(record.line, outcome.reason, outcome.detail, record)
         if (flushed) await flushed
       }
       ordinal++
@@ -188,18 +192,17 @@ async function classifyPass(
     reading.report(ordinal)
   }
   const rejectedRows = await rejects.finish()
+  const dropped = { dropped_missing_required: 0, dropped_non_positive_price: 0 }
+  for (const reason of REJECT_REASONS) dropped[bucketOf(reason)] += reasons[reason]
   return {
     layout,
     sourceRows: ordinal,
     validRows,
     rejectedRows,
-    dropped: {
-      dropped_missing_required: reasons.missing_field + reasons.too_many_fields + reasons.invalid_date,
-      dropped_non_positive_price:
-        reasons.non_numeric_price + reasons.non_finite_price + reasons.non_positive_price,
-    },
+    dropped,
     reasons,
     missingFields,
+    invalidEncodingFields,
     keepers: lastOccurrence.takeKeepers(ordinal),
     digest: reading.digest(),
   }
@@ -276,13 +279,14 @@ async function openListings(options: IngestOptions, phase: IngestProgress['phase
   const first = await batches.next()
   const [header, ...rest] = first.done ? [] : first.value
   if (header === undefined) throw new InputError(listings.name, 'file is empty: expected a header row')
+  const names = headerNames(listings.name, header)
   async function* records(): AsyncGenerator<CsvRecord[]> {
     if (rest.length > 0) yield rest
     yield* batches
   }
   return {
-    header: header.fields,
-    layout: resolveColumns(listings.name, header.fields, LISTING_COLUMNS),
+    header: names,
+    layout: resolveColumns(listings.name, names, LISTING_COLUMNS),
     batches: records(),
     digest,
     bytesRead: () => bytesRead,

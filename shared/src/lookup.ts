@@ -1,9 +1,12 @@
 import type { ByteDigest, ByteSource } from './byte-streams.js'
 import { digestingSource } from './byte-streams.js'
+import type { LookupColumn } from './contract.js'
 import { LOOKUP_COLUMNS } from './contract.js'
+import type { CsvRecord } from './csv-records.js'
 import { readCsvRecords } from './csv-records.js'
 import { InputError } from './errors.js'
-import { resolveColumns } from './header.js'
+import { headerNames, resolveColumns } from './header.js'
+import { trimWhiteSpace } from './whitespace.js'
 
 /** What the report says about the lookup file. */
 export interface LookupStats extends ByteDigest {
@@ -34,7 +37,7 @@ interface Entry {
 /**
  * Reads the whole category lookup (it is small reference data) into memory.
  *
- * Categories and segments are trimmed. A row with an empty category is
+ * Categories and segments are trimmed of `White_Space`. A row with an empty category is
  * ignored; an empty or null-marker segment maps its category to `null`. A
  * category listed twice with the same segment is fine; with two different
  * segments the file is refused, because either pick would mislabel rows.
@@ -42,7 +45,9 @@ interface Entry {
  * @param source - the lookup CSV
  * @param isNull - whether a trimmed value counts as missing
  * @throws {InputError} on a missing column, a row with more fields than the
- *   header, a conflicting category, or malformed CSV
+ *   header, a conflicting category, a header, category or segment that is not
+ *   valid UTF-8 (a mangled category would match the wrong listings), or
+ *   malformed CSV
  */
 export async function loadCategoryLookup(
   source: ByteSource,
@@ -52,26 +57,27 @@ export async function loadCategoryLookup(
   const records = readCsvRecords(source.name, chunks)
   const header = await records.next()
   if (header.done) throw new InputError(source.name, 'file is empty: expected a header row')
-  const layout = resolveColumns(source.name, header.value.fields, LOOKUP_COLUMNS)
+  const layout = resolveColumns(source.name, headerNames(source.name, header.value), LOOKUP_COLUMNS)
 
   const entries = new Map<string, Entry>()
   let rows = 0
   let ignoredEmptyCategory = 0
   let repeated = 0
-  for await (const { fields, line } of records) {
+  for await (const record of records) {
+    const { line } = record
     rows++
-    if (fields.length > layout.names.length) {
+    if (record.fieldCount > layout.names.length) {
       throw new InputError(
         source.name,
-        `line ${line} has ${fields.length} fields but the header has ${layout.names.length}`,
+        `line ${line} has ${record.fieldCount} fields but the header has ${layout.names.length}`,
       )
     }
-    const category = (fields[layout.index.category] ?? '').trim()
+    const category = validText(source.name, record, layout.index.category, 'category')
     if (isNull(category)) {
       ignoredEmptyCategory++
       continue
     }
-    const segmentText = (fields[layout.index.segment] ?? '').trim()
+    const segmentText = validText(source.name, record, layout.index.segment, 'segment')
     const segment = isNull(segmentText) ? null : segmentText
     const earlier = entries.get(category)
     if (earlier === undefined) {
@@ -98,4 +104,15 @@ export async function loadCategoryLookup(
       ignored_columns: layout.extra,
     },
   }
+}
+
+/**
+ * A lookup field, trimmed; absent is empty. Reference data must be readable:
+ * bytes that are not UTF-8 refuse the file rather than decode to U+FFFD.
+ */
+function validText(file: string, record: CsvRecord, index: number, column: LookupColumn): string {
+  if (!record.fieldIsValidUtf8(index)) {
+    throw new InputError(file, `line ${record.line}: ${column} is not valid UTF-8`)
+  }
+  return trimWhiteSpace(record.field(index) ?? '')
 }

@@ -61,10 +61,12 @@ export interface DqReport {
   rows_without_segment: number
   /** Rows written to the rejected-rows file; equals the two dropped counts together. */
   rejected_rows: number
-  /** Rejections by finer reason; the first three sum to `dropped_missing_required`. */
+  /** Rejections by finer reason; the first four (see `REJECT_REASONS`) sum to `dropped_missing_required`. */
   reasons: Record<RejectReason, number>
   /** `missing_field` rejections by the first missing column. */
   missing_fields: Record<ListingColumn, number>
+  /** `invalid_encoding` rejections by the first column whose bytes are not UTF-8. */
+  invalid_encoding_fields: Record<ListingColumn, number>
   ratios: { rejected: number; without_segment: number }
   /** Distinct categories absent from the lookup. */
   unmatched_category_count: number

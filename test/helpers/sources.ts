@@ -33,13 +33,16 @@ export const LOOKUP_CSV = 'category,segment\nElectronics,Tech\nFashion,Apparel\n
 export interface RunResult {
   report: DqReport
   parquet: Buffer
+  /** The rejected-rows file decoded as UTF-8 (invalid bytes become U+FFFD). */
   rejectedCsv: string
+  /** The rejected-rows file's exact bytes. */
+  rejectedBytes: Buffer
 }
 
-/** Runs {@link ingest} on CSV text held in memory. */
+/** Runs {@link ingest} on CSV text (or bytes) held in memory. */
 export async function runOnText(
-  listingsCsv: string,
-  lookupCsv: string = LOOKUP_CSV,
+  listingsCsv: string | Uint8Array,
+  lookupCsv: string | Uint8Array = LOOKUP_CSV,
   options: Partial<Omit<IngestOptions, 'listings' | 'lookup' | 'parquet' | 'rejected'>> & {
     chunkSize?: number
   } = {},
@@ -54,5 +57,6 @@ export async function runOnText(
     rejected,
     ...rest,
   })
-  return { report, parquet: parquet.bytes(), rejectedCsv: rejected.bytes().toString('utf8') }
+  const rejectedBytes = rejected.bytes()
+  return { report, parquet: parquet.bytes(), rejectedCsv: rejectedBytes.toString('utf8'), rejectedBytes }
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { classifyKey, classifyListing, missingValueTest } from '../../shared/src/classify.js'
 import { LISTING_COLUMNS } from '../../shared/src/contract.js'
-import { arrayFields } from '../../shared/src/csv-records.js'
+import { arrayFields, type CsvRecord, readCsvRecords } from '../../shared/src/csv-records.js'
 import { resolveColumns } from '../../shared/src/header.js'
+import { textSource } from '../helpers/sources.js'
 
 const layout = resolveColumns('l.csv', [...LISTING_COLUMNS, 'notes'], LISTING_COLUMNS)
 const isNull = missingValueTest()
@@ -176,6 +177,144 @@ describe('classifyKey', () => {
         const key = classifyKey(arrayFields(fields), layout, test)
         if (full.ok) expect(key).toEqual({ ok: true, date: full.listing.date, itemId: full.listing.item_id })
         else expect(key).toEqual(full)
+      }
+    }
+  })
+})
+
+/** The first data row of `header + row` as the byte-level reader gives it, so fields may hold any bytes. */
+async function scanned(rowBytes: Buffer): Promise<CsvRecord> {
+  const file = Buffer.concat([Buffer.from(`${layout.names.join(',')}\n`), rowBytes, Buffer.from('\n')])
+  const records: CsvRecord[] = []
+  for await (const record of readCsvRecords('l.csv', textSource('l.csv', file, 5).open()))
+    records.push(record)
+  return records[1] as CsvRecord
+}
+
+/** A row whose fields are given as bytes (strings are UTF-8), joined with commas. */
+const byteRow = (overrides: Partial<Record<(typeof LISTING_COLUMNS)[number] | 'notes', Buffer>> = {}) => {
+  const names = [...LISTING_COLUMNS, 'notes'] as const
+  const text = row()
+  return Buffer.concat(
+    names.flatMap((name, i) => [
+      i === 0 ? Buffer.alloc(0) : Buffer.from(','),
+      overrides[name] ?? Buffer.from(text[i] as string),
+    ]),
+  )
+}
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))))
+
+describe('invalid UTF-8 in a required field', () => {
+  it('is rejected as invalid_encoding naming the column, in the missing-required bucket', async () => {
+    for (const column of LISTING_COLUMNS) {
+      for (const bad of [
+        bytes('I', [0xff]),
+        bytes('I', [0xfe]),
+        bytes([0xe2, 0x80], 'x'),
+        bytes('x', [0xc3]),
+      ]) {
+        const record = await scanned(byteRow({ [column]: bad }))
+        const expected = { ok: false, reason: 'invalid_encoding', detail: column }
+        expect(classifyListing(record, layout, isNull), `${column} ${bad.toString('hex')}`).toEqual(expected)
+        expect(classifyKey(record, layout, isNull)).toEqual(expected)
+      }
+    }
+  })
+
+  it('does not matter in an ignored column', async () => {
+    const record = await scanned(byteRow({ notes: bytes([0xff, 0xfe, 0xc0, 0x80]) }))
+    expect(classifyListing(record, layout, isNull)).toMatchObject({ ok: true, listing: { item_id: '007' } })
+  })
+
+  it('is checked after the shape and missing fields, before the date and the price', async () => {
+    const badItem = bytes('I', [0xff])
+    const missingRegion = await scanned(byteRow({ item_id: badItem, region: bytes('  ') }))
+    expect(classifyListing(missingRegion, layout, isNull)).toMatchObject({
+      reason: 'missing_field',
+      detail: 'region',
+    })
+    const tooMany = await scanned(Buffer.concat([byteRow({ item_id: badItem }), bytes(',surplus')]))
+    expect(classifyListing(tooMany, layout, isNull)).toMatchObject({ reason: 'too_many_fields' })
+    const badDateToo = await scanned(byteRow({ item_id: badItem, date: bytes('2023-02-29') }))
+    expect(classifyListing(badDateToo, layout, isNull)).toMatchObject({
+      reason: 'invalid_encoding',
+      detail: 'item_id',
+    })
+    const badPrice = await scanned(byteRow({ price_gbp: bytes('1', [0xff]) }))
+    expect(classifyListing(badPrice, layout, isNull)).toMatchObject({
+      reason: 'invalid_encoding',
+      detail: 'price_gbp',
+    })
+    const twoBad = await scanned(byteRow({ item_id: badItem, seller_id: bytes([0x80]) }))
+    expect(classifyListing(twoBad, layout, isNull)).toMatchObject({
+      reason: 'invalid_encoding',
+      detail: 'seller_id',
+    })
+  })
+
+  it('leaves valid multi-byte text alone', async () => {
+    const record = await scanned(byteRow({ seller_id: bytes('Café 東京 😀') }))
+    expect(classifyListing(record, layout, isNull)).toMatchObject({
+      ok: true,
+      listing: { seller_id: 'Café 東京 😀' },
+    })
+  })
+})
+
+describe('trimming by the Unicode White_Space property', () => {
+  it('trims NEL, ideographic space and other White_Space around values before every check', () => {
+    const outcome = classifyListing(
+      arrayFields(
+        row({
+          seller_id: '\u0085S1\u3000',
+          date: '\u20282024-03-01\u2029',
+          price_gbp: '\u3000 12 \u0085',
+          item_id: '\u1680007\u205f',
+        }),
+      ),
+      layout,
+      isNull,
+    )
+    expect(outcome).toMatchObject({
+      ok: true,
+      listing: { seller_id: 'S1', item_id: '007', price_gbp: 12, date: 19783 },
+    })
+    for (const blank of ['\u0085', '\u3000\u00a0', '\u2000\u200a']) {
+      expect(classifyListing(arrayFields(row({ region: blank })), layout, isNull)).toMatchObject({
+        reason: 'missing_field',
+        detail: 'region',
+      })
+    }
+  })
+
+  it('keeps U+FEFF and U+001C-U+001F, which are not whitespace, as part of the value', () => {
+    expect(classifyListing(arrayFields(row({ item_id: '\ufeff007' })), layout, isNull)).toMatchObject({
+      ok: true,
+      listing: { item_id: '\ufeff007' },
+    })
+    expect(classifyListing(arrayFields(row({ region: '\ufeff' })), layout, isNull)).toMatchObject({
+      ok: true,
+      listing: { region: '\ufeff' },
+    })
+    expect(classifyListing(arrayFields(row({ date: '\u001f2024-03-01' })), layout, isNull)).toMatchObject({
+      reason: 'invalid_date',
+    })
+    expect(classifyListing(arrayFields(row({ price_gbp: '12\u001c' })), layout, isNull)).toMatchObject({
+      reason: 'non_numeric_price',
+    })
+  })
+
+  it('decides the same on the byte-level reader as on strings, for every whitespace look-alike', async () => {
+    for (const text of ['\u0085', '\u3000', '\ufeff', '\u001c', '\u001f', '\u00a0', '\u200b', ' \u2029 ']) {
+      for (const column of ['region', 'seller_id', 'category'] as const) {
+        const fields = row({ [column]: text })
+        const record = await scanned(Buffer.from(fields.join(',')))
+        const expected = classifyListing(arrayFields(fields), layout, isNull)
+        expect(classifyListing(record, layout, isNull), JSON.stringify(text)).toEqual(expected)
+        const key = classifyKey(record, layout, isNull)
+        if (expected.ok) expect(key).toMatchObject({ ok: true })
+        else expect(key).toEqual(expected)
       }
     }
   })

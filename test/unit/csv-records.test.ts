@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readCsvRecords } from '../../shared/src/csv-records.js'
+import { type CsvRecord, readCsvRecords } from '../../shared/src/csv-records.js'
 import { InputError } from '../../shared/src/errors.js'
 import { textSource } from '../helpers/sources.js'
 
@@ -166,25 +166,161 @@ describe('line numbers around multi-line records', () => {
 })
 
 describe('fieldIsBlank', () => {
-  it('answers as trim() would, for ASCII and Unicode whitespace, and for absent fields', async () => {
+  it('answers as trimming by the Unicode White_Space property would, and true for absent fields', async () => {
     const rows = []
-    const text = 'a,b,c,d,e\n  ,\t,\u00a0 ,é, x \n'
+    const text = 'a,b,c,d,e,f,g,h,i\n  ,\t,\u00a0 ,é, x ,\u0085\u3000,\ufeff,\u001f,\u200b\n'
     for await (const row of readCsvRecords('in.csv', textSource('in.csv', text).open())) rows.push(row)
     const row = rows[1]
-    expect([0, 1, 2, 3, 4, 5].map((i) => row?.fieldIsBlank(i))).toEqual([
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => row?.fieldIsBlank(i))).toEqual([
       true,
       true,
       true,
+      false,
+      false,
+      true,
+      false,
       false,
       false,
       true,
     ])
-    expect([0, 1, 2, 3, 4].map((i) => (row?.field(i) ?? '').trim() === '')).toEqual([
-      true,
-      true,
-      true,
-      false,
-      false,
+  })
+})
+
+describe('blank lines are lines of White_Space only', () => {
+  it('skips lines of Unicode whitespace (NEL, ideographic space, NBSP) but not of BOM or separator controls', async () => {
+    const text = 'a,b\n\u0085\n\u3000 \u00a0\r\n\u2028\n\ufeff\n\u001c\n1,2\n'
+    expect(await records(text)).toEqual([
+      { fields: ['a', 'b'], line: 1 },
+      { fields: ['\ufeff'], line: 5 },
+      { fields: ['\u001c'], line: 6 },
+      { fields: ['1', '2'], line: 7 },
     ])
+  })
+
+  it('reads a line holding only a quoted value as a record: the quotes are not whitespace', async () => {
+    expect(await records('a,b\n""\n" "\n1,2\n')).toEqual([
+      { fields: ['a', 'b'], line: 1 },
+      { fields: [''], line: 2 },
+      { fields: [' '], line: 3 },
+      { fields: ['1', '2'], line: 4 },
+    ])
+  })
+})
+
+describe('fieldIsValidUtf8', () => {
+  it('is false only for a field whose own bytes are not UTF-8, whatever the chunking', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('a,b,c,d,e\n'),
+      Buffer.from([0x49, 0xff]),
+      Buffer.from(',"x'),
+      Buffer.from([0xe2, 0x80]),
+      Buffer.from('""y",Café 😀,"ok\n",'),
+      Buffer.from([0xc3]),
+      Buffer.from('\n'),
+    ])
+    for (const chunkSize of [1, 2, 3, 5, 1000]) {
+      const rows: CsvRecord[] = []
+      for await (const row of readCsvRecords('in.csv', textSource('in.csv', bytes, chunkSize).open()))
+        rows.push(row)
+      expect(
+        [0, 1, 2, 3, 4, 5].map((i) => rows[1]?.fieldIsValidUtf8(i)),
+        `chunks of ${chunkSize}`,
+      ).toEqual([false, false, true, true, false, true])
+      expect(rows[0]?.fieldIsValidUtf8(0)).toBe(true)
+    }
+  })
+
+  it('gives the exact bytes of the record and of each field, invalid bytes included', async () => {
+    const record = Buffer.concat([Buffer.from('"I'), Buffer.from([0xfe]), Buffer.from('""\r\nz",,tail')])
+    const bytes = Buffer.concat([Buffer.from('a,b\r\n'), record, Buffer.from('\r\n')])
+    for (const chunkSize of [1, 4, 1000]) {
+      const rows: CsvRecord[] = []
+      for await (const row of readCsvRecords('in.csv', textSource('in.csv', bytes, chunkSize).open()))
+        rows.push(row)
+      expect(rows[1]?.recordBytes()).toEqual(record)
+      expect(rows[1]?.fieldBytes(0)).toEqual(
+        Buffer.concat([Buffer.from('I'), Buffer.from([0xfe]), Buffer.from('"\r\nz')]),
+      )
+      expect(rows[1]?.fieldBytes(1)).toEqual(Buffer.alloc(0))
+      expect(rows[1]?.fieldBytes(2)).toEqual(Buffer.from('tail'))
+      expect(rows[1]?.fieldBytes(3)).toBeUndefined()
+    }
+  })
+})
+
+/** What the reader makes of some bytes: each record's line and field lengths, or the error it throws. */
+async function outcome(
+  bytes: Uint8Array,
+  chunkSize: number,
+  maxRecordBytes?: number,
+): Promise<{ records: string[] } | { error: string }> {
+  const out: string[] = []
+  try {
+    const options = maxRecordBytes === undefined ? {} : { maxRecordBytes }
+    for await (const record of readCsvRecords(
+      'in.csv',
+      textSource('in.csv', bytes, chunkSize).open(),
+      options,
+    ))
+      out.push(`${record.line}:${record.fields.map((field) => field.length).join('/')}`)
+    return { records: out }
+  } catch (error) {
+    return { error: (error as Error).message }
+  }
+}
+
+describe('the record cap (1 MiB by default) applies to the record, whatever the read chunk size', () => {
+  const MIB = 1_048_576
+
+  it('refuses a 1.5 MiB record with 1 MiB chunks (the CLI), 64 KiB chunks (S3) or one 2 MiB chunk', async () => {
+    const file = Buffer.from(`a,b\n1,"${'x'.repeat(1.5 * MIB)}"\n2,3\n`)
+    const refusal = {
+      error: `in.csv: malformed CSV (record_too_large): the record starting on line 2 is over ${MIB} bytes; is a quote left open?`,
+    }
+    for (const chunkSize of [MIB, 64 * 1024, 2 * MIB, 1.5 * MIB + 9]) {
+      expect(await outcome(file, chunkSize), `chunks of ${chunkSize}`).toEqual(refusal)
+    }
+  })
+
+  it('accepts a record of exactly the cap and refuses one byte more; the line ending does not count', async () => {
+    const record = (length: number) => `1,${'x'.repeat(length - 2)}`
+    for (const eol of ['\n', '\r\n', '']) {
+      for (const chunkSize of [MIB, MIB + 1, MIB + 2, MIB + 3, 64 * 1024, 4 * MIB]) {
+        const atCap = await outcome(Buffer.from(`a,b\n${record(MIB)}${eol}`), chunkSize)
+        expect(atCap, `${JSON.stringify(eol)} chunks of ${chunkSize}`).toEqual({
+          records: ['1:1/1', `2:1/${MIB - 2}`],
+        })
+        const overCap = await outcome(Buffer.from(`a,b\n${record(MIB + 1)}${eol}`), chunkSize)
+        expect(overCap, `${JSON.stringify(eol)} chunks of ${chunkSize}`).toMatchObject({
+          error: expect.stringContaining('(record_too_large): the record starting on line 2 is over'),
+        })
+      }
+    }
+  })
+
+  it('counts quoted line breaks, quotes and commas as record bytes', async () => {
+    // `1,"` + body + `"` is the whole record: 4 bytes of syntax around the body.
+    const body = (length: number) => `${'y'.repeat(length - 6)}\r\n,""\n`
+    for (const chunkSize of [MIB, 64 * 1024, 3 * MIB, 7919]) {
+      const atCap = await outcome(Buffer.from(`a,b\r\n1,"${body(MIB - 4)}"\r\n3,4\r\n`), chunkSize)
+      expect(atCap, `chunks of ${chunkSize}`).toEqual({ records: ['1:1/1', `2:1/${MIB - 4 - 1}`, '5:1/1'] })
+      const overCap = await outcome(Buffer.from(`a,b\r\n1,"${body(MIB - 3)}"\r\n3,4\r\n`), chunkSize)
+      expect(overCap, `chunks of ${chunkSize}`).toMatchObject({
+        error: expect.stringContaining('record_too_large'),
+      })
+    }
+  })
+
+  it('decides between an unclosed quote and a record too large by the bytes alone', async () => {
+    const small = Buffer.from(`a,b\n1,"${'z'.repeat(50)}\n`)
+    const large = Buffer.from(`a,b\n1,"${'z'.repeat(500)}\n`)
+    for (const chunkSize of [1, 2, 7, 64, 1000]) {
+      expect(await outcome(small, chunkSize, 100)).toMatchObject({
+        error: expect.stringContaining('unclosed_quote'),
+      })
+      expect(await outcome(large, chunkSize, 100)).toMatchObject({
+        error: expect.stringContaining('record_too_large'),
+      })
+    }
   })
 })

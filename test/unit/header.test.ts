@@ -43,4 +43,26 @@ describe('resolveColumns', () => {
       'l.csv: column date appears more than once in the header',
     )
   })
+
+  it('trims header names by the Unicode White_Space property, keeping a BOM-like U+FEFF inside the name', () => {
+    const layout = resolveColumns(
+      'l.csv',
+      [
+        '\u0085date\u3000',
+        '\u00a0seller_id',
+        'region\u2028',
+        'category',
+        'item_id',
+        'price_gbp',
+        '\ufeffnotes\u0085',
+      ],
+      LISTING_COLUMNS,
+    )
+    expect(layout.index.date).toBe(0)
+    expect(layout.names.slice(0, 3)).toEqual(['date', 'seller_id', 'region'])
+    expect(layout.extra).toEqual(['\ufeffnotes'])
+    expect(() =>
+      resolveColumns('l.csv', ['\ufeffdate', ...LISTING_COLUMNS.slice(1)], LISTING_COLUMNS),
+    ).toThrow(/missing required column date/)
+  })
 })

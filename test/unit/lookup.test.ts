@@ -56,6 +56,47 @@ describe('loadCategoryLookup', () => {
     )
   })
 
+  it('trims categories, segments and header names by the Unicode White_Space property', async () => {
+    const lookup = await load(
+      '\u3000category\u0085,segment\u00a0\n\u0085Toys\u3000,\u2028Family\u2029\n\ufeffBooks,Media\u001f\n\u0085,Ignored\n',
+    )
+    expect(lookup.segmentOf('Toys')).toBe('Family')
+    expect(lookup.segmentOf('Books')).toBeUndefined()
+    expect(lookup.segmentOf('\ufeffBooks')).toBe('Media\u001f')
+    expect(lookup.stats).toMatchObject({ categories: 2, ignored_empty_category: 1 })
+  })
+
+  it('refuses invalid UTF-8 in a category or segment, naming the line and column', async () => {
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))))
+    const loadBytes = (csv: Buffer) => loadCategoryLookup(textSource('lookup.csv', csv), missingValueTest())
+    await expect(loadBytes(bytes('category,segment\nToys,Family\nI', [0xff], ',Tech\n'))).rejects.toThrow(
+      'lookup.csv: line 3: category is not valid UTF-8',
+    )
+    await expect(loadBytes(bytes('category,segment\n"Toys",Fam', [0xe2, 0x80], '\n'))).rejects.toThrow(
+      'lookup.csv: line 2: segment is not valid UTF-8',
+    )
+    await expect(loadBytes(bytes('categ', [0xff], 'ory,segment\nToys,Family\n'))).rejects.toThrow(
+      'lookup.csv: line 1: the header is not valid UTF-8 (column 1)',
+    )
+    await expect(
+      loadBytes(bytes('category,segment\nToys,Family\nI', [0xff], ',Tech\n')),
+    ).rejects.toBeInstanceOf(InputError)
+  })
+
+  it('ignores invalid UTF-8 in ignored columns and in rows it ignores', async () => {
+    const csv = Buffer.concat([
+      Buffer.from('category,segment,owner\nToys,Family,'),
+      Buffer.from([0xff]),
+      Buffer.from('\n,'),
+      Buffer.from([0xfe]),
+      Buffer.from(',x\n'),
+    ])
+    const lookup = await loadCategoryLookup(textSource('lookup.csv', csv), missingValueTest())
+    expect(lookup.segmentOf('Toys')).toBe('Family')
+    expect(lookup.stats).toMatchObject({ categories: 1, ignored_empty_category: 1 })
+  })
+
   it('applies null markers to segments and categories', async () => {
     const lookup = await load('category,segment\nToys,NA\nNA,Tech\n', ['NA'])
     expect(lookup.segmentOf('Toys')).toBeNull()

@@ -37,6 +37,7 @@ describe('the report of a run', () => {
     expect(report.reasons).toEqual({
       missing_field: 1,
       too_many_fields: 0,
+      invalid_encoding: 0,
       invalid_date: 0,
       non_numeric_price: 0,
       non_finite_price: 0,
