@@ -1,4 +1,15 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs'
 import type { Node } from 'constructs'
+
+/**
+ * The retention periods CloudWatch Logs accepts, in days: the values of CDK's
+ * `RetentionDays` except `INFINITE` (which the stack would turn into "no
+ * retention", and which the access-log bucket's expiry cannot express).
+ * CloudFormation rejects any other value only at deploy time.
+ */
+export const LOG_RETENTION_DAYS: readonly RetentionDays[] = Object.values(RetentionDays)
+  .filter((value): value is RetentionDays => typeof value === 'number' && value !== RetentionDays.INFINITE)
+  .sort((a, b) => a - b)
 
 /** The stack's settings, from CDK context (`-c key=value` or cdk.json), with defaults. */
 export interface PipelineConfig {
@@ -25,8 +36,8 @@ export interface PipelineConfig {
   lambdaTimeoutMinutes: number
   /** How many files the backfill processes at once. @default 10 */
   backfillMaxConcurrency: number
-  /** Days to keep logs. @default 365 */
-  logRetentionDays: number
+  /** Days to keep logs: one of {@link LOG_RETENTION_DAYS}. @default 365 */
+  logRetentionDays: RetentionDays
   /** Days before rejected-row files expire. @default 90 */
   rejectedRetentionDays: number
   /** `retain` keeps buckets, key and logs on stack deletion; `destroy` removes them (buckets must be empty). @default 'retain' */
@@ -53,6 +64,16 @@ export function readPipelineConfig(node: Node): PipelineConfig {
     }
     return value
   }
+  const retention = (days: number | undefined): RetentionDays | undefined => {
+    if (days === undefined) return undefined
+    const accepted = LOG_RETENTION_DAYS.find((value) => value === days)
+    if (accepted === undefined) {
+      throw new Error(
+        `context logRetentionDays must be one of the periods CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')}), got ${days}`,
+      )
+    }
+    return accepted
+  }
   const removal = text('removalPolicy') ?? 'retain'
   if (removal !== 'retain' && removal !== 'destroy') {
     throw new Error(`context removalPolicy must be retain or destroy, got ${JSON.stringify(removal)}`)
@@ -70,7 +91,7 @@ export function readPipelineConfig(node: Node): PipelineConfig {
     lambdaMemoryMb: number('lambdaMemoryMb', 512, 10240) ?? 1769,
     lambdaTimeoutMinutes: number('lambdaTimeoutMinutes', 1, 15) ?? 15,
     backfillMaxConcurrency: number('backfillMaxConcurrency', 1, 1000) ?? 10,
-    logRetentionDays: number('logRetentionDays', 1, 3653) ?? 365,
+    logRetentionDays: retention(number('logRetentionDays', 1, 3653)) ?? RetentionDays.ONE_YEAR,
     rejectedRetentionDays: number('rejectedRetentionDays', 1, 3653) ?? 90,
     removalPolicy: removal,
   }

@@ -5,6 +5,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
+import {
+  actionFor,
+  LAMBDA_LOG_ACTIONS,
+  LAMBDA_S3_CALLS,
+  S3_COMMANDS,
+  type S3Target,
+} from '../../lambdas/ingest/src/aws-calls.js'
 import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
@@ -36,7 +43,7 @@ export class IngestFunction extends Construct {
     const root = repositoryRoot()
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey: storage.key,
-      retention: config.logRetentionDays as logs.RetentionDays,
+      retention: config.logRetentionDays,
       removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     })
     const role = new iam.Role(this, 'Role', {
@@ -89,7 +96,11 @@ export class IngestFunction extends Construct {
     this.grantLeastPrivilege(role, storage, lookup, config.incomingPrefix)
   }
 
-  /** Explicit actions only, each on the narrowest resource it supports. */
+  /**
+   * Explicit actions only, each on the narrowest resource it supports, derived
+   * from the table of calls the code makes (lambdas/ingest/src/aws-calls.ts):
+   * each target gets exactly the S3 actions its calls need, KMS only through S3.
+   */
   private grantLeastPrivilege(
     role: iam.Role,
     storage: Storage,
@@ -100,51 +111,54 @@ export class IngestFunction extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        actions: [...LAMBDA_LOG_ACTIONS],
         resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
       }),
     )
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadIncomingAndLookup',
-        actions: ['s3:GetObject', 's3:GetObjectVersion'],
-        resources: [
-          raw.arnForObjects(`${incomingPrefix}*`),
-          `arn:${Aws.PARTITION}:s3:::${lookup.bucket}/${lookup.key}`,
-        ],
-      }),
-    )
+    const lookupBucketArn =
+      lookup.bucket === raw.bucketName ? raw.bucketArn : `arn:${Aws.PARTITION}:s3:::${lookup.bucket}`
+    const targets: Record<S3Target, { bucketArn: string; keys: string }> = {
+      source: { bucketArn: raw.bucketArn, keys: `${incomingPrefix}*` },
+      lookup: { bucketArn: lookupBucketArn, keys: lookup.key },
+      manifest: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.manifests}*` },
+      parquet: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.listings}*` },
+      rejected: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.rejected}*` },
+      report: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.reports}*` },
+    }
+    for (const [target, { bucketArn, keys }] of Object.entries(targets) as [
+      S3Target,
+      (typeof targets)[S3Target],
+    ][]) {
+      const actions = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.target === target).map(actionFor))].sort()
+      if (actions.length === 0) continue
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: `S3For${target[0]?.toUpperCase()}${target.slice(1)}`,
+          actions,
+          resources: [`${bucketArn}/${keys}`],
+        }),
+      )
+    }
+    // S3 answers 404 for a missing key only to a caller allowed ListBucket (else 403). AWS does not
+    // document whether that check carries s3:prefix, so the condition holds when it is absent and
+    // otherwise limits listing to the keys the function may find missing.
+    const mayBeMissing = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.mayBeMissing).map((c) => c.target))]
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ListForNotFound',
-        // Without ListBucket a missing key answers 403 instead of 404.
         actions: ['s3:ListBucket'],
-        resources: [raw.bucketArn, processed.bucketArn],
+        resources: [...new Set(mayBeMissing.map((target) => targets[target].bucketArn))],
         conditions: {
-          StringLike: {
-            's3:prefix': [`${incomingPrefix}*`, lookup.key, `${PROCESSED_PREFIXES.manifests}*`],
-          },
+          StringLikeIfExists: { 's3:prefix': mayBeMissing.map((target) => targets[target].keys) },
         },
       }),
     )
-    const outputs = [
-      PROCESSED_PREFIXES.listings,
-      PROCESSED_PREFIXES.rejected,
-      PROCESSED_PREFIXES.reports,
-      PROCESSED_PREFIXES.manifests,
-    ]
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'WriteOutputs',
-        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: outputs.map((prefix) => processed.arnForObjects(`${prefix}*`)),
-      }),
-    )
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'UseDataKey',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        sid: 'UseDataKeyThroughS3',
+        actions: [...new Set(LAMBDA_S3_CALLS.flatMap((c) => S3_COMMANDS[c.command].kms))].sort(),
         resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
       }),
     )
     const policy = role.node.findChild('DefaultPolicy')
@@ -159,6 +173,12 @@ export class IngestFunction extends Construct {
       `IAM5[Resource::${arnReference(raw)}/${incomingPrefix}*]`,
       'The function reads whichever file lands under the incoming prefix; keys are not known in advance.',
     )
+    const outputs = [
+      PROCESSED_PREFIXES.listings,
+      PROCESSED_PREFIXES.rejected,
+      PROCESSED_PREFIXES.reports,
+      PROCESSED_PREFIXES.manifests,
+    ]
     for (const prefix of outputs) {
       acknowledge(
         policy,

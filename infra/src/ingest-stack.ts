@@ -44,6 +44,7 @@ export class IngestStack extends Stack {
       storage,
       ingest: ingestFunction.function,
       alerts,
+      alertsKey: storage.key,
     })
 
     const deadLetters = new sqs.Queue(this, 'UndeliveredEvents', {

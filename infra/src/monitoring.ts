@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib'
+import { Aws, Duration } from 'aws-cdk-lib'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions'
+import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as lambda from 'aws-cdk-lib/aws-lambda'
 import type * as sns from 'aws-cdk-lib/aws-sns'
 import type * as sqs from 'aws-cdk-lib/aws-sqs'
@@ -39,6 +40,16 @@ export function dqMetric(
   })
 }
 
+/** The name of one of this stack's alarms. */
+export function alarmName(namePrefix: string, name: string): string {
+  return `${namePrefix}-${name}`
+}
+
+/** The ARNs of this stack's alarms, as an `ArnLike` pattern: the only alarms that may notify. */
+export function alarmArnPattern(namePrefix: string): string {
+  return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmName(namePrefix, '*')}`
+}
+
 /**
  * Alarms on the pipeline's health (failed executions, Lambda errors and
  * throttles, undelivered events) and on the data itself (rejected share over
@@ -51,6 +62,20 @@ export class Monitoring extends Construct {
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id)
     const { config } = props
+    // An alarm action publishes as cloudwatch.amazonaws.com, which needs the topic's own consent
+    // (and, for the encrypted topic, the key's: storage.ts). Only this account's alarms of this stack.
+    props.alerts.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [props.alerts.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': alarmArnPattern(config.namePrefix) },
+        },
+      }),
+    )
     const alarm = (
       name: string,
       metric: cloudwatch.IMetric,
@@ -60,7 +85,7 @@ export class Monitoring extends Construct {
     ) => {
       const created = new cloudwatch.Alarm(this, name, {
         metric,
-        alarmName: `${config.namePrefix}-${name}`,
+        alarmName: alarmName(config.namePrefix, name),
         alarmDescription: description,
         threshold,
         evaluationPeriods: 1,

@@ -1,11 +1,20 @@
-import { type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib'
+import { Aws, type CfnElement, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import type * as kms from 'aws-cdk-lib/aws-kms'
 import type * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import type * as sns from 'aws-cdk-lib/aws-sns'
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks'
 import { Construct } from 'constructs'
-import { DATA_QUALITY_ERROR, INGEST_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { TASK_INTEGRATIONS } from '../../lambdas/ingest/src/aws-calls.js'
+import {
+  DATA_QUALITY_ERROR,
+  INGEST_RETRY,
+  LAMBDA_SERVICE_RETRY,
+  lambdaServiceRetryBudgetSeconds,
+  STATES,
+} from '../../lambdas/ingest/src/orchestration.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
 import type { Storage } from './storage.js'
@@ -15,6 +24,8 @@ interface StateMachinesProps {
   storage: Storage
   ingest: lambda.IFunction
   alerts: sns.ITopic
+  /** The key that encrypts the alerts topic; publishing needs it. */
+  alertsKey: kms.IKey
 }
 
 /**
@@ -30,11 +41,18 @@ export class StateMachines extends Construct {
     super(scope, id)
     const { config, storage } = props
     const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN
+    // Retained log groups outlive the stack; a fixed name would make `cdk destroy` then `cdk deploy`
+    // fail with "already exists". The name ends with the first block of the stack's id, a UUID
+    // CloudFormation draws per stack creation: stable across updates, new after a teardown.
+    // The /aws/vendedlogs/ prefix is not required, but Step Functions recommends it: CloudWatch
+    // Logs then covers the group with one resource-policy entry instead of one per group, which
+    // keeps the account's 5,120-character policy limit out of reach.
+    const deployment = Fn.select(0, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))))
     const logGroup = (name: string) =>
       new logs.LogGroup(this, `${name}Logs`, {
-        logGroupName: `/aws/vendedlogs/states/${config.namePrefix}-${name.toLowerCase()}`,
+        logGroupName: `/aws/vendedlogs/states/${config.namePrefix}-${name.toLowerCase()}-${deployment}`,
         encryptionKey: storage.key,
-        retention: config.logRetentionDays as logs.RetentionDays,
+        retention: config.logRetentionDays,
         removalPolicy,
       })
 
@@ -44,8 +62,25 @@ export class StateMachines extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(this.ingestDefinition(props)),
       tracingEnabled: true,
       logs: { destination: logGroup('Ingest'), level: sfn.LogLevel.ALL, includeExecutionData: true },
-      timeout: Duration.minutes(config.lambdaTimeoutMinutes * (INGEST_RETRY.maxRetries + 1) + 10),
+      timeout: Duration.minutes(
+        config.lambdaTimeoutMinutes * (INGEST_RETRY.maxRetries + 1) +
+          Math.ceil(lambdaServiceRetryBudgetSeconds() / 60) +
+          10,
+      ),
     })
+    // SNS encrypts each message under the topic's key as the publisher, so publishing to the
+    // encrypted topic needs the key too; only through SNS.
+    const snsKeyUse = TASK_INTEGRATIONS['arn:aws:states:::sns:publish'].kmsViaService
+    this.ingest.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'UseAlertsKeyThroughSns',
+        actions: [...snsKeyUse.operations],
+        resources: [props.alertsKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `${snsKeyUse.service}.${Aws.REGION}.amazonaws.com` },
+        },
+      }),
+    )
 
     const backfillItem = this.invokeIngest('IngestObject', props.ingest, {
       event: {
@@ -145,6 +180,14 @@ export class StateMachines extends Construct {
       payload: sfn.TaskInput.fromObject(payload),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+    })
+    task.addRetry({
+      errors: [...LAMBDA_SERVICE_RETRY.errors],
+      interval: Duration.seconds(LAMBDA_SERVICE_RETRY.intervalSeconds),
+      maxAttempts: LAMBDA_SERVICE_RETRY.maxRetries,
+      backoffRate: LAMBDA_SERVICE_RETRY.backoffRate,
+      maxDelay: Duration.seconds(LAMBDA_SERVICE_RETRY.maxDelaySeconds),
+      jitterStrategy: sfn.JitterType[LAMBDA_SERVICE_RETRY.jitter],
     })
     task.addRetry({
       errors: [...INGEST_RETRY.errors],

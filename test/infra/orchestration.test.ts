@@ -1,6 +1,12 @@
 import aslValidator from 'asl-validator'
 import { describe, expect, it } from 'vitest'
-import { DATA_QUALITY_ERROR, INGEST_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import {
+  DATA_QUALITY_ERROR,
+  INGEST_RETRY,
+  LAMBDA_SERVICE_RETRY,
+  lambdaServiceRetryBudgetSeconds,
+  STATES,
+} from '../../lambdas/ingest/src/orchestration.js'
 import { resource, stateMachineDefinition, template } from './synth.js'
 
 const t = template()
@@ -43,15 +49,36 @@ describe('the ingest state machine', () => {
     expect(task.Parameters).toMatchObject({ 'event.$': '$', 'executionId.$': '$$.Execution.Id' })
   })
 
-  it('retries exactly the transient errors with exponential backoff', () => {
-    expect(task.Retry).toEqual([
-      {
-        ErrorEquals: [...INGEST_RETRY.errors],
-        IntervalSeconds: INGEST_RETRY.intervalSeconds,
-        MaxAttempts: INGEST_RETRY.maxRetries,
-        BackoffRate: INGEST_RETRY.backoffRate,
-      },
-    ])
+  it('retries Lambda throttling and service errors first: more attempts, exponential backoff, capped, full jitter', () => {
+    expect(task.Retry[0]).toEqual({
+      ErrorEquals: [...LAMBDA_SERVICE_RETRY.errors],
+      IntervalSeconds: LAMBDA_SERVICE_RETRY.intervalSeconds,
+      MaxAttempts: LAMBDA_SERVICE_RETRY.maxRetries,
+      BackoffRate: LAMBDA_SERVICE_RETRY.backoffRate,
+      MaxDelaySeconds: LAMBDA_SERVICE_RETRY.maxDelaySeconds,
+      JitterStrategy: 'FULL',
+    })
+    expect(LAMBDA_SERVICE_RETRY.errors).toContain('Lambda.TooManyRequestsException')
+    // A burst must be able to wait out throttling for minutes, not the 6 s it used to get.
+    expect(LAMBDA_SERVICE_RETRY.maxRetries).toBeGreaterThan(INGEST_RETRY.maxRetries)
+    expect(lambdaServiceRetryBudgetSeconds()).toBe(2 + 4 + 8 + 16 + 32 + 60 + 60 + 60)
+  })
+
+  it("then retries the handler's transient errors with exponential backoff", () => {
+    expect(task.Retry[1]).toEqual({
+      ErrorEquals: [...INGEST_RETRY.errors],
+      IntervalSeconds: INGEST_RETRY.intervalSeconds,
+      MaxAttempts: INGEST_RETRY.maxRetries,
+      BackoffRate: INGEST_RETRY.backoffRate,
+    })
+    expect(task.Retry).toHaveLength(2)
+  })
+
+  it('times out only after every retry could have run', () => {
+    const definition = ingest as unknown as { TimeoutSeconds: number }
+    expect(definition.TimeoutSeconds).toBe(
+      15 * 60 * (INGEST_RETRY.maxRetries + 1) + Math.ceil(lambdaServiceRetryBudgetSeconds() / 60) * 60 + 600,
+    )
   })
 
   it('catches a data-quality breach and everything else into notify-then-fail branches', () => {

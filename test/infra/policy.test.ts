@@ -33,20 +33,25 @@ async function refused(selected: AwsCall[]): Promise<string[]> {
   return lines
 }
 
-const lambda = t.ofType('AWS::Lambda::Function')[0]
-const lambdaRole = lambda?.props.Role as string
-const env = (lambda?.props.Environment as { Variables: Record<string, string> }).Variables
-const raw = String(
-  (t.ofType('AWS::Events::Rule')[0]?.props.EventPattern as { detail: { bucket: { name: string[] } } }).detail
-    .bucket.name[0],
-)
+/** The one resource of a type; the stack has exactly one of each used here. */
+function only(type: string) {
+  const [first, ...rest] = t.ofType(type)
+  if (first === undefined || rest.length > 0) throw new Error(`expected one ${type}`)
+  return first
+}
+
+const lambdaRole = only('AWS::Lambda::Function').props.Role as string
+const env = (only('AWS::Lambda::Function').props.Environment as { Variables: Record<string, string> })
+  .Variables
+const rulePattern = only('AWS::Events::Rule').props.EventPattern as { detail: { bucket: { name: string[] } } }
+const raw = String(rulePattern.detail.bucket.name[0])
 const processed = env.PROCESSED_BUCKET as string
 const keys = outputKeysFor(`incoming/${SAMPLE_SOURCE_NAME}`, 'incoming/', new Date('2026-11-28T10:00:00Z'))
-const key = t.ofType('AWS::KMS::Key')[0]
+const key = only('AWS::KMS::Key')
 const ingestMachine = t
   .ofType('AWS::StepFunctions::StateMachine')
   .find((m) => String(m.props.DefinitionString).includes('sns:publish'))
-const topic = t.ofType('AWS::SNS::Topic')[0]
+const topic = only('AWS::SNS::Topic')
 
 /** A call by the Lambda's role, to check for a denial. */
 function asLambda(
@@ -64,7 +69,7 @@ function asLambda(
     resource,
     context: { 'aws:SecureTransport': 'true', ...context },
     identityPolicies: identityPoliciesOf(t, lambdaRole),
-    ...(action.startsWith('kms:') ? { resourcePolicy: key?.props.KeyPolicy } : { resourcePolicy: policy }),
+    ...(action.startsWith('kms:') ? { resourcePolicy: key.props.KeyPolicy } : { resourcePolicy: policy }),
   }
 }
 
@@ -154,7 +159,7 @@ describe('calls the policies refuse', () => {
     ],
     [
       'the Lambda using the data key directly, not through S3',
-      asLambda('kms:Decrypt', String(key?.arn), { 'kms:CallerAccount': FAKE_ENV.account }),
+      asLambda('kms:Decrypt', key.arn, { 'kms:CallerAccount': FAKE_ENV.account }),
     ],
     [
       'an alarm of another account publishing to the topic',
@@ -162,14 +167,14 @@ describe('calls the policies refuse', () => {
         description: 'foreign alarm',
         principal: 'cloudwatch.amazonaws.com',
         action: 'sns:Publish',
-        resource: String(topic?.arn),
+        resource: topic.arn,
         context: {
           'aws:SecureTransport': 'true',
           'aws:SourceAccount': '999999999999',
           'aws:SourceArn': 'arn:aws:cloudwatch:eu-west-2:999999999999:alarm:x',
         },
         identityPolicies: [],
-        resourcePolicy: t.ofType('AWS::SNS::TopicPolicy')[0]?.props.PolicyDocument,
+        resourcePolicy: only('AWS::SNS::TopicPolicy').props.PolicyDocument,
       },
     ],
     [
@@ -178,14 +183,14 @@ describe('calls the policies refuse', () => {
         description: 'foreign rule',
         principal: 'events.amazonaws.com',
         action: 'sqs:SendMessage',
-        resource: String(t.ofType('AWS::SQS::Queue')[0]?.arn),
+        resource: only('AWS::SQS::Queue').arn,
         context: {
           'aws:SecureTransport': 'true',
           'aws:SourceAccount': FAKE_ENV.account,
           'aws:SourceArn': `arn:aws:events:${FAKE_ENV.region}:${FAKE_ENV.account}:rule/other`,
         },
         identityPolicies: [],
-        resourcePolicy: t.ofType('AWS::SQS::QueuePolicy')[0]?.props.PolicyDocument,
+        resourcePolicy: only('AWS::SQS::QueuePolicy').props.PolicyDocument,
       },
     ],
     [
@@ -194,12 +199,12 @@ describe('calls the policies refuse', () => {
         description: 'foreign log group',
         principal: `logs.${FAKE_ENV.region}.amazonaws.com`,
         action: 'kms:GenerateDataKey',
-        resource: String(key?.arn),
+        resource: key.arn,
         context: {
           'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${FAKE_ENV.region}:999999999999:log-group:x`,
         },
         identityPolicies: [],
-        resourcePolicy: key?.props.KeyPolicy,
+        resourcePolicy: key.props.KeyPolicy,
       },
     ],
   ]

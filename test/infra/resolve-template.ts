@@ -33,13 +33,15 @@ interface CfnResource {
 }
 
 const { account, region, partition } = FAKE_ENV
-const PSEUDO: Record<string, string> = {
-  'AWS::AccountId': account,
-  'AWS::Region': region,
-  'AWS::Partition': partition,
-  'AWS::URLSuffix': 'amazonaws.com',
-  'AWS::StackName': FAKE_ENV.stackName,
-  'AWS::StackId': `arn:${partition}:cloudformation:${region}:${account}:stack/${FAKE_ENV.stackName}/${FAKE_ENV.stackUuid}`,
+function pseudoParameters(stackUuid: string): Record<string, string> {
+  return {
+    'AWS::AccountId': account,
+    'AWS::Region': region,
+    'AWS::Partition': partition,
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': FAKE_ENV.stackName,
+    'AWS::StackId': `arn:${partition}:cloudformation:${region}:${account}:stack/${FAKE_ENV.stackName}/${stackUuid}`,
+  }
 }
 
 /** The name property each type takes, when the template sets one. */
@@ -59,9 +61,16 @@ export class ResolvedTemplate {
   readonly resources: ResolvedResource[]
   readonly #raw: Record<string, CfnResource>
   readonly #names = new Map<string, string>()
+  readonly #pseudo: Record<string, string>
 
-  constructor(template: { Resources: Record<string, CfnResource> }) {
+  /**
+   * @param template - the synthesized template
+   * @param stackUuid - the UUID CloudFormation gives the stack at creation (a new one after a teardown)
+   *   @default FAKE_ENV.stackUuid
+   */
+  constructor(template: { Resources: Record<string, CfnResource> }, stackUuid: string = FAKE_ENV.stackUuid) {
     this.#raw = template.Resources
+    this.#pseudo = pseudoParameters(stackUuid)
     for (const [id, resource] of Object.entries(this.#raw)) {
       const nameProperty = NAME_PROPERTY[resource.Type]
       const given = nameProperty ? resource.Properties?.[nameProperty] : undefined
@@ -80,6 +89,25 @@ export class ResolvedTemplate {
       ref: this.#ref(id),
       arn: this.#arn(id),
     }))
+  }
+
+  /** The physical name of a resource: given in the template, or generated as CloudFormation would. */
+  physicalName(logicalId: string): string {
+    return this.#name(logicalId)
+  }
+
+  /** Whether the template gives the resource a name (rather than letting CloudFormation generate one). */
+  hasGivenName(logicalId: string): boolean {
+    const resource = this.#raw[logicalId]
+    const nameProperty = resource && NAME_PROPERTY[resource.Type]
+    return nameProperty !== undefined && resource?.Properties?.[nameProperty] !== undefined
+  }
+
+  /** The resources CloudFormation keeps when the stack is deleted. */
+  retained(): ResolvedResource[] {
+    return this.resources.filter(
+      (r) => (this.#raw[r.logicalId] as { DeletionPolicy?: string }).DeletionPolicy === 'Retain',
+    )
   }
 
   /** Every resource of a type. */
@@ -143,7 +171,7 @@ export class ResolvedTemplate {
   }
 
   #ref(id: string): string {
-    const pseudo = PSEUDO[id]
+    const pseudo = this.#pseudo[id]
     if (pseudo !== undefined) return pseudo
     const resource = this.#raw[id]
     if (resource === undefined) throw new Error(`Ref to unknown ${id}`)

@@ -1,5 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
+import { LOG_RETENTION_DAYS } from '../../infra/src/config.js'
+import { incomingKeyEventPattern } from '../../lambdas/ingest/src/incoming-keys.js'
+import { ResolvedTemplate } from './resolve-template.js'
 import { resource, template } from './synth.js'
 
 const t = template()
@@ -99,7 +102,7 @@ describe('the trigger', () => {
         'detail-type': ['Object Created'],
         detail: {
           bucket: { name: [{ Ref: Match.stringLikeRegexp('^StorageRaw') }] },
-          object: { key: [{ wildcard: 'incoming/*.csv' }] },
+          object: { key: incomingKeyEventPattern('incoming/') },
         },
       },
     })
@@ -160,18 +163,24 @@ describe('the Lambda', () => {
         expect(action, JSON.stringify(statement)).not.toMatch(/\*/)
     }
     const bySid = Object.fromEntries(statements.filter((s) => s.Sid).map((s) => [s.Sid, s]))
-    expect(bySid.ReadIncomingAndLookup?.Action).toEqual(['s3:GetObject', 's3:GetObjectVersion'])
-    expect(JSON.stringify(bySid.ReadIncomingAndLookup?.Resource)).toContain('/incoming/*')
-    expect(bySid.WriteOutputs?.Action).toEqual([
-      's3:AbortMultipartUpload',
-      's3:DeleteObject',
-      's3:GetObject',
-      's3:PutObject',
-    ])
-    const outputs = JSON.stringify(bySid.WriteOutputs?.Resource)
-    for (const prefix of ['/listings/*', '/rejected/*', '/reports/*', '/_manifests/*'])
-      expect(outputs).toContain(prefix)
-    expect(bySid.UseDataKey?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey'])
+    // Exactly what the code calls (lambdas/ingest/src/aws-calls.ts): reads of the source and the
+    // lookup; manifests read and written; outputs written, aborted and replaced; nothing more.
+    const grants = {
+      S3ForSource: [['s3:GetObject', 's3:GetObjectVersion'], '/incoming/*'],
+      S3ForLookup: [['s3:GetObject', 's3:GetObjectVersion'], '/reference/category_lookup.csv'],
+      S3ForManifest: [['s3:GetObject', 's3:PutObject'], '/_manifests/*'],
+      S3ForParquet: [['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], '/listings/*'],
+      S3ForRejected: [['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'], '/rejected/*'],
+      S3ForReport: [['s3:DeleteObject', 's3:PutObject'], '/reports/*'],
+    } as const
+    for (const [sid, [actions, keys]] of Object.entries(grants)) {
+      expect(bySid[sid]?.Action, sid).toEqual(actions)
+      expect(JSON.stringify(bySid[sid]?.Resource), sid).toContain(keys)
+    }
+    expect(bySid.UseDataKeyThroughS3).toMatchObject({
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Condition: { StringEquals: { 'kms:ViaService': expect.anything() } },
+    })
     const { props: role } = resource(t, 'AWS::IAM::Role', 'IngestFunctionRole')
     expect(role.ManagedPolicyArns).toBeUndefined()
   })
@@ -209,6 +218,35 @@ describe('alerts and logs', () => {
       expect(group.Properties.RetentionInDays).toBe(365)
       expect(group.DeletionPolicy).toBe('Retain')
     }
+  })
+
+  it('lets `cdk destroy` then `cdk deploy` recreate every retained resource: no fixed name survives a teardown', () => {
+    // A retained resource outlives the stack; the next stack's must not collide with it. Resolve the
+    // template for two stack creations (CloudFormation draws a new stack UUID each time).
+    const json = t.toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0]
+    const first = new ResolvedTemplate(json, '11111111-aaaa-4bbb-8ccc-dddddddddddd')
+    const second = new ResolvedTemplate(json, '22222222-eeee-4fff-8aaa-bbbbbbbbbbbb')
+    const retained = first.retained()
+    expect(retained.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['AWS::Logs::LogGroup', 'AWS::S3::Bucket']),
+    )
+    for (const { logicalId } of retained.filter((r) => first.hasGivenName(r.logicalId))) {
+      expect(first.physicalName(logicalId), logicalId).not.toBe(second.physicalName(logicalId))
+    }
+  })
+
+  it("names the state machines' log groups under /aws/vendedlogs/states/, as Step Functions recommends", () => {
+    const resolved = new ResolvedTemplate(t.toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0])
+    const named = resolved.ofType('AWS::Logs::LogGroup').filter((g) => resolved.hasGivenName(g.logicalId))
+    expect(named.map((g) => g.ref).sort()).toEqual([
+      '/aws/vendedlogs/states/listings-ingest-backfill-5f1e2d3c',
+      '/aws/vendedlogs/states/listings-ingest-ingest-5f1e2d3c',
+    ])
+  })
+
+  it('keeps logs for any period CloudWatch Logs accepts, from context', () => {
+    const groups = Object.values(template({ logRetentionDays: 731 }).findResources('AWS::Logs::LogGroup'))
+    for (const group of groups) expect(group.Properties.RetentionInDays).toBe(731)
   })
 })
 
@@ -272,6 +310,15 @@ describe('the stack as a whole', () => {
     expect(resource(t, 'AWS::S3::Bucket', 'StorageRaw').id).toBeTruthy()
     t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' })
     template({ removalPolicy: 'destroy' }).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' })
+  })
+
+  it('refuses a log retention CloudWatch Logs would reject, listing the accepted values', () => {
+    expect(() => template({ logRetentionDays: 100 })).toThrow(
+      `context logRetentionDays must be one of the periods CloudWatch Logs accepts (${LOG_RETENTION_DAYS.join(', ')}), got 100`,
+    )
+    expect(LOG_RETENTION_DAYS).toEqual([
+      1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    ])
   })
 
   it('refuses malformed context with a message naming the key', () => {
