@@ -1,7 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Metrics } from '@aws-lambda-powertools/metrics'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { type DqReport, InputError, ingest, thresholdsFrom } from '../../../shared/src/index.js'
+import {
+  type ByteSource,
+  type DqReport,
+  InputError,
+  ingest,
+  thresholdsFrom,
+} from '../../../shared/src/index.js'
 import type { IngestConfig } from './config.js'
 import { DQ_METRICS, rejectReasonMetric } from './dq-metrics.js'
 import {
@@ -12,7 +18,17 @@ import {
   TransientError,
 } from './errors.js'
 import type { SourceObject } from './event.js'
-import { isIncomingCsv, type OutputKeys, outputKeysFor } from './output-keys.js'
+import { isIncomingCsv } from './incoming-keys.js'
+import {
+  isSameVersion,
+  type Manifest,
+  nextManifest,
+  parseManifest,
+  reportOutput,
+  type SourceVersion,
+  staleKeys,
+} from './live-version.js'
+import { MAX_S3_KEY_BYTES, type OutputKeys, outputKeysFor, overlongOutputKey } from './output-keys.js'
 import {
   deleteObject,
   getSmallObject,
@@ -30,7 +46,7 @@ export interface IngestSummary {
   status: 'processed' | 'already_processed' | 'skipped'
   /** Why it was skipped or already done. */
   reason?: string
-  source?: { bucket: string; key: string; etag: string; versionId?: string }
+  source?: SourceVersion
   counts?: Pick<
     DqReport,
     | 'source_rows'
@@ -46,13 +62,6 @@ export interface IngestSummary {
   outputs?: { bucket: string } & Omit<OutputKeys, 'manifest'>
 }
 
-/** The record, per source key, of which version the published outputs belong to. */
-interface Manifest {
-  source: { bucket: string; key: string; etag: string; versionId?: string }
-  outputs: OutputKeys
-  processed_at: string
-}
-
 /** What {@link processObject} needs from its surroundings. */
 export interface ProcessDeps {
   s3: S3Client
@@ -65,14 +74,16 @@ export interface ProcessDeps {
  * Processes one object from the raw bucket into the processed bucket.
  *
  * Idempotent per object version: outputs go to keys derived from the source
- * key and its Last-Modified date, and a manifest per source key records the
- * ETag and version they came from, so a repeated event returns
- * `already_processed` and an event for a version that has since been
- * replaced is skipped.
+ * key and its Last-Modified date, and a manifest per source key records which
+ * version's Parquet is live and which version was tried last (see
+ * `live-version.ts`), so a repeated event returns `already_processed`, and an
+ * event for a version that has since been replaced is skipped. Only the
+ * source's current version publishes: the version is checked again just
+ * before publishing, so a run that a newer upload overtook publishes nothing.
  *
  * @throws {DataQualityThresholdError} after publishing the report and rejects, when a threshold is breached
  * @throws {InvalidInputError} when the file cannot be processed as it is
- * @throws {ConfigurationError} when the lookup cannot be read
+ * @throws {ConfigurationError} when the lookup is missing or cannot be read
  * @throws {TransientError} for failures worth retrying; nothing is half-published
  */
 export async function processObject(source: SourceObject, deps: ProcessDeps): Promise<IngestSummary> {
@@ -86,32 +97,35 @@ export async function processObject(source: SourceObject, deps: ProcessDeps): Pr
     (source.etag && source.etag !== version.etag) ||
     (source.versionId && source.versionId !== version.versionId)
   ) {
-    return skipped('superseded: the key holds a newer upload, which has its own event')
+    return skipped(SUPERSEDED)
   }
   const keys = outputKeysFor(version.key, config.incomingPrefix, version.lastModified)
+  const overlong = overlongOutputKey(keys)
+  if (overlong !== undefined) {
+    throw new InvalidInputError(
+      `the key is too long for its outputs: ${overlong} would exceed S3's ${MAX_S3_KEY_BYTES}-byte key limit`,
+    )
+  }
   const previous = await readManifest(deps, keys.manifest)
   const sourceRef = describeVersion(version)
-  if (previous && previous.source.etag === version.etag && previous.source.versionId === version.versionId) {
-    logger.info('already processed; outputs unchanged', { outputs: previous.outputs })
+  if (
+    previous?.last_attempt.status === 'succeeded' &&
+    isSameVersion(previous.last_attempt.source, sourceRef)
+  ) {
+    logger.info('already processed; outputs unchanged', { live: previous.live })
     return {
       status: 'already_processed',
       reason: 'this object version was processed before',
       source: sourceRef,
       threshold_breached: false,
-      outputs: outputsOf(config, previous.outputs),
+      outputs: outputsOf(config, keys),
     }
   }
 
-  const report = await transform(version, keys, deps)
-  recordMetrics(deps.metrics, report)
+  const outcome = await transform(version, keys, previous, deps)
+  if (outcome.kind === 'skipped') return { ...skipped(outcome.reason), source: sourceRef }
+  const { report } = outcome
   const breached = report.status === 'threshold_breached'
-  if (!breached)
-    await publishManifest(
-      deps,
-      { source: sourceRef, outputs: keys, processed_at: report.finished_at },
-      previous,
-    )
-
   const summary: IngestSummary = {
     status: 'processed',
     source: sourceRef,
@@ -133,14 +147,29 @@ export async function processObject(source: SourceObject, deps: ProcessDeps): Pr
       (b) => `${b.threshold} ${b.actual.toFixed(4)} > ${b.limit}`,
     )
     throw new DataQualityThresholdError(
-      `${reasons.join('; ')}: s3://${config.processedBucket}/${keys.report} written, Parquet not published`,
+      `${reasons.join('; ')}: s3://${config.processedBucket}/${keys.report} written, Parquet not published` +
+        (previous?.live ? `; s3://${config.processedBucket}/${previous.live.parquet} stays live` : ''),
     )
   }
   return summary
 }
 
-/** Runs the transform from S3 to S3 and publishes its outputs (the Parquet only on success). */
-async function transform(version: ObjectVersion, keys: OutputKeys, deps: ProcessDeps): Promise<DqReport> {
+const SUPERSEDED = 'superseded: the key holds a newer upload, which has its own event'
+const DELETED_DURING_RUN = 'source object was deleted during the run; nothing published'
+
+/**
+ * Runs the transform from S3 to S3 and publishes its outputs (the Parquet only
+ * on success), then the manifest, then deletes what it no longer names.
+ *
+ * @returns the report, or why nothing was published when the source was
+ *   deleted or replaced before the outputs were
+ */
+async function transform(
+  version: ObjectVersion,
+  keys: OutputKeys,
+  previous: Manifest | undefined,
+  deps: ProcessDeps,
+): Promise<{ kind: 'report'; report: DqReport } | { kind: 'skipped'; reason: string }> {
   const { s3, config } = deps
   const lookup = await retryable(() => headObject(s3, config.lookup.bucket, config.lookup.key))
   if (lookup === undefined) {
@@ -162,11 +191,12 @@ async function transform(version: ObjectVersion, keys: OutputKeys, deps: Process
     { ...target, key: keys.rejected, contentType: 'text/csv; charset=utf-8' },
     write,
   )
+  const discardAll = () => Promise.all([parquet.discard(), rejected.discard()])
   let report: DqReport
   try {
     report = await ingest({
-      listings: objectSource(s3, version),
-      lookup: objectSource(s3, lookup),
+      listings: readFailuresNamed('listings', objectSource(s3, version)),
+      lookup: readFailuresNamed('lookup', objectSource(s3, lookup)),
       parquet,
       rejected,
       nullMarkers: config.nullMarkers,
@@ -174,9 +204,20 @@ async function transform(version: ObjectVersion, keys: OutputKeys, deps: Process
       rowGroupSize: config.rowGroupSize,
     })
   } catch (error) {
-    await Promise.all([parquet.discard(), rejected.discard()])
-    throw classify(error)
+    await discardAll()
+    const outcome = classify(error, config)
+    if (outcome instanceof Error) throw outcome
+    return { kind: 'skipped', reason: outcome.skipped }
   }
+  // Only the current version publishes: a newer upload (its own run publishes) or a delete overtakes this one.
+  const current = await retryable(() => headObject(s3, version.bucket, version.key))
+  if (current === undefined || current.etag !== version.etag || current.versionId !== version.versionId) {
+    await discardAll()
+    return { kind: 'skipped', reason: current === undefined ? DELETED_DURING_RUN : SUPERSEDED }
+  }
+  recordMetrics(deps.metrics, report)
+  const sourceRef = describeVersion(version)
+  const manifest = nextManifest(previous, { source: sourceRef, keys, report })
   const published = report.status === 'succeeded'
   await retryable(async () => {
     await rejected.publish()
@@ -185,11 +226,8 @@ async function transform(version: ObjectVersion, keys: OutputKeys, deps: Process
   })
   const withLocations = {
     ...report,
-    source: describeVersion(version),
-    output: {
-      parquet: { ...report.output.parquet, path: `s3://${config.processedBucket}/${keys.parquet}` },
-      rejected: { ...report.output.rejected, path: `s3://${config.processedBucket}/${keys.rejected}` },
-    },
+    source: sourceRef,
+    output: reportOutput(report, keys, config.processedBucket, manifest),
   }
   await retryable(() =>
     putSmallObject(
@@ -203,27 +241,52 @@ async function transform(version: ObjectVersion, keys: OutputKeys, deps: Process
       write,
     ),
   )
-  return report
+  await publishManifest(deps, keys.manifest, manifest, previous)
+  return { kind: 'report', report }
+}
+
+/** A read failure of one input, so a vanished source and a vanished lookup are told apart. */
+class InputReadFailure extends Error {
+  override readonly name = 'InputReadFailure'
+  constructor(
+    readonly input: 'listings' | 'lookup',
+    cause: unknown,
+  ) {
+    super(`reading the ${input} failed: ${errorMessage(cause)}`, { cause })
+  }
+}
+
+/** The source, its read failures wrapped as {@link InputReadFailure} naming `input`. */
+function readFailuresNamed(input: 'listings' | 'lookup', source: ByteSource): ByteSource {
+  return {
+    name: source.name,
+    ...(source.size === undefined ? {} : { size: source.size }),
+    async *open() {
+      try {
+        yield* source.open()
+      } catch (error) {
+        throw new InputReadFailure(input, error)
+      }
+    },
+  }
 }
 
 async function readManifest(deps: ProcessDeps, key: string): Promise<Manifest | undefined> {
   const text = await retryable(() => getSmallObject(deps.s3, deps.config.processedBucket, key))
   if (text === undefined) return undefined
-  try {
-    return JSON.parse(text) as Manifest
-  } catch {
-    deps.logger.warn('unreadable manifest ignored', { key })
-    return undefined
-  }
+  const manifest = parseManifest(text)
+  if (manifest === undefined) deps.logger.warn('unreadable manifest ignored', { key })
+  return manifest
 }
 
 /**
- * Records the new outputs, then deletes what an earlier version of the same
- * source key published under other keys (another `dt=`), so a re-uploaded file
- * replaces its data instead of adding to it.
+ * Writes the manifest, then deletes the outputs the previous one named and
+ * this one does not (another `dt=`, a superseded breach's rejects and
+ * report), so a re-uploaded file replaces its data instead of adding to it.
  */
 async function publishManifest(
   deps: ProcessDeps,
+  key: string,
   manifest: Manifest,
   previous: Manifest | undefined,
 ): Promise<void> {
@@ -234,16 +297,14 @@ async function publishManifest(
       s3,
       {
         bucket: config.processedBucket,
-        key: manifest.outputs.manifest,
+        key,
         body: JSON.stringify(manifest),
         contentType: 'application/json',
       },
       write,
     ),
   )
-  if (previous === undefined) return
-  const current = new Set(Object.values(manifest.outputs))
-  for (const stale of Object.values(previous.outputs).filter((key) => !current.has(key))) {
+  for (const stale of staleKeys(previous, manifest)) {
     await retryable(() => deleteObject(s3, config.processedBucket, stale))
     deps.logger.info('deleted output of a replaced version', { key: stale })
   }
@@ -268,18 +329,30 @@ function recordMetrics(metrics: Metrics, report: DqReport): void {
   }
 }
 
-/** Maps a failure inside the transform to the error the state machine acts on. */
-function classify(error: unknown): unknown {
-  if (error instanceof InputError) return new InvalidInputError(error.message)
-  if (isPreconditionFailed(error)) {
+/**
+ * Maps a failure inside the transform to what the state machine acts on: an
+ * error it retries or fails on, or a `skipped` summary when the source object
+ * was deleted between the reads (its deletion is the user's, not a fault).
+ */
+function classify(error: unknown, config: IngestConfig): Error | { skipped: string } {
+  const input = error instanceof InputReadFailure ? error.input : undefined
+  const cause = error instanceof InputReadFailure ? error.cause : error
+  if (cause instanceof InputError) return new InvalidInputError(cause.message, { cause })
+  if (isPreconditionFailed(cause)) {
     return new TransientError(
-      'the source object changed during the run; retrying reads the new version state',
+      `the ${input ?? 'source'} object changed during the run; retrying reads the new version state`,
+      { cause },
     )
   }
-  if (isNotFound(error))
-    return new ConfigurationError(`an input disappeared during the run: ${String(error)}`)
-  if (isTransient(error)) return new TransientError(errorMessage(error))
-  return error
+  if (isMissing(cause) && input === 'listings') return { skipped: DELETED_DURING_RUN }
+  if (isMissing(cause)) {
+    return new ConfigurationError(
+      `lookup s3://${config.lookup.bucket}/${config.lookup.key} disappeared during the run: ${errorMessage(cause)}`,
+      { cause },
+    )
+  }
+  if (isTransient(cause)) return new TransientError(errorMessage(cause), { cause })
+  return cause instanceof Error ? cause : new Error(String(cause))
 }
 
 /** Runs an S3 call, turning retryable failures into {@link TransientError}. */
@@ -287,8 +360,16 @@ async function retryable<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call()
   } catch (error) {
-    throw isTransient(error) ? new TransientError(errorMessage(error)) : error
+    throw isTransient(error) ? new TransientError(errorMessage(error), { cause: error }) : error
   }
+}
+
+/** An object, or the version pinned, is not there (404 of any kind). */
+function isMissing(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
+  return (
+    isNotFound(error) || status === 404 || (error as { name?: string } | undefined)?.name === 'NoSuchVersion'
+  )
 }
 
 function isPreconditionFailed(error: unknown): boolean {
@@ -306,7 +387,7 @@ function skipped(reason: string): IngestSummary {
   return { status: 'skipped', reason, threshold_breached: false }
 }
 
-function describeVersion(version: ObjectVersion): NonNullable<IngestSummary['source']> {
+function describeVersion(version: ObjectVersion): SourceVersion {
   return {
     bucket: version.bucket,
     key: version.key,

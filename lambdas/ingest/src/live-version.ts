@@ -1,0 +1,210 @@
+import type { DqReport } from '../../../shared/src/index.js'
+import type { OutputKeys } from './output-keys.js'
+
+/**
+ * Which version of a source's data is live, and what a run records about it.
+ *
+ * The rule: only a run that passes every threshold publishes Parquet, and a
+ * breach never removes or replaces published Parquet. After a breach the
+ * previous good version's Parquet stays live; the breached version's report
+ * and rejects are published for the user to act on. The manifest, one per
+ * source key, records both:
+ *
+ * - `live`: the version whose Parquet is published, its Parquet key, rows,
+ *   bytes and hash, and its rejects and report keys (each `null` once a later
+ *   attempt's own rejects or report were written to the same key, that is,
+ *   the same source key on the same day); `null` when no version ever passed.
+ * - `last_attempt`: the latest version processed, its status (`succeeded` or
+ *   `threshold_breached`) and its rejects and report keys.
+ *
+ * The report of a breached run says what is live, in `output.parquet`:
+ * `{ published: false, live: <s3:// path of the live Parquet, or null>,
+ * live_source_version: <its etag and versionId, or null> }`. A run that passes
+ * replaces `live`, and every key the old manifest named and the new one does
+ * not is deleted.
+ */
+
+/** One version of a source object. */
+export interface SourceVersion {
+  bucket: string
+  key: string
+  etag: string
+  versionId?: string
+}
+
+/** The version whose Parquet is published. */
+export interface LiveOutputs {
+  source: SourceVersion
+  parquet: string
+  /** Its rejects, or `null` once a later attempt's rejects were written to the same key. */
+  rejected: string | null
+  /** Its report, or `null` once a later attempt's report was written to the same key. */
+  report: string | null
+  /** Parquet rows, bytes and SHA-256; `null` when migrated from a version-1 manifest, which did not record them. */
+  rows: number | null
+  bytes: number | null
+  sha256: string | null
+  published_at: string
+}
+
+/** The latest version processed, whatever its outcome. */
+export interface AttemptRecord {
+  source: SourceVersion
+  status: DqReport['status']
+  rejected: string
+  report: string
+  finished_at: string
+}
+
+/** The record, per source key, of which version's data is live and what was tried last. */
+export interface Manifest {
+  manifest_version: 2
+  live: LiveOutputs | null
+  last_attempt: AttemptRecord
+}
+
+/** The manifest written before `live` and `last_attempt` existed: always a version that passed. */
+interface ManifestV1 {
+  source: SourceVersion
+  outputs: OutputKeys
+  processed_at: string
+}
+
+/**
+ * Reads a manifest, version 1 (`{ source, outputs, processed_at }`) or 2.
+ *
+ * @returns the manifest, or `undefined` when the text is not one
+ */
+export function parseManifest(text: string): Manifest | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const candidate = value as Partial<Manifest & ManifestV1>
+  if (candidate.manifest_version === 2 && candidate.last_attempt?.source) return candidate as Manifest
+  if (candidate.source?.etag === undefined || candidate.outputs?.parquet === undefined) return undefined
+  const { source, outputs, processed_at } = candidate as ManifestV1
+  return {
+    manifest_version: 2,
+    live: {
+      source,
+      parquet: outputs.parquet,
+      rejected: outputs.rejected,
+      report: outputs.report,
+      rows: null,
+      bytes: null,
+      sha256: null,
+      published_at: processed_at,
+    },
+    last_attempt: {
+      source,
+      status: 'succeeded',
+      rejected: outputs.rejected,
+      report: outputs.report,
+      finished_at: processed_at,
+    },
+  }
+}
+
+/** Whether two records name the same object version. */
+export function isSameVersion(a: SourceVersion, b: SourceVersion): boolean {
+  return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.versionId === b.versionId
+}
+
+/**
+ * The manifest after a run: a run that passed becomes `live`; a breach keeps
+ * the previous `live`, marking its rejects and report gone where the breach
+ * wrote to the same keys.
+ */
+export function nextManifest(
+  previous: Manifest | undefined,
+  run: { source: SourceVersion; keys: OutputKeys; report: DqReport },
+): Manifest {
+  const { source, keys, report } = run
+  const last_attempt: AttemptRecord = {
+    source,
+    status: report.status,
+    rejected: keys.rejected,
+    report: keys.report,
+    finished_at: report.finished_at,
+  }
+  if (report.status === 'succeeded') {
+    const { bytes, sha256, rows } = report.output.parquet
+    const live: LiveOutputs = {
+      source,
+      parquet: keys.parquet,
+      rejected: keys.rejected,
+      report: keys.report,
+      rows,
+      bytes,
+      sha256,
+      published_at: report.finished_at,
+    }
+    return { manifest_version: 2, live, last_attempt }
+  }
+  const kept = previous?.live ?? null
+  const live = kept && {
+    ...kept,
+    rejected: kept.rejected === keys.rejected ? null : kept.rejected,
+    report: kept.report === keys.report ? null : kept.report,
+  }
+  return { manifest_version: 2, live, last_attempt }
+}
+
+/** Every processed-bucket key a manifest vouches for (the manifest's own key aside). */
+export function referencedKeys(manifest: Manifest): Set<string> {
+  const keys = [manifest.last_attempt.rejected, manifest.last_attempt.report]
+  if (manifest.live)
+    keys.push(manifest.live.parquet, manifest.live.rejected ?? '', manifest.live.report ?? '')
+  return new Set(keys.filter((key) => key !== ''))
+}
+
+/** The keys the previous manifest vouched for that the next one does not: outputs to delete. */
+export function staleKeys(previous: Manifest | undefined, next: Manifest): string[] {
+  if (previous === undefined) return []
+  const kept = referencedKeys(next)
+  return [...referencedKeys(previous)].filter((key) => !kept.has(key))
+}
+
+/** How a report written to S3 describes its Parquet: what was published, or what is still live. */
+export type ParquetOutcome =
+  | ({ published: true; path: string } & Omit<DqReport['output']['parquet'], 'published'>)
+  | {
+      published: false
+      live: string | null
+      live_source_version: Omit<SourceVersion, 'bucket' | 'key'> | null
+    }
+
+/**
+ * The report's `output` as written to S3: a passed run names the Parquet it
+ * published; a breach names none of the file it withheld (no path, size or
+ * hash) and says which Parquet, if any, is live instead.
+ *
+ * @param manifest - the manifest this run writes ({@link nextManifest})
+ */
+export function reportOutput(
+  report: DqReport,
+  keys: OutputKeys,
+  bucket: string,
+  manifest: Manifest,
+): { parquet: ParquetOutcome; rejected: DqReport['output']['rejected'] & { path: string } } {
+  const rejected = { ...report.output.rejected, path: `s3://${bucket}/${keys.rejected}` }
+  if (report.status === 'succeeded') {
+    const { published: _published, ...facts } = report.output.parquet
+    return { parquet: { published: true, path: `s3://${bucket}/${keys.parquet}`, ...facts }, rejected }
+  }
+  const live = manifest.live
+  return {
+    parquet: {
+      published: false,
+      live: live ? `s3://${bucket}/${live.parquet}` : null,
+      live_source_version: live
+        ? { etag: live.source.etag, ...(live.source.versionId ? { versionId: live.source.versionId } : {}) }
+        : null,
+    },
+    rejected,
+  }
+}

@@ -1,0 +1,250 @@
+import { readFileSync } from 'node:fs'
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Manifest } from '../../lambdas/ingest/src/live-version.js'
+import { STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import {
+  INCOMING_PREFIX,
+  LOOKUP_KEY,
+  type LocalPipeline,
+  PROCESSED_BUCKET,
+  RAW_BUCKET,
+  startLocalPipeline,
+} from '../../local/src/s3/pipeline.js'
+import { readWithDuckdb } from '../helpers/parquet-readers.js'
+import { objectCreated, processedKeys, putRaw, readProcessed, SAMPLE_LOOKUP, tempFile } from './helpers.js'
+import { type RequestHookProxy, startRequestHookProxy } from './request-hook-proxy.js'
+
+const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
+const rows = (...lines: string[]) => `${HEADER}\n${lines.join('\n')}\n`
+
+/** Every row good. */
+const GOOD_V1 = rows('2024-01-01,S1,London,Fashion,A,5', '2024-01-01,S1,London,Fashion,B,6')
+/** Three rows of four rejected (price not positive): 75% rejected, over the 50% limit. */
+const BREACHING_V2 = rows(
+  '2024-01-02,S1,London,Fashion,C,7',
+  '2024-01-02,S1,London,Fashion,D,0',
+  '2024-01-02,S1,London,Fashion,E,-1',
+  '2024-01-02,S1,London,Fashion,F,0',
+)
+const GOOD_V3 = rows(
+  '2024-01-03,S1,London,Fashion,G,8',
+  '2024-01-03,S1,London,Fashion,H,9',
+  '2024-01-03,S1,London,Fashion,I,10',
+)
+
+let pipeline: LocalPipeline
+beforeAll(async () => {
+  pipeline = await startLocalPipeline(SAMPLE_LOOKUP, {
+    intervalScale: 0.001,
+    env: { MAX_REJECTED_RATIO: '0.5' },
+  })
+})
+afterAll(async () => {
+  await pipeline.close()
+})
+
+/** The keys a source key's outputs go to, for the day S3 stamped on its upload. */
+async function keysOf(name: string) {
+  const head = await pipeline.s3.client.send(
+    new HeadObjectCommand({ Bucket: RAW_BUCKET, Key: `${INCOMING_PREFIX}${name}` }),
+  )
+  return outputKeysFor(`${INCOMING_PREFIX}${name}`, INCOMING_PREFIX, head.LastModified ?? new Date())
+}
+const readJson = async (key: string) => JSON.parse((await readProcessed(pipeline, key)).toString())
+const itemIds = async (parquetKey: string) =>
+  (await readWithDuckdb(tempFile('live.parquet', await readProcessed(pipeline, parquetKey)))).map(
+    (row) => row.item_id,
+  )
+/** Uploads a version and waits for the execution its upload starts; returns its ETag and that execution. */
+async function uploadAndRun(name: string, text: string) {
+  const etag = await putRaw(pipeline, name, text)
+  return { etag, execution: (await pipeline.settle()).at(-1) }
+}
+
+describe('which version is live after a data-quality breach', () => {
+  const name = 'versions.csv'
+  let v1 = ''
+  let v2 = ''
+
+  it('publishes a good first version, and the manifest names it live and last tried', async () => {
+    const etag = await putRaw(pipeline, name, GOOD_V1)
+    const [execution] = await pipeline.settle()
+    expect(execution?.output).toMatchObject({ status: 'processed', counts: { rows_after_dedup: 2 } })
+    v1 = etag
+    const keys = await keysOf(name)
+    const manifest: Manifest = await readJson(keys.manifest)
+    expect(manifest).toMatchObject({
+      manifest_version: 2,
+      live: {
+        source: { etag: v1 },
+        parquet: keys.parquet,
+        rejected: keys.rejected,
+        report: keys.report,
+        rows: 2,
+      },
+      last_attempt: { source: { etag: v1 }, status: 'succeeded' },
+    })
+    const report = await readJson(keys.report)
+    expect(report.output.parquet).toMatchObject({
+      published: true,
+      path: `s3://${PROCESSED_BUCKET}/${keys.parquet}`,
+      rows: 2,
+      sha256: manifest.live?.sha256,
+    })
+  })
+
+  it('keeps the good version live when a newer one breaches, and says so in manifest and report', async () => {
+    const etag = await putRaw(pipeline, name, BREACHING_V2)
+    const executions = await pipeline.settle()
+    const execution = executions.at(-1)
+    expect(execution).toMatchObject({ status: 'FAILED', taskError: { error: 'DataQualityThresholdError' } })
+    expect(execution?.path.at(-1)).toBe(STATES.dataQualityFailed)
+    v2 = etag
+    const keys = await keysOf(name)
+    expect(await itemIds(keys.parquet)).toEqual(['A', 'B'])
+
+    const manifest: Manifest = await readJson(keys.manifest)
+    expect(manifest.live).toMatchObject({ source: { etag: v1 }, parquet: keys.parquet, rows: 2 })
+    // Same key, same day: the breach's rejects and report were written where v1's were.
+    expect(manifest.live).toMatchObject({ rejected: null, report: null })
+    expect(manifest.last_attempt).toMatchObject({
+      source: { etag: v2 },
+      status: 'threshold_breached',
+      rejected: keys.rejected,
+      report: keys.report,
+    })
+
+    const report = await readJson(keys.report)
+    expect(report).toMatchObject({ status: 'threshold_breached', source: { etag: v2 } })
+    expect(report.output.parquet).toEqual({
+      published: false,
+      live: `s3://${PROCESSED_BUCKET}/${keys.parquet}`,
+      live_source_version: { etag: v1 },
+    })
+    const rejected = (await readProcessed(pipeline, keys.rejected)).toString().trim().split('\n')
+    expect(rejected).toHaveLength(1 + 3)
+  })
+
+  it('does not flip the outputs back on a redelivered event for the older version', async () => {
+    const keys = await keysOf(name)
+    const before = await readJson(keys.manifest)
+    const execution = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, v1))
+    expect(execution.output).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringContaining('superseded'),
+    })
+    expect(await readJson(keys.manifest)).toEqual(before)
+    expect(await itemIds(keys.parquet)).toEqual(['A', 'B'])
+  })
+
+  it('replaces the live data with the next good version and keeps one set of outputs', async () => {
+    const etag = await putRaw(pipeline, name, GOOD_V3)
+    const executions = await pipeline.settle()
+    expect(executions.at(-1)?.output).toMatchObject({ status: 'processed', counts: { rows_after_dedup: 3 } })
+    const keys = await keysOf(name)
+    expect(await itemIds(keys.parquet)).toEqual(['G', 'H', 'I'])
+    const manifest: Manifest = await readJson(keys.manifest)
+    expect(manifest).toMatchObject({
+      live: {
+        source: { etag },
+        parquet: keys.parquet,
+        rejected: keys.rejected,
+        report: keys.report,
+        rows: 3,
+      },
+      last_attempt: { source: { etag }, status: 'succeeded' },
+    })
+    const ofThisSource = (await processedKeys(pipeline)).filter((key) => key.includes('versions'))
+    expect(ofThisSource.sort()).toEqual([keys.manifest, keys.parquet, keys.rejected, keys.report].sort())
+    const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, etag))
+    expect(again.output).toMatchObject({ status: 'already_processed' })
+    for (const old of [v1, v2]) {
+      const late = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, old))
+      expect(late.output).toMatchObject({ status: 'skipped', reason: expect.stringContaining('superseded') })
+    }
+    expect(await readJson(keys.manifest)).toEqual(manifest)
+    expect(await itemIds(keys.parquet)).toEqual(['G', 'H', 'I'])
+  })
+
+  it('says nothing is live when the first version of a source breaches', async () => {
+    const { execution } = await uploadAndRun('first-breach.csv', BREACHING_V2)
+    expect(execution).toMatchObject({ status: 'FAILED', taskError: { error: 'DataQualityThresholdError' } })
+    const keys = await keysOf('first-breach.csv')
+    expect((await readJson(keys.report)).output.parquet).toEqual({
+      published: false,
+      live: null,
+      live_source_version: null,
+    })
+    expect((await readJson(keys.manifest)).live).toBeNull()
+    expect(await processedKeys(pipeline)).not.toContain(keys.parquet)
+  })
+})
+
+describe('an input that disappears during the run', () => {
+  let proxied: LocalPipeline
+  let proxy: RequestHookProxy
+  /** Object paths (`/bucket/key`) to delete just before their second GET. */
+  const deleteBeforeSecondRead = new Set<string>()
+  const reads = new Map<string, number>()
+
+  beforeAll(async () => {
+    let serverPort = 0
+    proxy = await startRequestHookProxy(
+      () => serverPort,
+      async (method, path) => {
+        const objectPath = decodeURIComponent(path.split('?')[0] ?? '')
+        if (method !== 'GET' || !deleteBeforeSecondRead.has(objectPath)) return
+        const count = (reads.get(objectPath) ?? 0) + 1
+        reads.set(objectPath, count)
+        if (count !== 2) return
+        const [, bucket, ...key] = objectPath.split('/')
+        await proxied.s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key.join('/') }))
+      },
+    )
+    proxied = await startLocalPipeline(SAMPLE_LOOKUP, {
+      intervalScale: 0.001,
+      handlerEndpoint: () => proxy.endpoint,
+    })
+    serverPort = Number(new URL(proxied.s3.endpoint).port)
+  })
+  afterAll(async () => {
+    await proxied.close()
+    await proxy.close()
+  })
+
+  it('skips a source deleted between its two reads, publishing nothing: no misconfiguration', async () => {
+    const key = `${INCOMING_PREFIX}vanishing.csv`
+    deleteBeforeSecondRead.add(`/${RAW_BUCKET}/${key}`)
+    await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V1 }))
+    const [execution] = await proxied.settle()
+    expect(reads.get(`/${RAW_BUCKET}/${key}`)).toBe(2)
+    expect(execution).toMatchObject({
+      status: 'SUCCEEDED',
+      output: {
+        status: 'skipped',
+        reason: 'source object was deleted during the run; nothing published',
+        source: { key },
+      },
+    })
+    expect((await processedKeys(proxied)).filter((k) => k.includes('vanishing'))).toEqual([])
+  })
+
+  it('fails with ConfigurationError when the lookup is missing', async () => {
+    await proxied.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: LOOKUP_KEY }))
+    try {
+      const key = `${INCOMING_PREFIX}no-lookup.csv`
+      await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V1 }))
+      const executions = await proxied.settle()
+      expect(executions.at(-1)).toMatchObject({
+        status: 'FAILED',
+        taskError: { error: 'ConfigurationError' },
+      })
+    } finally {
+      await proxied.s3.client.send(
+        new PutObjectCommand({ Bucket: RAW_BUCKET, Key: LOOKUP_KEY, Body: readFileSync(SAMPLE_LOOKUP) }),
+      )
+    }
+  })
+})

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest'
+import {
+  type Manifest,
+  nextManifest,
+  parseManifest,
+  referencedKeys,
+  reportOutput,
+  staleKeys,
+} from '../../lambdas/ingest/src/live-version.js'
+import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import type { DqReport } from '../../shared/src/index.js'
+
+const KEY = 'incoming/shop.csv'
+const keysOn = (day: string) => outputKeysFor(KEY, 'incoming/', new Date(`${day}T12:00:00Z`))
+const version = (etag: string) => ({ bucket: 'raw', key: KEY, etag })
+
+/** The parts of a report the manifest and the S3 report read. */
+function report(status: DqReport['status'], rows: number, day: string): DqReport {
+  return {
+    status,
+    finished_at: `${day}T12:00:05.000Z`,
+    output: {
+      parquet: {
+        rows,
+        row_groups: 1,
+        compression: 'SNAPPY',
+        bytes: 100 + rows,
+        sha256: `hash-${rows}`,
+        published: status === 'succeeded',
+      },
+      rejected: { bytes: 10, sha256: 'rejects-hash', rows: 0 },
+    },
+  } as DqReport
+}
+
+/** Runs a sequence of (version, day, outcome) through the manifest, collecting each step's stale keys. */
+function history(steps: [etag: string, day: string, status: DqReport['status']][]) {
+  let manifest: Manifest | undefined
+  const deleted: string[][] = []
+  for (const [etag, day, status] of steps) {
+    const next = nextManifest(manifest, {
+      source: version(etag),
+      keys: keysOn(day),
+      report: report(status, 2, day),
+    })
+    deleted.push(staleKeys(manifest, next))
+    manifest = next
+  }
+  return { manifest: manifest as Manifest, deleted }
+}
+
+describe('the live-version rule', () => {
+  it('keeps the last good version live across a breach on another day, and deletes nothing of it', () => {
+    const { manifest, deleted } = history([
+      ['v1', '2026-11-01', 'succeeded'],
+      ['v2', '2026-11-02', 'threshold_breached'],
+    ])
+    const day1 = keysOn('2026-11-01')
+    const day2 = keysOn('2026-11-02')
+    expect(manifest.live).toMatchObject({
+      source: { etag: 'v1' },
+      parquet: day1.parquet,
+      rejected: day1.rejected,
+      report: day1.report,
+    })
+    expect(manifest.last_attempt).toMatchObject({
+      source: { etag: 'v2' },
+      status: 'threshold_breached',
+      report: day2.report,
+    })
+    expect(deleted).toEqual([[], []])
+  })
+
+  it('marks the live rejects and report gone when a breach on the same day wrote over them', () => {
+    const { manifest } = history([
+      ['v1', '2026-11-01', 'succeeded'],
+      ['v2', '2026-11-01', 'threshold_breached'],
+    ])
+    expect(manifest.live).toMatchObject({
+      parquet: keysOn('2026-11-01').parquet,
+      rejected: null,
+      report: null,
+    })
+  })
+
+  it('deletes the old live outputs and the breach’s once a good version replaces them', () => {
+    const { manifest, deleted } = history([
+      ['v1', '2026-11-01', 'succeeded'],
+      ['v2', '2026-11-02', 'threshold_breached'],
+      ['v3', '2026-11-03', 'succeeded'],
+    ])
+    const [day1, day2] = [keysOn('2026-11-01'), keysOn('2026-11-02')]
+    expect(deleted[2]?.sort()).toEqual(
+      [day1.parquet, day1.rejected, day1.report, day2.rejected, day2.report].sort(),
+    )
+    expect(referencedKeys(manifest)).toEqual(
+      new Set([keysOn('2026-11-03').parquet, keysOn('2026-11-03').rejected, keysOn('2026-11-03').report]),
+    )
+  })
+
+  it('deletes an earlier breach’s outputs when another breach follows, keeping the live data', () => {
+    const { manifest, deleted } = history([
+      ['v1', '2026-11-01', 'succeeded'],
+      ['v2', '2026-11-02', 'threshold_breached'],
+      ['v3', '2026-11-03', 'threshold_breached'],
+    ])
+    const day2 = keysOn('2026-11-02')
+    expect(deleted[2]?.sort()).toEqual([day2.rejected, day2.report].sort())
+    expect(manifest.live?.source.etag).toBe('v1')
+  })
+
+  it('reads a version-1 manifest as a live, succeeded version', () => {
+    const keys = keysOn('2026-11-01')
+    const v1 = { source: version('v1'), outputs: keys, processed_at: '2026-11-01T12:00:00.000Z' }
+    expect(parseManifest(JSON.stringify(v1))).toMatchObject({
+      live: { source: { etag: 'v1' }, parquet: keys.parquet, rows: null, sha256: null },
+      last_attempt: { source: { etag: 'v1' }, status: 'succeeded' },
+    })
+    expect(parseManifest('not json')).toBeUndefined()
+    expect(parseManifest('{"hello":1}')).toBeUndefined()
+  })
+})
+
+describe('the report’s output.parquet', () => {
+  const keys = keysOn('2026-11-02')
+
+  it('names the published Parquet with its path, size and hash', () => {
+    const run = report('succeeded', 3, '2026-11-02')
+    const manifest = nextManifest(undefined, { source: version('v2'), keys, report: run })
+    expect(reportOutput(run, keys, 'processed', manifest).parquet).toEqual({
+      published: true,
+      path: `s3://processed/${keys.parquet}`,
+      rows: 3,
+      row_groups: 1,
+      compression: 'SNAPPY',
+      bytes: 103,
+      sha256: 'hash-3',
+    })
+  })
+
+  it('after a breach names no path, size or hash of the withheld file, only what is live', () => {
+    const { manifest: before } = history([['v1', '2026-11-01', 'succeeded']])
+    const run = report('threshold_breached', 3, '2026-11-02')
+    const manifest = nextManifest(before, { source: version('v2'), keys, report: run })
+    expect(reportOutput(run, keys, 'processed', manifest).parquet).toEqual({
+      published: false,
+      live: `s3://processed/${keysOn('2026-11-01').parquet}`,
+      live_source_version: { etag: 'v1' },
+    })
+    const first = nextManifest(undefined, { source: version('v2'), keys, report: run })
+    expect(reportOutput(run, keys, 'processed', first).parquet).toEqual({
+      published: false,
+      live: null,
+      live_source_version: null,
+    })
+  })
+})
