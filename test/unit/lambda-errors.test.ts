@@ -1,0 +1,42 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { describe, expect, it } from 'vitest'
+import * as errors from '../../lambdas/ingest/src/errors.js'
+
+describe('the errors the state machine tells apart', () => {
+  it('keep their names and the retried names when minified, as the function is bundled', async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'errors-bundle-')), 'errors.mjs')
+    await build({
+      entryPoints: ['lambdas/ingest/src/errors.ts'],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      outfile,
+      logLevel: 'silent',
+    })
+    const bundled: typeof errors = await import(pathToFileURL(outfile).href)
+    expect(bundled.RETRYABLE_ERRORS).toEqual(['TransientError'])
+    expect(new bundled.TransientError('x').name).toBe('TransientError')
+    expect(new bundled.DataQualityThresholdError('x').name).toBe('DataQualityThresholdError')
+    expect(new bundled.InvalidInputError('x').name).toBe('InvalidInputError')
+    expect(new bundled.ConfigurationError('x').name).toBe('ConfigurationError')
+  })
+
+  it('carry the error that caused them', () => {
+    const cause = Object.assign(new Error('slow down'), { name: 'SlowDown' })
+    const error = new errors.TransientError('S3 throttled', { cause })
+    expect(error.cause).toBe(cause)
+    expect(errors.isTransient(new Error('wrapped', { cause }))).toBe(true)
+  })
+
+  it('name each class by the literal in ERROR_NAMES', () => {
+    expect(new errors.DataQualityThresholdError('x').name).toBe(errors.ERROR_NAMES.dataQuality)
+    expect(new errors.InvalidInputError('x').name).toBe(errors.ERROR_NAMES.invalidInput)
+    expect(new errors.ConfigurationError('x').name).toBe(errors.ERROR_NAMES.configuration)
+    expect(new errors.TransientError('x').name).toBe(errors.ERROR_NAMES.transient)
+  })
+})
