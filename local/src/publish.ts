@@ -264,13 +264,13 @@ export class RunOutputs {
     } catch (error) {
       problem = error
     }
-    this.#finished = true
     try {
       await faultAt('unlock')
       this.#lock.releaseSync()
     } catch (error) {
       problem ??= error
     }
+    this.#finished = true
     return problem === undefined ? undefined : `${problem instanceof Error ? problem.message : problem}`
   }
 

@@ -48,7 +48,7 @@ function fault(point: string, action: string): Record<string, string> {
 
 describe('the report says what was published (item 8)', () => {
   it('on success: published, where, and the size and hash of the file a reader finds there', () => {
-    const { out, before } = published()
+    const { before } = published()
     expect(before.report?.output.parquet).toMatchObject({
       published: true,
       path: 'out/processed/data.parquet',
