@@ -9,6 +9,16 @@ import type { ReadRow } from './parquet-readers.js'
 /** An output row, as the Parquet readers in the tests return it. */
 export type ModelRow = ReadRow
 
+/** A rejected row as the contract describes it; byte strings hold one character per byte (latin1). */
+export interface ModelReject {
+  line: number
+  reason: string
+  /** The record's exact bytes, line ending excluded, as a byte string. */
+  raw: string
+  /** The row's fields as byte strings, or `undefined` when it has more fields than the header. */
+  fields: string[] | undefined
+}
+
 export interface ModelResult {
   source_rows: number
   valid_rows_after_clean: number
@@ -16,22 +26,52 @@ export interface ModelResult {
   dropped_missing_required: number
   dropped_non_positive_price: number
   rows: ModelRow[]
-  rejects: { line: number; reason: string }[]
+  rejects: ModelReject[]
 }
 
 const REQUIRED = ['date', 'seller_id', 'region', 'category', 'item_id', 'price_gbp']
 
-/** Splits RFC 4180 text into records, each with the line it starts on; skips blank lines. */
-export function modelParseCsv(text: string): { fields: string[]; line: number }[] {
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text
-  const records: { fields: string[]; line: number }[] = []
+/** The contract's whitespace: the Unicode White_Space property (so not U+FEFF, nor U+001C-U+001F). */
+const trim = (text: string) => text.replace(/^\p{White_Space}+|\p{White_Space}+$/gu, '')
+
+/** A byte string (one character per byte) as text; bytes that are not UTF-8 become U+FFFD. */
+const decode = (bytes: string) => Buffer.from(bytes, 'latin1').toString('utf8')
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+
+/** Whether a byte string is valid UTF-8. */
+function isValidUtf8(bytes: string): boolean {
+  try {
+    strictDecoder.decode(Buffer.from(bytes, 'latin1'))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A file's bytes as a byte string: CSV syntax is ASCII, so it can be parsed one character per byte. */
+const binary = (file: string | Uint8Array) =>
+  (typeof file === 'string' ? Buffer.from(file, 'utf8') : Buffer.from(file)).toString('latin1')
+
+/** A record: its fields and whole text as byte strings, and the line it starts on. */
+interface ModelRecord {
+  fields: string[]
+  raw: string
+  line: number
+}
+
+/** Splits RFC 4180 bytes into records, each with the line it starts on; skips blank lines. */
+function parseRecords(bytes: string): ModelRecord[] {
+  const body = bytes.startsWith('\xef\xbb\xbf') ? bytes.slice(3) : bytes
+  const records: ModelRecord[] = []
   let line = 1
   let at = 0
   while (at < body.length) {
     const startLine = line
+    const start = at
     const lineEnd = body.indexOf('\n', at)
-    const rawLine = body.slice(at, lineEnd === -1 ? body.length : lineEnd).replace(/\r$/, '')
-    if (rawLine.trim() === '') {
+    const rawLine = body.slice(at, lineEnd === -1 ? body.length : lineEnd)
+    if (trim(decode(rawLine)) === '') {
       at = lineEnd === -1 ? body.length : lineEnd + 1
       line++
       continue
@@ -39,6 +79,7 @@ export function modelParseCsv(text: string): { fields: string[]; line: number }[
     const fields: string[] = []
     let field = ''
     let quoted = false
+    let end: number
     for (;;) {
       const ch = body[at]
       if (quoted) {
@@ -58,6 +99,7 @@ export function modelParseCsv(text: string): { fields: string[]; line: number }[
       }
       if (ch === undefined || ch === '\n' || (ch === '\r' && body[at + 1] === '\n')) {
         fields.push(field)
+        end = at
         at = ch === undefined ? at : ch === '\n' ? at + 1 : at + 2
         line++
         break
@@ -72,9 +114,21 @@ export function modelParseCsv(text: string): { fields: string[]; line: number }[
       }
       at++
     }
-    records.push({ fields, line: startLine })
+    records.push({ fields, raw: body.slice(start, end), line: startLine })
   }
   return records
+}
+
+/** Splits RFC 4180 text (or bytes) into records of decoded fields, each with the line it starts on; skips blank lines. */
+export function modelParseCsv(file: string | Uint8Array): { fields: string[]; line: number }[] {
+  return parseRecords(binary(file)).map(({ fields, line }) => ({ fields: fields.map(decode), line }))
+}
+
+/** A header's names, trimmed; a header that is not UTF-8 refuses the file. */
+function headerNames(record: ModelRecord | undefined): string[] {
+  const fields = record?.fields ?? []
+  if (!fields.every(isValidUtf8)) throw new Error('header is not valid UTF-8')
+  return fields.map((name) => trim(decode(name)))
 }
 
 function isRealDate(text: string): boolean {
@@ -90,27 +144,37 @@ function priceOf(text: string): number | undefined {
   return Number(text)
 }
 
-/** Runs the contract on whole-file strings. */
+/**
+ * Runs the contract on whole files, given as text or bytes.
+ *
+ * @throws Error where the contract refuses the file (a header or used lookup field that is not UTF-8)
+ */
 export function modelIngest(
-  listingsCsv: string,
-  lookupCsv: string,
+  listingsCsv: string | Uint8Array,
+  lookupCsv: string | Uint8Array,
   nullMarkers: readonly string[] = [],
 ): ModelResult {
   const missing = (value: string | undefined) =>
     value === undefined || value === '' || nullMarkers.includes(value)
 
-  const [lookupHeader, ...lookupRows] = modelParseCsv(lookupCsv)
-  const lookupNames = (lookupHeader?.fields ?? []).map((name) => name.trim())
+  const [lookupHeader, ...lookupRows] = parseRecords(binary(lookupCsv))
+  const lookupNames = headerNames(lookupHeader)
   const segments = new Map<string, string | null>()
   for (const { fields } of lookupRows) {
-    const category = fields[lookupNames.indexOf('category')]?.trim()
-    const segment = fields[lookupNames.indexOf('segment')]?.trim()
+    const valueOf = (column: string) => {
+      const bytes = fields[lookupNames.indexOf(column)]
+      if (bytes === undefined) return undefined
+      if (!isValidUtf8(bytes)) throw new Error(`lookup ${column} is not valid UTF-8`)
+      return trim(decode(bytes))
+    }
+    const category = valueOf('category')
     if (missing(category)) continue
+    const segment = valueOf('segment')
     segments.set(category as string, missing(segment) ? null : (segment as string))
   }
 
-  const [header, ...rows] = modelParseCsv(listingsCsv)
-  const names = (header?.fields ?? []).map((name) => name.trim())
+  const [header, ...rows] = parseRecords(binary(listingsCsv))
+  const names = headerNames(header)
   const result: ModelResult = {
     source_rows: rows.length,
     valid_rows_after_clean: 0,
@@ -121,16 +185,28 @@ export function modelIngest(
     rejects: [],
   }
   const valid: { key: string; row: ModelRow }[] = []
-  for (const { fields, line } of rows) {
-    const value = (column: string) => fields[names.indexOf(column)]?.trim()
+  for (const { fields, raw, line } of rows) {
+    const bytesOf = (column: string) => fields[names.indexOf(column)]
+    const value = (column: string) => {
+      const bytes = bytesOf(column)
+      return bytes === undefined ? undefined : trim(decode(bytes))
+    }
     const reject = (reason: string, bucket: 'dropped_missing_required' | 'dropped_non_positive_price') => {
       result[bucket]++
-      result.rejects.push({ line, reason })
+      const mapped = fields.length <= names.length
+      result.rejects.push({
+        line,
+        reason,
+        raw,
+        fields: mapped ? names.map((_, i) => fields[i] ?? '') : undefined,
+      })
     }
     if (fields.length > names.length) {
       reject('too_many_fields', 'dropped_missing_required')
     } else if (REQUIRED.some((column) => missing(value(column)))) {
       reject('missing_field', 'dropped_missing_required')
+    } else if (REQUIRED.some((column) => !isValidUtf8(bytesOf(column) as string))) {
+      reject('invalid_encoding', 'dropped_missing_required')
     } else if (!isRealDate(value('date') as string)) {
       reject('invalid_date', 'dropped_missing_required')
     } else {
