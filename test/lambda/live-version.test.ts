@@ -248,3 +248,44 @@ describe('an input that disappears during the run', () => {
     }
   })
 })
+
+describe('keys that used to share outputs', () => {
+  it('gives a/b.csv, a__b.csv, x.csv and x.CSV one set of outputs each', async () => {
+    const names = ['a/b.csv', 'a__b.csv', 'x.csv', 'x.CSV']
+    for (const [i, name] of names.entries()) {
+      await putRaw(pipeline, name, rows(`2024-01-01,S1,London,Fashion,ITEM${i},5`))
+    }
+    const executions = await pipeline.settle()
+    for (const name of names) {
+      const execution = executions.find((e) => e.output?.source?.key === `${INCOMING_PREFIX}${name}`)
+      expect(execution?.output, name).toMatchObject({ status: 'processed' })
+    }
+    const parquets = await Promise.all(names.map(async (name) => (await keysOf(name)).parquet))
+    expect(new Set(parquets).size).toBe(4)
+    for (const [i, key] of parquets.entries()) expect(await itemIds(key)).toEqual([`ITEM${i}`])
+  })
+})
+
+describe('events that name no object S3 could reach', () => {
+  it.each([
+    [{ bucket: '', key: 'incoming/a.csv' }, 'request with an empty bucket name'],
+    [
+      { bucket: 'arn:aws:s3:::raw', key: 'incoming/a.csv' },
+      'request with an invalid bucket name "arn:aws:s3:::raw"',
+    ],
+    [
+      {
+        Records: [
+          {
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: 'raw' }, object: { key: 'incoming/100%.csv' } },
+          },
+        ],
+      },
+      'S3 record key is not valid URL encoding: "incoming/100%.csv"',
+    ],
+  ])('answers %j as skipped, naming why', async (event, reason) => {
+    const execution = await pipeline.execute(event)
+    expect(execution).toMatchObject({ status: 'SUCCEEDED', output: { status: 'skipped', reason } })
+  })
+})
