@@ -1,56 +1,21 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
 import { contractCounts, modelIngest } from '../helpers/model.js'
 import { duckdb, readWithDuckdb } from '../helpers/parquet-readers.js'
+import {
+  cli,
+  expectOneLineError,
+  HEADER,
+  leftovers,
+  ROOT,
+  removeWorkspaces,
+  workspace,
+  write,
+} from './run-cli.js'
 
-const ROOT = resolve(import.meta.dirname, '../..')
-const CLI = join(ROOT, 'dist', 'ingest.mjs')
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
-
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-  cwd: string
-}
-
-/** A scratch directory holding a copy of the shipped sample data. */
-function workspace(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ingest-cli-'))
-  cpSync(join(ROOT, 'data'), join(dir, 'data'), { recursive: true })
-  return dir
-}
-
-function cli(args: string[], cwd = workspace()): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env },
-  })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, cwd }
-}
-
-function write(dir: string, name: string, text: string): string {
-  const path = join(dir, name)
-  writeFileSync(path, text)
-  return path
-}
-
-/** Asserts the contract's error shape: exactly one line, naming the file, no stack trace. */
-function expectOneLineError(run: Run, pattern: RegExp): void {
-  const lines = run.stderr.trimEnd().split('\n')
-  expect(lines, run.stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(pattern)
-  expect(run.stderr).not.toMatch(/\n\s+at /)
-}
-
-function leftovers(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.tmp'))
-}
+afterAll(removeWorkspaces)
 
 describe('npm run ingest with no flags', () => {
   it('processes the shipped sample into the three outputs under out/', () => {
@@ -90,7 +55,7 @@ describe('npm run ingest with no flags', () => {
   })
 
   it('runs through the documented npm script', () => {
-    const out = mkdtempSync(join(tmpdir(), 'ingest-npm-'))
+    const out = join(workspace(), 'npm-out')
     const result = spawnSync('npm', ['run', '--silent', 'ingest', '--', '--out', out, '--quiet'], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -8,6 +8,7 @@ import {
   expectConsistent,
   leftovers,
   publishedSet,
+  publishedWorkspace,
   ROOT,
   type Run,
   removeWorkspaces,
@@ -36,8 +37,7 @@ type Interrupt = keyof typeof EXIT_CODES
 
 /** A workspace with a run of the sample published under out/. */
 function published() {
-  const dir = workspace()
-  expect(cli(['--quiet'], dir).status).toBe(0)
+  const dir = publishedWorkspace()
   const out = join(dir, 'out')
   return { dir, out, before: publishedSet(out) }
 }

@@ -12,6 +12,7 @@ import {
   leftovers,
   type PublishedSet,
   publishedSet,
+  publishedWorkspace,
   removeWorkspaces,
   startCli,
   workspace,
@@ -33,9 +34,7 @@ function secondListings(dir: string): string {
 
 /** A workspace whose out/ holds a published run of the sample; returns it and that run's set. */
 function published(): { dir: string; out: string; before: PublishedSet; second: string } {
-  const dir = workspace()
-  const first = cli(['--quiet'], dir)
-  expect(first.status, first.stderr).toBe(0)
+  const dir = publishedWorkspace()
   const out = join(dir, 'out')
   const before = publishedSet(out)
   expectConsistent(before)

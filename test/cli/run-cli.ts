@@ -45,6 +45,25 @@ export function removeWorkspaces(): void {
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
+let template: string | undefined
+
+/**
+ * A workspace whose `out/` holds one published run of the sample. The run is
+ * made once per test file and copied (symlinks as they are), which is faster
+ * than running the CLI again for every test.
+ */
+export function publishedWorkspace(): string {
+  if (template === undefined) {
+    template = workspace()
+    const run = cli(['--quiet'], template)
+    if (run.status !== 0) throw new Error(`the first run failed: ${run.stderr}`)
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ingest-cli-'))
+  scratch.push(dir)
+  cpSync(template, dir, { recursive: true, verbatimSymlinks: true })
+  return dir
+}
+
 /** Runs the CLI to completion. */
 export function cli(args: string[], cwd = workspace(), env: Record<string, string> = {}): Run {
   const result = spawnSync(process.execPath, [CLI, ...args], {
