@@ -38,11 +38,14 @@ describe('bad input', () => {
     const [execution] = await pipeline.settle()
     expect(execution).toMatchObject({
       status: 'FAILED',
-      error: 'InvalidInputError',
+      error: 'IngestFailed',
+      taskError: {
+        error: 'InvalidInputError',
+        message: 's3://raw/incoming/empty.csv: file is empty: expected a header row',
+      },
       attempts: 1,
       path: ['Ingest', 'NotifyFailure', 'IngestFailed'],
     })
-    expect(execution?.cause).toBe('s3://raw/incoming/empty.csv: file is empty: expected a header row')
     expect(await processedKeys(pipeline)).toEqual([])
   })
 
@@ -54,8 +57,14 @@ describe('bad input', () => {
       'date,seller_id,region,category,item_id\n2024-01-01,S1,London,Toys,A\n',
     )
     const [execution] = await pipeline.settle()
-    expect(execution).toMatchObject({ status: 'FAILED', error: 'InvalidInputError' })
-    expect(execution?.cause).toMatch(/^s3:\/\/raw\/incoming\/narrow\.csv: missing required column price_gbp/)
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'IngestFailed',
+      taskError: { error: 'InvalidInputError' },
+    })
+    expect(execution?.taskError?.message).toMatch(
+      /^s3:\/\/raw\/incoming\/narrow\.csv: missing required column price_gbp/,
+    )
     expect(await processedKeys(pipeline)).toEqual([])
   })
 
@@ -64,8 +73,15 @@ describe('bad input', () => {
     await deleteRaw(pipeline, LOOKUP_KEY)
     await putRaw(pipeline, 'listings.csv', readFileSync(SAMPLE_LISTINGS, 'utf8'))
     const [execution] = await pipeline.settle()
-    expect(execution).toMatchObject({ status: 'FAILED', error: 'ConfigurationError', attempts: 1 })
-    expect(execution?.cause).toBe(`lookup s3://${RAW_BUCKET}/${LOOKUP_KEY} does not exist`)
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'IngestFailed',
+      taskError: {
+        error: 'ConfigurationError',
+        message: `lookup s3://${RAW_BUCKET}/${LOOKUP_KEY} does not exist`,
+      },
+      attempts: 1,
+    })
     expect(await processedKeys(pipeline)).toEqual([])
   })
 })
@@ -81,7 +97,7 @@ describe('a data-quality threshold breach', () => {
       attempts: 1,
       path: ['Ingest', 'NotifyDataQualityFailure', 'DataQualityFailed'],
     })
-    expect(execution?.cause).toMatch(
+    expect(execution?.taskError?.message).toMatch(
       /^max_rejected_ratio 0\.0975 > 0\.05: s3:\/\/processed\/reports\/dt=.*\/listings\.json written/,
     )
     const keys = await dataOutputs(pipeline)
@@ -123,7 +139,12 @@ describe('the S3 connection failing mid-stream', () => {
     await putRaw(pipeline, 'big.csv', bigListings())
     proxy.cutAfter(64 * 1024)
     const [execution] = await pipeline.settle()
-    expect(execution).toMatchObject({ status: 'FAILED', error: 'TransientError', attempts: 3 })
+    expect(execution).toMatchObject({
+      status: 'FAILED',
+      error: 'IngestFailed',
+      taskError: { error: 'TransientError' },
+      attempts: 3,
+    })
     expect(proxy.cuts).toBeGreaterThanOrEqual(3)
     expect(await dataOutputs(pipeline)).toEqual([])
   })

@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import S3rver from 's3rver'
 import { createS3Client } from '../../../lambdas/ingest/src/handler.js'
+
+/** The port `npm run local:s3` listens on unless `--port` says otherwise. */
+export const DEFAULT_LOCAL_S3_PORT = 4569
 
 /** s3rver accepts only this access key and secret. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const
@@ -52,6 +56,7 @@ export async function startLocalS3(buckets: string[], options: { port?: number }
     // This machine runs Node 20; the SDK's notice that 2027 releases need Node 22 is noise here.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   })
+  if (options.port) await assertPortFree(options.port)
   const directory = await mkdtemp(join(tmpdir(), 'local-s3-'))
   const server = new S3rver({
     address: '127.0.0.1',
@@ -60,7 +65,11 @@ export async function startLocalS3(buckets: string[], options: { port?: number }
     silent: true,
     configureBuckets: buckets.map((name) => ({ name })),
   })
-  const { port } = await server.run()
+  const { port } = await server.run().catch(async (error: unknown) => {
+    // A port in use or out of range: leave no storage folder behind.
+    await rm(directory, { recursive: true, force: true })
+    throw error
+  })
   const endpoint = `http://127.0.0.1:${port}`
   return {
     endpoint,
@@ -76,6 +85,18 @@ export async function startLocalS3(buckets: string[], options: { port?: number }
       await rm(directory, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * Fails with `EADDRINUSE` when something listens on the port already:
+ * s3rver would emit that as an unhandled 'error' event (a crash with a
+ * stack trace) instead of rejecting.
+ */
+async function assertPortFree(port: number): Promise<void> {
+  const probe = createServer()
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject).listen(port, '127.0.0.1', () => probe.close(() => resolve()))
+  })
 }
 
 const REASONS = { Put: 'PutObject', Copy: 'CopyObject', Post: 'PostObject' } as const

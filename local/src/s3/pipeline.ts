@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { readConfig } from '../../../lambdas/ingest/src/config.js'
 import { createHandler, createS3Client } from '../../../lambdas/ingest/src/handler.js'
 import { isIncomingCsv } from '../../../lambdas/ingest/src/output-keys.js'
 import type { IngestSummary } from '../../../lambdas/ingest/src/process-object.js'
@@ -89,6 +90,14 @@ export async function startLocalPipeline(
   lookupPath: string,
   options: LocalPipelineOptions = {},
 ): Promise<LocalPipeline> {
+  const env = {
+    PROCESSED_BUCKET,
+    LOOKUP_URI: `s3://${RAW_BUCKET}/${LOOKUP_KEY}`,
+    INCOMING_PREFIX,
+    ...options.env,
+  }
+  // A bad setting fails here, once, not in every execution.
+  readConfig(env)
   const template = await synthesizedTemplate()
   const stateMachines = {
     ingest: stateMachineNamed(template, 'ingest'),
@@ -99,12 +108,7 @@ export async function startLocalPipeline(
   const endpoint = options.handlerEndpoint?.(s3.endpoint) ?? s3.endpoint
   const handler: LambdaFunction = createHandler({
     s3: createS3Client({ S3_ENDPOINT: endpoint }),
-    env: {
-      PROCESSED_BUCKET,
-      LOOKUP_URI: `s3://${RAW_BUCKET}/${LOOKUP_KEY}`,
-      INCOMING_PREFIX,
-      ...options.env,
-    },
+    env,
     logger: new StderrLogger({ serviceName: 'listings-ingest', logLevel: options.logLevel ?? 'WARN' }),
     metrics,
   })
@@ -136,7 +140,10 @@ export async function startLocalPipeline(
     if (bucket.name !== RAW_BUCKET || !isIncomingCsv(object.key, INCOMING_PREFIX)) return
     void execute(event).then((execution) => options.onExecution?.(execution, event))
   })
-  await putFile(s3, RAW_BUCKET, LOOKUP_KEY, lookupPath)
+  await putFile(s3, RAW_BUCKET, LOOKUP_KEY, lookupPath).catch(async (error: unknown) => {
+    await s3.close()
+    throw error
+  })
   return {
     s3,
     metrics,

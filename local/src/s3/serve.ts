@@ -1,54 +1,115 @@
+import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { LOCAL_CREDENTIALS } from './local-s3.js'
+import { ConfigurationError } from '../../../lambdas/ingest/src/errors.js'
+import { DEFAULT_LOCAL_S3_PORT, LOCAL_CREDENTIALS } from './local-s3.js'
 import { INCOMING_PREFIX, LOOKUP_KEY, PROCESSED_BUCKET, RAW_BUCKET, startLocalPipeline } from './pipeline.js'
 
 /**
  * `npm run local:s3`: keeps a local S3-API server and the pipeline running so
  * a person can drop files with any S3 client and watch them being processed.
  * Ctrl-C stops it and removes its storage.
+ *
+ * Exit codes: 0 stopped by Ctrl-C/SIGTERM; 2 a bad flag, a missing lookup
+ * or a port in use (one line on stderr, nothing left behind); 1 anything else.
  */
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '4569' },
-    lookup: { type: 'string', default: 'data/category_lookup.csv' },
-    'max-rejected-ratio': { type: 'string' },
-    'max-unmatched-segment-ratio': { type: 'string' },
-  },
-})
-const env: Record<string, string> = {}
-if (values['max-rejected-ratio']) env.MAX_REJECTED_RATIO = values['max-rejected-ratio']
-if (values['max-unmatched-segment-ratio'])
-  env.MAX_UNMATCHED_SEGMENT_RATIO = values['max-unmatched-segment-ratio']
+const USAGE_ERROR = 2
+const PROGRAM = 'local-s3'
 
-const pipeline = await startLocalPipeline(resolve(values.lookup), {
-  port: Number(values.port),
-  env,
-  logLevel: 'INFO',
-  onExecution(execution, event) {
-    const line = {
-      key: event.detail.object.key,
-      status: execution.status,
-      error: execution.error,
-      cause: execution.cause,
-      output: execution.output,
-    }
-    process.stdout.write(`${JSON.stringify(line)}\n`)
-  },
-})
-const { endpoint } = pipeline.s3
-process.stdout.write(`Local pipeline running.
+/** A bad flag or setting: reported in one line, exit 2. */
+class UsageError extends Error {}
+
+interface ServeOptions {
+  port: number
+  lookup: string
+  env: Record<string, string>
+}
+
+function parseOptions(argv: string[]): ServeOptions {
+  let values: Record<string, string | undefined>
+  try {
+    ;({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string', default: String(DEFAULT_LOCAL_S3_PORT) },
+        lookup: { type: 'string', default: 'data/category_lookup.csv' },
+        'max-rejected-ratio': { type: 'string' },
+        'max-unmatched-segment-ratio': { type: 'string' },
+      },
+    }))
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0])
+  }
+  const portText = values.port ?? ''
+  const port = Number(portText)
+  if (!/^\d+$/.test(portText) || port > 65535)
+    throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`)
+  const lookup = resolve(values.lookup ?? '')
+  let isFile = false
+  try {
+    isFile = statSync(lookup).isFile()
+  } catch {
+    throw new UsageError(`--lookup ${values.lookup}: no such file`)
+  }
+  if (!isFile) throw new UsageError(`--lookup ${values.lookup}: not a regular file`)
+  const env: Record<string, string> = {}
+  if (values['max-rejected-ratio'] !== undefined) env.MAX_REJECTED_RATIO = values['max-rejected-ratio']
+  if (values['max-unmatched-segment-ratio'] !== undefined)
+    env.MAX_UNMATCHED_SEGMENT_RATIO = values['max-unmatched-segment-ratio']
+  return { port, lookup, env }
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const pipeline = await startLocalPipeline(options.lookup, {
+    port: options.port,
+    env: options.env,
+    logLevel: 'INFO',
+    onExecution(execution, event) {
+      const line = {
+        key: event.detail.object.key,
+        status: execution.status,
+        path: execution.path,
+        error: execution.error,
+        task_error: execution.taskError,
+        notifications: execution.notifications.map((n) => n.subject),
+        output: execution.output,
+      }
+      process.stdout.write(`${JSON.stringify(line)}\n`)
+    },
+  })
+  const { endpoint } = pipeline.s3
+  const credentials = `AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_REGION=us-east-1`
+  process.stdout.write(`Local pipeline running (the synthesized ingest state machine, in aws-local-stepfunctions).
   endpoint:    ${endpoint}   (path-style)
-  credentials: AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_REGION=us-east-1
+  credentials: ${credentials}
   raw bucket:  ${RAW_BUCKET} (drop CSV files under ${INCOMING_PREFIX}; lookup at ${LOOKUP_KEY})
   processed:   ${PROCESSED_BUCKET}
-Try:
+Try, in another shell:
+  export ${credentials}
   aws --endpoint-url ${endpoint} s3 cp data/listings.csv s3://${RAW_BUCKET}/${INCOMING_PREFIX}listings.csv
   aws --endpoint-url ${endpoint} s3 ls --recursive s3://${PROCESSED_BUCKET}/
 Ctrl-C to stop.
 `)
-const stop = async () => {
-  await pipeline.close()
-  process.exit(0)
+  const stop = async () => {
+    await pipeline.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', stop).once('SIGTERM', stop)
 }
-process.once('SIGINT', stop).once('SIGTERM', stop)
+
+let port: number | undefined
+try {
+  const options = parseOptions(process.argv.slice(2))
+  port = options.port
+  await serve(options)
+} catch (error) {
+  const code = (error as { code?: string }).code
+  const usage = error instanceof UsageError || error instanceof ConfigurationError || code === 'EADDRINUSE'
+  const message =
+    code === 'EADDRINUSE'
+      ? `port ${port} is already in use (choose another with --port)`
+      : String((error as Error).message ?? error).split('\n')[0]
+  process.stderr.write(`${PROGRAM}: ${usage ? '' : 'unexpected error: '}${message}\n`)
+  process.exit(usage ? USAGE_ERROR : 1)
+}
