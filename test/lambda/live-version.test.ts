@@ -182,26 +182,22 @@ describe('which version is live after a data-quality breach', () => {
   })
 })
 
-describe('an input that disappears during the run', () => {
+describe('the source changing under a run', () => {
   let proxied: LocalPipeline
   let proxy: RequestHookProxy
-  /** Object paths (`/bucket/key`) to delete just before their second GET. */
-  const deleteBeforeSecondRead = new Set<string>()
-  const reads = new Map<string, number>()
+  /** Called with each request the handler makes, before it is forwarded. */
+  let hook: (method: string, objectPath: string) => Promise<void> = async () => undefined
+  /** Counts the GETs of one object path (`/bucket/key`). */
+  const counter = (target: string) => {
+    let gets = 0
+    return (method: string, objectPath: string) => (method === 'GET' && objectPath === target ? ++gets : gets)
+  }
 
   beforeAll(async () => {
     let serverPort = 0
     proxy = await startRequestHookProxy(
       () => serverPort,
-      async (method, path) => {
-        const objectPath = decodeURIComponent(path.split('?')[0] ?? '')
-        if (method !== 'GET' || !deleteBeforeSecondRead.has(objectPath)) return
-        const count = (reads.get(objectPath) ?? 0) + 1
-        reads.set(objectPath, count)
-        if (count !== 2) return
-        const [, bucket, ...key] = objectPath.split('/')
-        await proxied.s3.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key.join('/') }))
-      },
+      (method, path) => hook(method, decodeURIComponent(path.split('?')[0] ?? '')),
     )
     proxied = await startLocalPipeline(SAMPLE_LOOKUP, {
       intervalScale: 0.001,
@@ -216,10 +212,16 @@ describe('an input that disappears during the run', () => {
 
   it('skips a source deleted between its two reads, publishing nothing: no misconfiguration', async () => {
     const key = `${INCOMING_PREFIX}vanishing.csv`
-    deleteBeforeSecondRead.add(`/${RAW_BUCKET}/${key}`)
+    const reads = counter(`/${RAW_BUCKET}/${key}`)
+    let deleted = false
+    hook = async (method, objectPath) => {
+      if (reads(method, objectPath) !== 2 || deleted) return
+      deleted = true
+      await proxied.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
+    }
     await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V1 }))
     const [execution] = await proxied.settle()
-    expect(reads.get(`/${RAW_BUCKET}/${key}`)).toBe(2)
+    expect(deleted).toBe(true)
     expect(execution).toMatchObject({
       status: 'SUCCEEDED',
       output: {
@@ -229,6 +231,35 @@ describe('an input that disappears during the run', () => {
       },
     })
     expect((await processedKeys(proxied)).filter((k) => k.includes('vanishing'))).toEqual([])
+  })
+
+  it('publishes nothing from a run that a newer upload overtook after its reads', async () => {
+    const key = `${INCOMING_PREFIX}overtaken.csv`
+    const reads = counter(`/${RAW_BUCKET}/${key}`)
+    let overtaken = false
+    // Once the first run has read the source twice, its next request waits until a newer upload is fully processed.
+    hook = async (method, objectPath) => {
+      if (reads(method, objectPath) !== 2 || method === 'GET' || overtaken) return
+      overtaken = true
+      const started = proxied.executions.length
+      await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V3 }))
+      while (proxied.executions.length === started) await new Promise((resolve) => setTimeout(resolve, 10))
+      await proxied.executions.at(-1)
+    }
+    const before = proxied.executions.length
+    await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V1 }))
+    const executions = (await proxied.settle()).slice(before)
+    expect(overtaken).toBe(true)
+    expect(executions.map((e) => e.output?.status).sort()).toEqual(['processed', 'skipped'])
+    expect(executions.find((e) => e.output?.status === 'skipped')?.output?.reason).toContain('superseded')
+    const head = await proxied.s3.client.send(new HeadObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
+    const keys = outputKeysFor(key, INCOMING_PREFIX, head.LastModified ?? new Date())
+    const parquet = await readProcessed(proxied, keys.parquet)
+    expect((await readWithDuckdb(tempFile('overtaken.parquet', parquet))).map((row) => row.item_id)).toEqual([
+      'G',
+      'H',
+      'I',
+    ])
   })
 
   it('fails with ConfigurationError when the lookup is missing', async () => {
