@@ -210,7 +210,12 @@ async function transform(
     return { kind: 'skipped', reason: outcome.skipped }
   }
   // Only the current version publishes: a newer upload (its own run publishes) or a delete overtakes this one.
-  const current = await retryable(() => headObject(s3, version.bucket, version.key))
+  const current = await retryable(() => headObject(s3, version.bucket, version.key)).catch(
+    async (error: unknown) => {
+      await discardAll()
+      throw error
+    },
+  )
   if (current === undefined || current.etag !== version.etag || current.versionId !== version.versionId) {
     await discardAll()
     return { kind: 'skipped', reason: current === undefined ? DELETED_DURING_RUN : SUPERSEDED }
