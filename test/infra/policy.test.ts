@@ -178,6 +178,34 @@ describe('calls the policies refuse', () => {
       },
     ],
     [
+      "an alarm of this account that is not this stack's publishing to the topic",
+      {
+        description: 'other alarm',
+        principal: 'cloudwatch.amazonaws.com',
+        action: 'sns:Publish',
+        resource: topic.arn,
+        context: {
+          'aws:SecureTransport': 'true',
+          'aws:SourceAccount': FAKE_ENV.account,
+          'aws:SourceArn': `arn:aws:cloudwatch:${FAKE_ENV.region}:${FAKE_ENV.account}:alarm:someone-elses-alarm`,
+        },
+        identityPolicies: [],
+        resourcePolicy: only('AWS::SNS::TopicPolicy').props.PolicyDocument,
+      },
+    ],
+    [
+      'the ingest state machine using the data key directly, not through SNS',
+      {
+        description: 'state machine direct KMS',
+        principal: String(ingestMachine?.props.RoleArn),
+        action: 'kms:Decrypt',
+        resource: key.arn,
+        context: { 'kms:CallerAccount': FAKE_ENV.account },
+        identityPolicies: identityPoliciesOf(t, String(ingestMachine?.props.RoleArn)),
+        resourcePolicy: key.props.KeyPolicy,
+      },
+    ],
+    [
       "another rule's events sent to the dead-letter queue",
       {
         description: 'foreign rule',
