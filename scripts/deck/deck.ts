@@ -45,12 +45,12 @@ function architectureSlide(pptx: Presentation, facts: DeckFacts): void {
     {
       icon: 'eventBridge',
       title: 'EventBridge rule',
-      detail: 'Object Created on incoming/*.csv; 8 retries, DLQ',
+      detail: 'Object Created on incoming/*.csv, any case; 8 retries, DLQ',
     },
     {
       icon: 'stepFunctions',
       title: 'Step Functions',
-      detail: `Standard; retry ${facts.retry.maxRetries}× on transient errors, catch → SNS`,
+      detail: `Standard; retry ${facts.retry.maxRetries}× on transient errors, ${facts.throttleRetry.maxRetries}× with jitter on throttling; catch → SNS`,
     },
     {
       icon: 'lambda',
@@ -96,9 +96,9 @@ function architectureSlide(pptx: Presentation, facts: DeckFacts): void {
       'Walk the numbered flow left to right (about 4 minutes).',
       '1. A producer drops a CSV into the raw bucket under incoming/. The bucket is KMS-encrypted, versioned and only reachable over TLS.',
       '2. S3 sends an Object Created event to EventBridge; the rule matches only .csv files under incoming/ and starts one Step Functions execution per file. If the start fails it retries for up to a day, then parks the event in a dead-letter queue that has an alarm.',
-      `3. The state machine invokes the Lambda with the whole event. Transient S3 or Lambda errors are retried ${facts.retry.maxRetries} times with exponential backoff; a data-quality breach and any other failure go to separate notify-then-fail branches.`,
+      `3. The state machine invokes the Lambda with the whole event. Transient S3 errors are retried ${facts.retry.maxRetries} times with exponential backoff; Lambda throttling and service errors up to ${facts.throttleRetry.maxRetries} times, each wait capped at ${facts.throttleRetry.maxDelaySeconds} s with ${facts.throttleRetry.jitter} jitter so a burst of uploads does not retry in lockstep; a data-quality breach and any other failure go to separate notify-then-fail branches.`,
       '4. The Lambda runs exactly the same transform as the local CLI: validation, deduplication keeping the last row, the category join. It streams the CSV from S3 twice, pinned to the same object version.',
-      '5. Outputs land at deterministic keys: Snappy Parquet partitioned by dt, the rejected rows with their reasons, and the DQ report. Re-delivered events are no-ops thanks to a manifest per source file.',
+      "5. Outputs land at deterministic keys, one set per source key: Snappy Parquet partitioned by dt, the rejected rows with their reasons, and the DQ report. Re-delivered events are no-ops thanks to a manifest per source file, which also records which version's Parquet is live: a breach never takes down the last good data.",
       '6-7. A Glue table with partition projection makes new partitions queryable in Athena immediately, without a crawler.',
       'Bottom row: one KMS key encrypts everything, IAM is least privilege and checked by cdk-nag, CloudWatch alarms watch both the runs and the data quality, and the backfill state machine replays history through the same Lambda.',
     ].join('\n'),
@@ -115,17 +115,17 @@ function decisionsSlide(pptx: Presentation, facts: DeckFacts): void {
     'S3 raw (incoming/) and processed buckets; outputs at listings/dt=YYYY-MM-DD/<file>.parquet, rejected/, reports/',
     'Parquet, Snappy on every column chunk; typed schema (DATE, DOUBLE, strings stay strings); Hive partition dt',
     `Lifecycle: raw to Standard-IA at ${l.rawToIaDays} d, Glacier IR at ${l.rawToGlacierIrDays} d; rejects expire at ${l.rejectsExpireDays} d; stale uploads aborted at ${l.abortUploadsDays} d`,
-    'Versioning on both buckets: reads pinned to the event’s version; a manifest per source makes re-delivery a no-op',
+    'Versioning on both buckets: reads pinned to the event’s version; a manifest per source makes re-delivery a no-op and names the live version',
   ])
   block(slide, 6.73, 1.3, 'Orchestration', [
     'EventBridge rule → Step Functions Standard → Lambda: per-file, event-driven, nothing idle',
-    `Retry ${facts.retry.maxRetries}× (${facts.retry.intervalSeconds} s, ×${facts.retry.backoffRate}) on TransientError; catch DQ breach and failures → SNS → Fail`,
+    `Retry ${facts.retry.maxRetries}× (${facts.retry.intervalSeconds} s, ×${facts.retry.backoffRate}) on TransientError, ${facts.throttleRetry.maxRetries}× with ${facts.throttleRetry.jitter} jitter (≤ ${facts.throttleRetry.maxDelaySeconds} s) on Lambda throttling; DQ breach and failures → SNS → Fail`,
     `Backfill: Distributed Map lists incoming/ and re-runs the same Lambda, ${facts.backfillConcurrency} files at a time`,
     'Move to Glue (Spark) or Fargate when one file outgrows a 15-minute Lambda or joins need more than one machine',
   ])
   block(slide, 0.4, 4.15, 'Security and monitoring', [
     'One customer-managed KMS key (rotated): buckets with bucket keys, logs, SNS, Athena results; TLS-only policies',
-    'IAM least privilege: explicit actions on prefixes and the key; cdk-nag AwsSolutions on every synth, each exception with a reason',
+    'IAM least privilege: explicit actions on prefixes and the key, every call checked by a policy simulator in CI; cdk-nag on every synth',
     'S3 server access logs; Powertools JSON logs with bucket, key, ETag, execution id; X-Ray traces',
     `${facts.alarms.length} alarms → SNS: failed runs, Lambda errors and throttles, DLQ depth, rejected share, DQ breach, zero rows`,
   ])

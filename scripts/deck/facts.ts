@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions'
 import { buildApp } from '../../infra/src/app.js'
 import { repositoryRoot } from '../../infra/src/paths.js'
 import { DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
-import { INGEST_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { INGEST_RETRY, LAMBDA_SERVICE_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
 import { REJECT_REASONS } from '../../shared/src/contract.js'
 import { type Estimate, estimateMonthlyCost, type PerFileFacts } from './cost.js'
 
@@ -25,6 +25,8 @@ export interface DeckFacts {
   stackName: string
   lambda: { memoryMb: number; timeoutSeconds: number; runtime: string; architecture: string }
   retry: { errors: string[]; maxRetries: number; intervalSeconds: number; backoffRate: number }
+  /** How the invoke itself is retried when Lambda throttles or fails it. */
+  throttleRetry: { maxRetries: number; maxDelaySeconds: number; jitter: string }
   states: typeof STATES
   alarms: string[]
   metricsNamespace: string
@@ -90,6 +92,11 @@ export function collectFacts(): DeckFacts {
     stackName: stack.stackName,
     lambda,
     retry: { ...INGEST_RETRY, errors: [...INGEST_RETRY.errors] },
+    throttleRetry: {
+      maxRetries: LAMBDA_SERVICE_RETRY.maxRetries,
+      maxDelaySeconds: LAMBDA_SERVICE_RETRY.maxDelaySeconds,
+      jitter: LAMBDA_SERVICE_RETRY.jitter.toLowerCase(),
+    },
     states: STATES,
     alarms,
     metricsNamespace: DQ_METRICS_NAMESPACE,
@@ -106,7 +113,7 @@ export function collectFacts(): DeckFacts {
         rules('StorageRaw').find((r) => r.AbortIncompleteMultipartUpload)?.AbortIncompleteMultipartUpload
           ?.DaysAfterInitiation ?? Number.NaN,
     },
-    eventPattern: 'aws.s3 · Object Created · raw bucket · incoming/*.csv',
+    eventPattern: 'aws.s3 · Object Created · raw bucket · incoming/*.csv (any case)',
     measurements,
     estimates: [
       estimateMonthlyCost(

@@ -142,6 +142,7 @@ describe('architecture.pptx', () => {
     expect(text).toContain(`${facts.lambda.memoryMb} MB`)
     expect(text).toContain(`${facts.alarms.length} alarms`)
     expect(text).toContain(`Retry ${facts.retry.maxRetries}×`)
+    expect(text).toContain(`${facts.throttleRetry.maxRetries}× with full jitter`)
     expect(text).toContain(`${facts.measurements.seconds.toFixed(1)} s`)
     expect(facts.alarms).toHaveLength(8)
     expect(facts.lifecycle).toEqual({
