@@ -1,11 +1,24 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type LocalPipeline, startLocalPipeline } from '../../local/src/s3/pipeline.js'
-import { putRaw, readProcessed, SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { LOCAL_CREDENTIALS } from '../../local/src/s3/local-s3.js'
+import { startLocalPipeline } from '../../local/src/s3/pipeline.js'
+import {
+  stateMachineNamed,
+  synthesizedTemplate,
+  type Template,
+} from '../../local/src/s3/synthesized-template.js'
+import { contractCounts, modelIngest } from '../helpers/model.js'
+import { readWithDuckdb } from '../helpers/parquet-readers.js'
+import { putRaw, readProcessed, SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from '../lambda/helpers.js'
+import {
+  type BundledFunction,
+  bundledFunction,
+  bundledLambda,
+  nodeBinaryFor,
+} from '../orchestration/lambda-runtime.js'
 
 const outdir = mkdtempSync(join(tmpdir(), 'cdk-out-'))
 let synth: { status: number | null; stderr: string }
@@ -40,40 +53,88 @@ describe('npx cdk synth', () => {
   })
 })
 
-describe('the bundled Lambda asset', () => {
-  let pipeline: LocalPipeline
+describe('the synthesized state machines the local pipeline runs', () => {
+  it('are exactly the ones the CDK CLI wrote (bundling skipped changes none of them)', async () => {
+    const cli = JSON.parse(readFileSync(join(outdir, 'ListingsIngest.template.json'), 'utf8')) as Template
+    const local = await synthesizedTemplate()
+    for (const name of ['ingest', 'backfill']) {
+      expect(stateMachineNamed(local, name)).toEqual(stateMachineNamed(cli, name))
+    }
+  }, 180_000)
+})
+
+describe("the bundled Lambda asset, on the function's runtime, behind the synthesized state machine", () => {
+  let fn: BundledFunction
+  let node: string
+  let fetchMs = 0
 
   beforeAll(async () => {
-    pipeline = await startLocalPipeline(SAMPLE_LOOKUP, { logLevel: 'SILENT' })
-  })
-  afterAll(async () => {
-    await pipeline.close()
+    fn = bundledFunction(outdir, 'ListingsIngest.template.json')
+    const started = Date.now()
+    node = await nodeBinaryFor(fn.runtime)
+    fetchMs = Date.now() - started
+  }, 300_000)
+
+  /** A pipeline whose Lambda task runs the bundle from cdk.out in a Node process of the runtime's major. */
+  const pipelineOnRuntime = (env: Record<string, string> = {}) =>
+    startLocalPipeline(SAMPLE_LOOKUP, {
+      env,
+      lambda: (settings) =>
+        bundledLambda({
+          node,
+          fn,
+          env: {
+            ...settings.env,
+            S3_ENDPOINT: settings.endpoint,
+            AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+            AWS_REGION: 'us-east-1',
+            POWERTOOLS_LOG_LEVEL: 'ERROR',
+          },
+        }),
+    })
+
+  it('gets a Node of the same major as the Lambda runtime from the npm registry', () => {
+    const major = /^nodejs(\d+)\.x$/.exec(fn.runtime)?.[1]
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()
+    expect(version.startsWith(`v${major}.`), version).toBe(true)
+    expect(version.startsWith(process.version.split('.')[0] ?? '')).toBe(false)
+    console.info(`node ${version} for ${fn.runtime} ready in ${fetchMs} ms`)
   })
 
   it('runs the sample end to end on a local S3 server, as deployed', async () => {
-    const asset = readdirSync(outdir)
-      .map((name) => join(outdir, name, 'index.mjs'))
-      .find((path) => existsSync(path))
-    expect(asset).toBeDefined()
-    Object.assign(process.env, {
-      S3_ENDPOINT: pipeline.s3.endpoint,
-      PROCESSED_BUCKET: 'processed',
-      LOOKUP_URI: 's3://raw/reference/category_lookup.csv',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    })
-    // Under a prefix the local pipeline does not watch, so only the bundle processes it.
-    await putRaw(pipeline, 'deployed.csv', readFileSync(SAMPLE_LISTINGS, 'utf8'), 'staging/')
-    const { handler } = (await import(pathToFileURL(resolve(asset as string)).href)) as {
-      handler: (
-        event: unknown,
-        context: unknown,
-      ) => Promise<{ status: string; counts: Record<string, number>; outputs: { parquet: string } }>
+    const pipeline = await pipelineOnRuntime()
+    try {
+      const text = readFileSync(SAMPLE_LISTINGS, 'utf8')
+      await putRaw(pipeline, 'deployed.csv', text)
+      const [execution] = await pipeline.settle()
+      expect(execution).toMatchObject({ status: 'SUCCEEDED', attempts: 1, notifications: [] })
+      const summary = execution?.output
+      const expected = modelIngest(text, readFileSync(SAMPLE_LOOKUP, 'utf8'))
+      expect(summary?.counts).toMatchObject(contractCounts(expected))
+      const parquet = await readProcessed(pipeline, summary?.outputs?.parquet ?? '')
+      expect(await readWithDuckdb(tempFile('deployed.parquet', parquet))).toEqual(expected.rows)
+      const report = JSON.parse((await readProcessed(pipeline, summary?.outputs?.report ?? '')).toString())
+      expect(report).toMatchObject({ status: 'succeeded', source: { key: 'incoming/deployed.csv' } })
+    } finally {
+      await pipeline.close()
     }
-    process.env.INCOMING_PREFIX = 'staging/'
-    const summary = await handler({ bucket: 'raw', key: 'staging/deployed.csv' }, { awsRequestId: 'test' })
-    expect(summary.status).toBe('processed')
-    expect(summary.counts).toMatchObject({ source_rows: 400, rows_after_dedup: 342 })
-    expect((await readProcessed(pipeline, summary.outputs.parquet)).subarray(0, 4).toString()).toBe('PAR1')
-  })
+  }, 60_000)
+
+  it('raises the DQ error by its name from the minified bundle, so the DQ branch catches it', async () => {
+    const pipeline = await pipelineOnRuntime({ MAX_REJECTED_RATIO: '0.05' })
+    try {
+      await putRaw(pipeline, 'breach.csv', readFileSync(SAMPLE_LISTINGS, 'utf8'))
+      const [execution] = await pipeline.settle()
+      expect(execution).toMatchObject({
+        status: 'FAILED',
+        error: 'DataQualityThresholdError',
+        taskError: { error: 'DataQualityThresholdError' },
+        attempts: 1,
+      })
+      expect(execution?.notifications).toHaveLength(1)
+    } finally {
+      await pipeline.close()
+    }
+  }, 60_000)
 })

@@ -19,7 +19,7 @@ let pipeline: LocalPipeline
 
 beforeAll(async () => {
   pipeline = await startLocalPipeline(SAMPLE_LOOKUP, { intervalScale: 0.001 })
-})
+}, 180_000)
 afterAll(async () => {
   await pipeline.close()
 })

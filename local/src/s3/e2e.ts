@@ -9,7 +9,9 @@ import { PROCESSED_BUCKET, startLocalPipeline } from './pipeline.js'
 /**
  * `npm run local:e2e`: the AWS path end to end against a real S3-API server
  * on 127.0.0.1. Uploads the sample to the raw bucket, lets the object-created
- * event run the handler through the local state machine, then checks the
+ * event start the ingest state machine that `cdk synth` produces (run by the
+ * aws-local-stepfunctions interpreter, its Lambda task bound to the real
+ * handler, its SNS tasks recorded), then checks the
  * processed bucket: the Parquet reads in DuckDB and every count and row equals
  * what the local CLI produces from the same file. Exits 0 only if all holds.
  */
@@ -24,6 +26,9 @@ const check = (ok: boolean, what: string) => {
 const pipeline = await startLocalPipeline(lookup)
 try {
   console.log(`local S3 server at ${pipeline.s3.endpoint}; buckets raw, processed`)
+  console.log(
+    `state machine ${pipeline.stateMachines.ingest.name}: the synthesized definition, in aws-local-stepfunctions`,
+  )
   await pipeline.upload(listings, 'listings.csv')
   console.log('uploaded s3://raw/incoming/listings.csv; waiting for the execution')
   const [execution] = await pipeline.settle()
@@ -31,6 +36,7 @@ try {
     execution?.status === 'SUCCEEDED',
     `execution ${execution?.executionId} ${execution?.status} (${execution?.path.join(' -> ')})`,
   )
+  check(execution?.notifications.length === 0, 'no SNS notification for a file that wrote rows')
   const summary = execution?.output
   console.log(JSON.stringify(summary, null, 2))
 

@@ -42,6 +42,13 @@ export interface LocalPipelineOptions {
    * @default the handler itself
    */
   wrapHandler?: (handler: LambdaFunction) => LambdaFunction
+  /**
+   * Builds the function the Lambda tasks invoke instead of the in-process
+   * handler, e.g. the bundled asset from cdk.out on the Lambda's Node major.
+   * It gets the S3 endpoint and the handler environment the pipeline would use.
+   * @default the handler from lambdas/ingest, in this process
+   */
+  lambda?: (settings: { endpoint: string; env: Record<string, string> }) => LambdaFunction
   /** Log level of the handler's logger. @default 'WARN' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT'
   /** Called after each execution ends. */
@@ -106,12 +113,14 @@ export async function startLocalPipeline(
   const s3 = await startLocalS3([RAW_BUCKET, PROCESSED_BUCKET], options.port ? { port: options.port } : {})
   const metrics = new CapturingMetrics()
   const endpoint = options.handlerEndpoint?.(s3.endpoint) ?? s3.endpoint
-  const handler: LambdaFunction = createHandler({
-    s3: createS3Client({ S3_ENDPOINT: endpoint }),
-    env,
-    logger: new StderrLogger({ serviceName: 'listings-ingest', logLevel: options.logLevel ?? 'WARN' }),
-    metrics,
-  })
+  const handler: LambdaFunction =
+    options.lambda?.({ endpoint, env }) ??
+    createHandler({
+      s3: createS3Client({ S3_ENDPOINT: endpoint }),
+      env,
+      logger: new StderrLogger({ serviceName: 'listings-ingest', logLevel: options.logLevel ?? 'WARN' }),
+      metrics,
+    })
   const notifications: Notification[] = []
   const local = (machine: SynthesizedStateMachine, definition: AslDefinition = machine.definition) =>
     new LocalStateMachine(definition, {

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
@@ -110,11 +111,40 @@ async function synthesize(extraContext: Record<string, unknown>): Promise<Templa
     .slice(0, 24)
   const cacheDir = join(tmpdir(), 'listings-ingest-synth')
   const cached = join(cacheDir, `${fingerprint}.template.json`)
-  try {
-    return JSON.parse(await readFile(cached, 'utf8')) as Template
-  } catch {
-    // Not synthesized yet for this app and context.
+  const lock = `${cached}.lock`
+  await mkdir(cacheDir, { recursive: true })
+  // Test files run in parallel processes: one synthesizes, the others wait for its result.
+  for (;;) {
+    try {
+      return JSON.parse(await readFile(cached, 'utf8')) as Template
+    } catch {
+      // Not synthesized yet for this app and context.
+    }
+    try {
+      await mkdir(lock)
+    } catch {
+      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0)
+      if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true })
+      else await sleep(250)
+      continue
+    }
+    try {
+      const text = await runApp(root, app, context)
+      const partial = `${cached}.${process.pid}.tmp`
+      await writeFile(partial, text)
+      await rename(partial, cached)
+      return JSON.parse(text) as Template
+    } finally {
+      await rm(lock, { recursive: true, force: true })
+    }
   }
+}
+
+/** A synthesis lock older than this was left by a process that died. */
+const STALE_LOCK_MS = 180_000
+
+/** Runs the CDK app as the CDK CLI does and returns the stack's template text. */
+async function runApp(root: string, app: string, context: Record<string, unknown>): Promise<string> {
   const outdir = await mkdtemp(join(tmpdir(), 'cdk-synth-'))
   try {
     // The environment the CDK CLI gives the app; no AWS credentials are needed or passed.
@@ -126,15 +156,8 @@ async function synthesize(extraContext: Record<string, unknown>): Promise<Templa
     }).catch((error: { stderr?: string; message: string }) => {
       throw new Error(`cdk synth of ${app} failed: ${error.stderr?.trim() || error.message}`)
     })
-    const text = await readFile(
-      join(outdir, stackTemplateFile(await readFile(join(outdir, 'manifest.json'), 'utf8'))),
-      'utf8',
-    )
-    await mkdir(cacheDir, { recursive: true })
-    const partial = `${cached}.${process.pid}.tmp`
-    await writeFile(partial, text)
-    await rename(partial, cached)
-    return JSON.parse(text) as Template
+    const manifest = await readFile(join(outdir, 'manifest.json'), 'utf8')
+    return await readFile(join(outdir, stackTemplateFile(manifest)), 'utf8')
   } finally {
     await rm(outdir, { recursive: true, force: true })
   }
