@@ -67,10 +67,10 @@ describe('outputKeysFor', () => {
     expect(
       outputKeysFor('incoming/2024/shop listings.csv', 'incoming/', new Date('2026-11-28T23:59:00Z')),
     ).toEqual({
-      parquet: 'listings/dt=2026-11-28/2024__shop listings.parquet',
-      rejected: 'rejected/dt=2026-11-28/2024__shop listings.csv',
-      report: 'reports/dt=2026-11-28/2024__shop listings.json',
-      manifest: '_manifests/2024__shop listings.json',
+      parquet: 'listings/dt=2026-11-28/2024%2Fshop listings.parquet',
+      rejected: 'rejected/dt=2026-11-28/2024%2Fshop listings.csv',
+      report: 'reports/dt=2026-11-28/2024%2Fshop listings.json',
+      manifest: '_manifests/2024%2Fshop listings.json',
     })
   })
 
