@@ -36,7 +36,8 @@ export function outputPaths(out: string): Record<OutputName, string> {
  * Runs the CLI and returns its exit code. Every failure becomes one line on
  * stderr; nothing is thrown. An interrupt (SIGINT, SIGTERM, SIGHUP) removes
  * the run's unpublished outputs and its lock, prints one line and exits the
- * process at once.
+ * process at once; one that arrives after the outputs were published lets the
+ * run finish.
  *
  * @param argv - the arguments after the script name
  */
@@ -55,6 +56,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let outputs: RunOutputs | undefined
   const onSignal = (signal: keyof typeof INTERRUPTS) => {
+    // Too late to undo: the outputs are published, and what is left (tidying up) takes
+    // microseconds. The run finishes and exits 0 or 3, so a non-zero exit never means
+    // "published".
+    if (outputs?.committed) return
     // Synchronous to the end: the run stops here, in a state RunOutputs can undo.
     outputs?.abandonSync()
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K')

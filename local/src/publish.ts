@@ -137,8 +137,9 @@ export function faultAt(point: FaultPoint): Promise<void> | undefined {
     case 'pause':
       return sleep(2_000)
     default:
+      // The handler runs on the next turn of the event loop, well within this wait.
       process.kill(process.pid, injected.action)
-      return sleep(10_000)
+      return sleep(1_000)
   }
 }
 
@@ -215,6 +216,11 @@ export class RunOutputs {
     const outputs = new RunOutputs(out, runId, lock)
     onCreated(outputs)
     return outputs
+  }
+
+  /** Whether this run's outputs are published (the commit's rename is done). */
+  get committed(): boolean {
+    return this.#committed
   }
 
   /** The published Parquet a reader finds now (from an earlier run), or null. */

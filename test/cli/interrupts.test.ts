@@ -107,19 +107,27 @@ describe('an interrupted run says so, cleans up and leaves the previous outputs 
     }
   })
 
-  for (const point of ['report', 'adopt', 'carry', 'sync', 'link', 'commit', 'cleanup', 'unlock']) {
-    it(`SIGTERM before the ${point} publish step leaves one whole set`, () => {
+  for (const point of ['report', 'adopt', 'carry', 'sync', 'link', 'commit']) {
+    it(`SIGTERM before the ${point} publish step: exit 143, the previous set intact`, () => {
       const { dir, out, before } = published()
       const run = cli(['--quiet', '--max-rejected-ratio', '1'], dir, {
         LISTINGS_INGEST_FAULT: `${point}:SIGTERM`,
       })
       expectInterrupted(run, 'SIGTERM', out)
+      expect(publishedSet(out)).toEqual(before)
+    })
+  }
+
+  for (const point of ['cleanup', 'unlock']) {
+    it(`SIGTERM after the commit (before ${point}) is too late to stop the run: it finishes, exit 0`, () => {
+      const { dir, out, before } = published()
+      const run = cli(['--quiet'], dir, { LISTINGS_INGEST_FAULT: `${point}:SIGTERM` })
+      expect(run.status, run.stderr).toBe(0)
+      expect(run.stderr).toBe('')
       const after = publishedSet(out)
       expectConsistent(after)
-      // Before the commit the earlier run is what readers see; after it, the new one.
-      if (point === 'cleanup' || point === 'unlock')
-        expect(after.report?.output.run_id).not.toBe(before.report?.output.run_id)
-      else expect(after).toEqual(before)
+      expect(after.report?.output.run_id).not.toBe(before.report?.output.run_id)
+      expect(leftovers(out)).toEqual([])
     })
   }
 
