@@ -105,12 +105,27 @@ export async function startLocalPipeline(
   }
   // A bad setting fails here, once, not in every execution.
   readConfig(env)
+  // The server first: a port in use fails before anything else is made.
+  const s3 = await startLocalS3([RAW_BUCKET, PROCESSED_BUCKET], options.port ? { port: options.port } : {})
+  try {
+    return await runPipeline(s3, lookupPath, env, options)
+  } catch (error) {
+    await s3.close()
+    throw error
+  }
+}
+
+async function runPipeline(
+  s3: LocalS3,
+  lookupPath: string,
+  env: Record<string, string>,
+  options: LocalPipelineOptions,
+): Promise<LocalPipeline> {
   const template = await synthesizedTemplate()
   const stateMachines = {
     ingest: stateMachineNamed(template, 'ingest'),
     backfill: stateMachineNamed(template, 'backfill'),
   }
-  const s3 = await startLocalS3([RAW_BUCKET, PROCESSED_BUCKET], options.port ? { port: options.port } : {})
   const metrics = new CapturingMetrics()
   const endpoint = options.handlerEndpoint?.(s3.endpoint) ?? s3.endpoint
   const handler: LambdaFunction =
@@ -149,10 +164,7 @@ export async function startLocalPipeline(
     if (bucket.name !== RAW_BUCKET || !isIncomingCsv(object.key, INCOMING_PREFIX)) return
     void execute(event).then((execution) => options.onExecution?.(execution, event))
   })
-  await putFile(s3, RAW_BUCKET, LOOKUP_KEY, lookupPath).catch(async (error: unknown) => {
-    await s3.close()
-    throw error
-  })
+  await putFile(s3, RAW_BUCKET, LOOKUP_KEY, lookupPath)
   return {
     s3,
     metrics,

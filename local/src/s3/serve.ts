@@ -78,6 +78,15 @@ async function serve(options: ServeOptions): Promise<void> {
       process.stdout.write(`${JSON.stringify(line)}\n`)
     },
   })
+  // Listen for Ctrl-C before telling anyone the server is up.
+  let stopping = false
+  const stop = async () => {
+    if (stopping) return
+    stopping = true
+    await pipeline.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', stop).on('SIGTERM', stop)
   const { endpoint } = pipeline.s3
   const credentials = `AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIALS.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIALS.secretAccessKey} AWS_REGION=us-east-1`
   process.stdout.write(`Local pipeline running (the synthesized ingest state machine, in aws-local-stepfunctions).
@@ -91,11 +100,6 @@ Try, in another shell:
   aws --endpoint-url ${endpoint} s3 ls --recursive s3://${PROCESSED_BUCKET}/
 Ctrl-C to stop.
 `)
-  const stop = async () => {
-    await pipeline.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', stop).once('SIGTERM', stop)
 }
 
 let port: number | undefined
