@@ -104,7 +104,7 @@ function check(
   const priceText = trimmed(fields, index.price_gbp)
   if (priceText === undefined || isNull(priceText)) return missing('price_gbp')
   // Undecodable bytes decode to U+FFFD, which would make `I\xff` and `I\xfe` one identifier.
-  if (holdsBytes(fields)) {
+  if (fields.allValidUtf8 === false && holdsBytes(fields)) {
     const column = firstInvalidUtf8(fields, index)
     if (column !== undefined) return { ok: false, reason: 'invalid_encoding', detail: column }
   }

@@ -18,6 +18,11 @@ export interface FieldSource {
    * source without this method holds strings, which always are.
    */
   fieldIsValidUtf8?(index: number): boolean
+  /**
+   * `true` when every field is known to be valid UTF-8, so no field needs
+   * {@link FieldSource.fieldIsValidUtf8}: one check per row instead of one per field.
+   */
+  readonly allValidUtf8?: boolean
 }
 
 /**
@@ -32,6 +37,7 @@ export interface CsvRecord extends FieldSource {
   readonly fields: string[]
   fieldIsBlank(index: number): boolean
   fieldIsValidUtf8(index: number): boolean
+  readonly allValidUtf8: boolean
   /** Field `index`'s exact bytes (quotes removed, `""` made `"`), or `undefined` past the end. */
   fieldBytes(index: number): Buffer | undefined
   /**
@@ -87,6 +93,10 @@ class ScannedRecord implements CsvRecord {
     const at = index * 3
     if (at >= this.#bounds.length) return true
     return isBlankBytes(this.#buffer, this.#bounds[at] as number, this.#bounds[at + 1] as number)
+  }
+
+  get allValidUtf8(): boolean {
+    return this.#facts.validUtf8
   }
 
   fieldIsValidUtf8(index: number): boolean {

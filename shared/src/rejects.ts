@@ -20,9 +20,9 @@ export const REJECT_COLUMNS: ReadonlySet<string> = new Set([...REJECT_META_COLUM
 export interface RejectedRecord {
   readonly fieldCount: number
   /** Field `index`'s bytes (quotes removed, `""` made `"`), or `undefined` past the end. */
-  fieldBytes(index: number): Uint8Array | undefined
+  fieldBytes(index: number): Buffer | undefined
   /** The record's bytes as they were in the file, line ending excluded. */
-  recordBytes(): Uint8Array
+  recordBytes(): Buffer
 }
 
 const FLUSH_BYTES = 1 << 16
@@ -83,9 +83,9 @@ export class RejectedRowsWriter {
     const cells = [String(line), bucketOf(reason), reason, binaryOfText(detail)]
     for (const column of this.#fieldColumns) {
       const bytes = mapped ? record.fieldBytes(column) : undefined
-      cells.push(bytes === undefined ? '' : binaryOf(bytes))
+      cells.push(bytes === undefined ? '' : bytes.toString('latin1'))
     }
-    cells.push(binaryOf(this.#rawBytes(record, mapped)))
+    cells.push(this.#rawBytes(record, mapped).toString('latin1'))
     this.#pending += binaryLine(cells)
     this.#rows++
     return this.#pending.length >= FLUSH_BYTES ? this.#flush() : undefined
@@ -98,7 +98,7 @@ export class RejectedRowsWriter {
   }
 
   /** The record's own bytes, or the original ones a rejects file fed back in carries. */
-  #rawBytes(record: RejectedRecord, mapped: boolean): Uint8Array {
+  #rawBytes(record: RejectedRecord, mapped: boolean): Buffer {
     if (this.#rawColumn !== undefined && mapped) {
       const carried = record.fieldBytes(this.#rawColumn)
       if (carried !== undefined && carried.length > 0) return carried
@@ -114,18 +114,13 @@ export class RejectedRowsWriter {
   }
 }
 
-/** Bytes as a string of one character per byte. */
-function binaryOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
-}
-
 /** Text as its UTF-8 bytes, one character per byte. */
 function binaryOfText(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, by definition
   return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1')
 }
 
-/** One CSV record of byte strings (see {@link binaryOf}), LF-terminated. */
+/** One CSV record of byte strings (one character per byte), LF-terminated. */
 function binaryLine(cells: readonly string[]): string {
   return `${cells.map(quoteBinary).join(',')}\n`
 }
