@@ -157,9 +157,8 @@ const LF = 0x0a
  * A leading byte-order mark is dropped; records end at LF or CRLF; quoted
  * fields keep their commas and line breaks, and `""` inside them is a quote.
  * A quote inside an unquoted field is kept as text. Lines that are empty or
- * only whitespace (`White_Space`, see whitespace.ts) yield nothing but still
- * count as lines; a line holding a quoted value, even `""`, is a record. Rows
- * may have any number of fields: counting them against the header is the
+ * only whitespace (`White_Space`, see whitespace.ts; quoted or not) yield
+ * nothing but still count as lines. Rows may have any number of fields: counting them against the header is the
  * caller's job. Bytes that are not UTF-8 are kept: each record can say which
  * of its fields are valid and give their exact bytes.
  *
@@ -306,7 +305,7 @@ class CsvScanner {
         if (record === undefined) break
         const { bounds, end, next, lineFeeds } = record
         if (end - start > this.#maxRecordBytes) throw this.#tooLargeError()
-        if (!isBlankLine(buffer, start, bounds)) {
+        if (!isBlankLine(buffer, bounds)) {
           records.push(new ScannedRecord(buffer, bounds, this.#line, start, end, facts))
         }
         this.#line += lineFeeds
@@ -428,11 +427,11 @@ function countLineFeeds(buffer: Buffer, from: number, to: number): number {
 }
 
 /**
- * An empty or whitespace-only line is one unquoted field of whitespace; it is
- * not a row. A quoted value (even `""`) is written on purpose, so it is one.
+ * An empty or whitespace-only line is one field of whitespace (quoted or not,
+ * as docs/contract.md decides); it is not a row.
  */
-function isBlankLine(buffer: Buffer, start: number, bounds: number[]): boolean {
-  return bounds.length === 3 && buffer[start] !== QUOTE && isBlankBytes(buffer, start, bounds[1] as number)
+function isBlankLine(buffer: Buffer, bounds: number[]): boolean {
+  return bounds.length === 3 && isBlankBytes(buffer, bounds[0] as number, bounds[1] as number)
 }
 
 /** Whether `buffer[start .. end)` is only whitespace, decoding only when a non-ASCII byte is met. */

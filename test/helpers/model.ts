@@ -69,13 +69,6 @@ function parseRecords(bytes: string): ModelRecord[] {
   while (at < body.length) {
     const startLine = line
     const start = at
-    const lineEnd = body.indexOf('\n', at)
-    const rawLine = body.slice(at, lineEnd === -1 ? body.length : lineEnd)
-    if (trim(decode(rawLine)) === '') {
-      at = lineEnd === -1 ? body.length : lineEnd + 1
-      line++
-      continue
-    }
     const fields: string[] = []
     let field = ''
     let quoted = false
@@ -114,7 +107,9 @@ function parseRecords(bytes: string): ModelRecord[] {
       }
       at++
     }
-    records.push({ fields, raw: body.slice(start, end), line: startLine })
+    // An empty or whitespace-only line (its whitespace quoted or not) is not a row.
+    const blank = fields.length === 1 && trim(decode(fields[0] as string)) === ''
+    if (!blank) records.push({ fields, raw: body.slice(start, end), line: startLine })
   }
   return records
 }
@@ -161,15 +156,15 @@ export function modelIngest(
   const lookupNames = headerNames(lookupHeader)
   const segments = new Map<string, string | null>()
   for (const { fields } of lookupRows) {
-    const valueOf = (column: string) => {
+    const lookupValue = (column: string) => {
       const bytes = fields[lookupNames.indexOf(column)]
       if (bytes === undefined) return undefined
       if (!isValidUtf8(bytes)) throw new Error(`lookup ${column} is not valid UTF-8`)
       return trim(decode(bytes))
     }
-    const category = valueOf('category')
+    const category = lookupValue('category')
     if (missing(category)) continue
-    const segment = valueOf('segment')
+    const segment = lookupValue('segment')
     segments.set(category as string, missing(segment) ? null : (segment as string))
   }
 
