@@ -139,7 +139,6 @@ function rowFlow(r: PublishedDqReport): string {
     ['rows_after_dedup', 'Rows after deduplication', r.rows_after_dedup],
     ['rows_without_segment', 'Of these, without a segment', r.rows_without_segment],
     ['rows_with_empty_segment', 'Of these, category with an empty segment', r.rows_with_empty_segment],
-    ['unmatched_category_count', 'Distinct categories not in the lookup', r.unmatched_category_count],
   ]
   return section(
     'rows',
@@ -180,7 +179,7 @@ function thresholdSection(r: PublishedDqReport): string {
       return `<tr class="${breached ? 'breached' : ''}" data-threshold="${l.threshold}">
 <th scope="row">${text(l.label)}</th>
 <td class="num">${ratioData(l.actual, `ratios.${l.ratio}`)}</td>
-<td class="num">${l.limit === null ? '<span data-field="thresholds.' + l.threshold + '" data-value="null">none</span>' : ratioData(l.limit, `thresholds.${l.threshold}`)}</td>
+<td class="num">${l.limit === null ? `<span data-field="thresholds.${l.threshold}" data-value="null">none</span>` : ratioData(l.limit, `thresholds.${l.threshold}`)}</td>
 <td>${verdict}</td>
 <td class="chart">${ratioBar(l.actual, l.limit, top, breached)}</td>
 </tr>`
