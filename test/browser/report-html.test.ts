@@ -186,7 +186,7 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
     await expectNumbersMatch(page, report, [...ALWAYS, 'thresholds.max_rejected_ratio'])
     const status = page.locator('[data-status]')
     expect(await status.getAttribute('data-status')).toBe('threshold_breached')
-    expect(await status.innerText()).toMatch(/Threshold breached .*This run's Parquet was not published\./s)
+    expect(await status.textContent()).toMatch(/Threshold breached .*This run's Parquet was not published\./s)
     const live = report.output.parquet.published ? undefined : report.output.parquet.live
     expect(live).toEqual(expect.any(String))
     expect(await page.locator('[data-field="output.parquet.live"]').textContent()).toBe(live)
@@ -202,7 +202,7 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
     const { page, problems } = await visit('zero', report)
     expect(problems).toEqual([])
     await expectNumbersMatch(page, report, [...ALWAYS, 'output.parquet.rows'])
-    expect(await page.locator('body').innerText()).not.toMatch(/NaN|Infinity|undefined/)
+    expect(await page.locator('main').textContent()).not.toMatch(/NaN|Infinity|undefined/)
     await page.close()
   })
 
