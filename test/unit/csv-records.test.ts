@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type CsvRecord, readCsvRecords } from '../../shared/src/csv-records.js'
 import { InputError } from '../../shared/src/errors.js'
-import { textSource } from '../helpers/sources.js'
+import { LISTINGS_HEADER, runOnText, textSource } from '../helpers/sources.js'
 
 /** Records as plain data: their fields, decoded, and their line. */
 async function records(
@@ -317,6 +317,15 @@ describe('the record cap (1 MiB by default) applies to the record, whatever the 
     expect(await outcome(file, 512)).toEqual({ records: ['1:1/1', `2:1/${MIB - 14}`, '4:1/1'] })
     // Rescanning the held-over record for each of its 2,048 chunks would read about 1 GiB.
     expect(performance.now() - started).toBeLessThan(3000)
+  })
+
+  it('makes a whole run refuse a 1.5 MiB record alike for CLI-sized and S3-sized reads', async () => {
+    const listings = `${LISTINGS_HEADER}\n2024-01-01,S1,London,Toys,"${'n'.repeat(1.5 * MIB)}",1\n`
+    for (const chunkSize of [MIB, 16 * 1024]) {
+      await expect(runOnText(listings, undefined, { chunkSize }), `chunks of ${chunkSize}`).rejects.toThrow(
+        `listings.csv: malformed CSV (record_too_large): the record starting on line 2 is over ${MIB} bytes`,
+      )
+    }
   })
 
   it('decides between an unclosed quote and a record too large by the bytes alone', async () => {
