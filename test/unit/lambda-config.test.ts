@@ -17,6 +17,11 @@ describe('readConfig', () => {
     })
   })
 
+  it('trims null markers by the contract whitespace, keeping U+FEFF that String#trim would drop', () => {
+    const config = readConfig({ ...base, NULL_VALUES: '\u3000NA\u0085,\uFEFFnull, ,' })
+    expect(config.nullMarkers).toEqual(['NA', '\uFEFFnull'])
+  })
+
   it('reads thresholds, null markers, row group size and the KMS key', () => {
     const config = readConfig({
       ...base,

@@ -3,6 +3,7 @@ import {
   parseRowGroupSize,
   ROW_GROUP_SIZE_RANGE,
 } from '../../../shared/src/limits.js'
+import { trimWhiteSpace } from '../../../shared/src/whitespace.js'
 import { ConfigurationError } from './errors.js'
 
 /** The handler's settings, read from its environment. */
@@ -41,7 +42,8 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
     incomingPrefix: env.INCOMING_PREFIX ?? 'incoming/',
     nullMarkers: (env.NULL_VALUES ?? '')
       .split(',')
-      .map((marker) => marker.trim())
+      // The contract's whitespace, not String#trim (which strips U+FEFF, a character markers may hold).
+      .map((marker) => trimWhiteSpace(marker))
       .filter((marker) => marker !== ''),
     rowGroupSize: rowGroupSize(env.ROW_GROUP_SIZE),
   }
