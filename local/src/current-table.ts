@@ -19,6 +19,7 @@ import {
   LISTING_COLUMNS_TYPED,
   mergeParameterValues,
   mergeStatement,
+  partitionOf,
   RUN_RELATION,
   type RunSource,
   rebuildStatements,
@@ -132,11 +133,10 @@ export function isSkipped(run: LocalRun | SkippedRun): run is SkippedRun {
   return 'reason' in run
 }
 
-/** The run as the MERGE binds it; locally `dt` is the source's modification date, as the Lambda's partition is. */
+/** The run as the MERGE binds it. */
 export function runSource(run: LocalRun, ingestedAt: string): RunSource {
   return {
     parquetPath: run.parquet,
-    dt: run.sourceModifiedAt.slice(0, 10),
     sourceKey: run.sourceKey,
     sourceVersion: run.sourceVersion,
     sourceModifiedAt: run.sourceModifiedAt,
@@ -189,21 +189,17 @@ export class CurrentTable {
     await this.defineRuns(runs)
     await this.run(`DROP TABLE IF EXISTS ${SOURCES_RELATION}`)
     await this.run(
-      `CREATE TEMP TABLE ${SOURCES_RELATION} (parquet_path VARCHAR, dt VARCHAR, source_key VARCHAR, source_version VARCHAR, source_modified_at TIMESTAMP, source_sequencer VARCHAR)`,
+      `CREATE TEMP TABLE ${SOURCES_RELATION} (parquet_path VARCHAR, source_key VARCHAR, source_version VARCHAR, source_modified_at TIMESTAMP, source_sequencer VARCHAR)`,
     )
     for (const run of runs) {
       const source = runSource(run, ingestedAt)
-      await this.connection.run(
-        `INSERT INTO ${SOURCES_RELATION} VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP), ?)`,
-        [
-          source.parquetPath,
-          source.dt,
-          source.sourceKey,
-          source.sourceVersion,
-          source.sourceModifiedAt,
-          source.sourceSequencer,
-        ],
-      )
+      await this.connection.run(`INSERT INTO ${SOURCES_RELATION} VALUES (?, ?, ?, CAST(? AS TIMESTAMP), ?)`, [
+        source.parquetPath,
+        source.sourceKey,
+        source.sourceVersion,
+        source.sourceModifiedAt,
+        source.sourceSequencer,
+      ])
     }
     const [clear, insert] = rebuildStatements(DUCKDB_DIALECT)
     await this.run(clear)
@@ -267,16 +263,16 @@ export class CurrentTable {
     await this.connection.run(sql)
   }
 
-  /** The run relation the MERGE reads: the runs' rows with `"$path"` and `dt`, as Athena's `listings` table has. */
+  /**
+   * The run relation the MERGE reads: the runs' rows with `"$path"` and `dt`
+   * (read from the path, as Athena's partition is), the shape of Athena's `listings`.
+   */
   private async defineRuns(runs: readonly LocalRun[]): Promise<void> {
     const files = `[${runs.map((run) => literal(run.parquet)).join(', ')}]`
-    const dates = runs
-      .map((run) => `(${literal(run.parquet)}, ${literal(run.sourceModifiedAt.slice(0, 10))})`)
-      .join(', ')
     const values = LISTING_COLUMNS_TYPED.map((c) => `p.${c.name}`).join(', ')
     await this.run(
-      `CREATE OR REPLACE TEMP VIEW ${RUN_RELATION} AS SELECT ${values}, p.filename AS "$path", f.dt ` +
-        `FROM read_parquet(${files}, filename = true) AS p JOIN (VALUES ${dates}) AS f(path, dt) ON p.filename = f.path`,
+      `CREATE OR REPLACE TEMP VIEW ${RUN_RELATION} AS SELECT ${values}, p.filename AS "$path", ` +
+        `${partitionOf('p.filename')} AS dt FROM read_parquet(${files}, filename = true) AS p`,
     )
   }
 }

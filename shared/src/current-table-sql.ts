@@ -17,16 +17,17 @@
  *    it to the second), the time the upload completed;
  * 2. `source_key`: the source object key, compared as text (code points), so
  *    two different files modified in the same second still have a fixed order;
- * 3. `source_sequencer`: the S3 event `sequencer` of the upload, left-padded
- *    with zeros to {@link SEQUENCER_WIDTH} hex digits so that text order is
- *    numeric order; it orders two versions of the same key written in the
- *    same second. Empty when unknown (a backfill has no event): empty sorts
- *    first.
+ * 3. `source_sequencer`: the S3 event `sequencer` of the upload, upper-cased
+ *    and left-padded with zeros to {@link SEQUENCER_WIDTH} hex digits (in
+ *    SQL, by the template) so that text order is numeric order, as S3
+ *    documents for comparing sequencers of one key; it orders two versions of
+ *    the same key written in the same second. Unknown (a backfill has no
+ *    event) is all zeros: it sorts first.
  *
  * A row replaces the current row of its `(date, item_id)` only when its source
- * is strictly later in this order and is not the same object version (same
- * key and `source_version`, the version id, or the ETag in an unversioned
- * bucket). So a late or replayed older file never overwrites newer data, and
+ * is strictly later in this order and is not the same content (same key and
+ * `source_version`: the ETag in S3, the SHA-256 locally; a version re-uploaded
+ * with the same bytes is the same data). So a late or replayed older file never overwrites newer data, and
  * merging the same version again changes nothing. A `(date, item_id)` the
  * table does not hold yet is inserted whatever its source's age: the table is
  * the union of every key ever published. A merge never deletes: a row that a
@@ -46,7 +47,7 @@ export const RUN_RELATION = 'listings'
 
 /**
  * The relation the rebuild reads source metadata from: one row per live
- * Parquet (`parquet_path`, `dt`, and the four source-order columns).
+ * Parquet: `parquet_path` and the four source columns.
  */
 export const SOURCES_RELATION = 'listing_sources'
 
@@ -82,7 +83,7 @@ export const LINEAGE_COLUMNS: readonly TableColumn[] = [
     name: 'source_version',
     type: 'string',
     required: true,
-    doc: 'Source version id, or its ETag when the bucket is unversioned',
+    doc: "Source content identity: the object's ETag (S3), the file's SHA-256 (local)",
   },
   {
     name: 'source_modified_at',
@@ -94,7 +95,7 @@ export const LINEAGE_COLUMNS: readonly TableColumn[] = [
     name: 'source_sequencer',
     type: 'string',
     required: true,
-    doc: 'S3 event sequencer, zero-padded hex; empty when unknown (source order, 3rd)',
+    doc: 'S3 event sequencer, upper-case hex padded to 32 digits; zeros when unknown (source order, 3rd)',
   },
   {
     name: 'ingested_at',
@@ -134,7 +135,7 @@ export interface SqlDialect {
   /** An ISO-8601 UTC instant (`2026-11-28T10:00:00.000Z`) as the table's timestamp type. */
   timestamp(iso: string): string
   /**
-   * The rebuild's source metadata: a relation with `parquet_path`, `dt`,
+   * The rebuild's source metadata: a relation with `parquet_path`,
    * `source_key`, `source_version`, `source_modified_at`, `source_sequencer`.
    */
   sourcesRelation: string
@@ -150,11 +151,10 @@ export function athenaDialect(manifestsTable: string, processedBucketUri: string
     sourcesRelation:
       '(SELECT ' +
       `concat(${quote(processedBucketUri)}, m.live.parquet) AS parquet_path, ` +
-      "regexp_extract(m.live.parquet, '/dt=([^/]+)/', 1) AS dt, " +
       'm.live.source.key AS source_key, ' +
-      'coalesce(m.live.source.versionid, m.live.source.etag) AS source_version, ' +
+      'm.live.source.etag AS source_version, ' +
       'CAST(from_iso8601_timestamp(m.live.source.last_modified) AS timestamp(6)) AS source_modified_at, ' +
-      "'' AS source_sequencer " +
+      `'${'0'.repeat(SEQUENCER_WIDTH)}' AS source_sequencer ` +
       `FROM ${manifestsTable} AS m WHERE m.live IS NOT NULL)`,
   }
 }
@@ -171,13 +171,11 @@ export const DUCKDB_DIALECT: SqlDialect = {
 export interface RunSource {
   /** The run's Parquet as the run relation's `"$path"` shows it (`s3://bucket/listings/dt=.../x.parquet`). */
   parquetPath: string
-  /** The run Parquet's `dt` partition (the source's upload date, `YYYY-MM-DD`). */
-  dt: string
   sourceKey: string
   sourceVersion: string
   /** ISO-8601 UTC. */
   sourceModifiedAt: string
-  /** The event's sequencer, or '' when unknown; padded by {@link padSequencer}. */
+  /** The event's sequencer as S3 sends it (hex), or '' when unknown; the statement pads it. */
   sourceSequencer: string
   /** ISO-8601 UTC. */
   ingestedAt: string
@@ -186,6 +184,8 @@ export interface RunSource {
 /**
  * The MERGE's parameters, in the order their `?` appear: the state machine
  * binds them in this order (base64 of each value, quoted), and so does DuckDB.
+ * The Parquet path is bound twice: once for `dt`, which the statement reads
+ * from the path itself, and once for `"$path"`.
  */
 export const MERGE_PARAMETERS = [
   'sourceKey',
@@ -193,28 +193,13 @@ export const MERGE_PARAMETERS = [
   'sourceModifiedAt',
   'sourceSequencer',
   'ingestedAt',
-  'dt',
+  'parquetPath',
   'parquetPath',
 ] as const satisfies readonly (keyof RunSource)[]
 
 /** The MERGE's parameter values for a run: base64 of each value's UTF-8, in {@link MERGE_PARAMETERS} order. */
 export function mergeParameterValues(run: RunSource): string[] {
   return MERGE_PARAMETERS.map((name) => Buffer.from(run[name], 'utf8').toString('base64'))
-}
-
-/**
- * An S3 event sequencer as an order-preserving text: upper-case hex,
- * left-padded with zeros. S3 documents that sequencers of one key compare by
- * value after padding the shorter one with zeros on the left.
- *
- * @throws {RangeError} when it is not hex or is longer than {@link SEQUENCER_WIDTH}
- */
-export function padSequencer(sequencer: string): string {
-  if (sequencer === '') return ''
-  if (!/^[0-9A-Fa-f]+$/.test(sequencer) || sequencer.length > SEQUENCER_WIDTH) {
-    throw new RangeError(`not an S3 sequencer: ${JSON.stringify(sequencer)}`)
-  }
-  return sequencer.toUpperCase().padStart(SEQUENCER_WIDTH, '0')
 }
 
 const valueColumns = LISTING_COLUMNS_TYPED.map((c) => c.name)
@@ -228,6 +213,14 @@ function laterSource(s: string, t: string): string {
     condition = `${s}.${column} > ${t}.${column} OR (${s}.${column} = ${t}.${column} AND (${condition}))`
   }
   return `(${condition})`
+}
+
+/**
+ * The `dt` partition of an output path (`.../dt=2026-11-28/x.parquet`), '' when it has none.
+ * Both engines have `regexp_extract(text, pattern, group)` with these semantics.
+ */
+export function partitionOf(path: string): string {
+  return `coalesce(regexp_extract(${path}, '/dt=([^/]+)/', 1), '')`
 }
 
 /**
@@ -245,10 +238,10 @@ export function mergeStatement(dialect: SqlDialect): string {
     `    ${p} AS source_key,`,
     `    ${p} AS source_version,`,
     `    ${dialect.timestamp(p)} AS source_modified_at,`,
-    `    ${p} AS source_sequencer,`,
+    `    lpad(upper(${p}), ${SEQUENCER_WIDTH}, '0') AS source_sequencer,`,
     `    ${dialect.timestamp(p)} AS ingested_at`,
     `  FROM ${RUN_RELATION} AS r`,
-    `  WHERE r.dt = ${p} AND r."$path" = ${p}`,
+    `  WHERE r.dt = ${partitionOf(p)} AND r."$path" = ${p}`,
     ') AS s',
     `ON ${MERGE_KEY.map((c) => `t.${c} = s.${c}`).join(' AND ')}`,
     `WHEN MATCHED AND ${laterSource('s', 't')}`,
@@ -270,7 +263,10 @@ export function mergeStatement(dialect: SqlDialect): string {
  */
 export function rebuildStatements(dialect: SqlDialect): [string, string] {
   const p = dialect.textParameter
-  const order = SOURCE_ORDER.map((c) => `src.${c} DESC`).join(', ')
+  const sequencer = `lpad(upper(src.source_sequencer), ${SEQUENCER_WIDTH}, '0')`
+  const order = SOURCE_ORDER.map((c) => `${c === 'source_sequencer' ? sequencer : `src.${c}`} DESC`).join(
+    ', ',
+  )
   return [
     `DELETE FROM ${CURRENT_TABLE_NAME}`,
     [
@@ -278,11 +274,11 @@ export function rebuildStatements(dialect: SqlDialect): [string, string] {
       `SELECT ${allColumns.join(', ')}`,
       'FROM (',
       `  SELECT ${valueColumns.map((c) => `r.${c}`).join(', ')},`,
-      '    src.source_key, src.source_version, src.source_modified_at, src.source_sequencer,',
+      `    src.source_key, src.source_version, src.source_modified_at, ${sequencer} AS source_sequencer,`,
       `    ${dialect.timestamp(p)} AS ingested_at,`,
       `    row_number() OVER (PARTITION BY ${MERGE_KEY.map((c) => `r.${c}`).join(', ')} ORDER BY ${order}) AS newest`,
       `  FROM ${RUN_RELATION} AS r`,
-      `  JOIN ${dialect.sourcesRelation} AS src ON r.dt = src.dt AND r."$path" = src.parquet_path`,
+      `  JOIN ${dialect.sourcesRelation} AS src ON r."$path" = src.parquet_path`,
       ') AS ranked',
       'WHERE newest = 1',
     ].join('\n'),

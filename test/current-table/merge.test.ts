@@ -12,7 +12,6 @@ import {
   readPublishedRun,
   tableScan,
 } from '../../local/src/current-table.js'
-import { padSequencer } from '../../shared/src/current-table-sql.js'
 import { type Listing, publish, removeScratch, scratchDir, winners } from './helpers.js'
 
 afterAll(removeScratch)
@@ -75,7 +74,7 @@ describe('the MERGE keeps the newest source of each (date, item_id)', () => {
     expect(k1).toMatchObject({
       source_version: f.b.sourceVersion,
       source_modified_at: new Date(T2),
-      source_sequencer: '',
+      source_sequencer: '0'.repeat(32),
       ingested_at: new Date('2026-02-01T00:00:00.000Z'),
     })
     table.close()
@@ -121,7 +120,7 @@ describe('the MERGE keeps the newest source of each (date, item_id)', () => {
   it('the same version met again with its event sequencer (after a backfill that had none) changes nothing', async () => {
     const { table } = await mergedTable([f.a])
     const before = await table.rows()
-    const withEvent = { ...f.a, sourceSequencer: padSequencer('0055AED6DCD90281E5') }
+    const withEvent = { ...f.a, sourceSequencer: '0055AED6DCD90281E5' }
     expect((await table.merge([withEvent], '2026-03-01T00:00:00.000Z')).map((o) => o.changed)).toEqual([0])
     expect(await table.rows()).toEqual(before)
     table.close()
@@ -139,6 +138,28 @@ describe('the MERGE keeps the newest source of each (date, item_id)', () => {
     const { table } = await mergedTable([v1, v2, v1])
     expect(winners(await table.rows())).toEqual(['2025-12-01 k1 12 <- same.csv'])
     table.close()
+  })
+
+  it('two versions of one key in the same second are ordered by their event sequencers, compared as numbers', async () => {
+    const dir = scratchDir()
+    const v1 = readPublishedRun(
+      publish(dir, 'tie', T1, [['2025-12-01', 'k1', 10]], { out: 'v1' }),
+    ) as LocalRun
+    const v2 = readPublishedRun(
+      publish(dir, 'tie', T1, [['2025-12-01', 'k1', 12]], { out: 'v2' }),
+    ) as LocalRun
+    const earlier = { ...v1, sourceSequencer: 'ff' }
+    const later = { ...v2, sourceSequencer: '100' }
+    for (const order of [
+      [earlier, later],
+      [later, earlier],
+    ]) {
+      const { table } = await mergedTable(order)
+      expect((await table.rows()).map((r) => [r.price_gbp, r.source_sequencer])).toEqual([
+        [12, '100'.padStart(32, '0')],
+      ])
+      table.close()
+    }
   })
 
   it('files modified in the same second are ordered by source key, whatever the arrival order', async () => {
