@@ -6,7 +6,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { parseS3Uri } from '../../lambdas/ingest/src/config.js'
-import { incomingKeyEventPattern } from '../../lambdas/ingest/src/incoming-keys.js'
+import { incomingKeyEventPattern, type WildcardFilter } from '../../lambdas/ingest/src/incoming-keys.js'
 import { Analytics } from './analytics.js'
 import { readPipelineConfig } from './config.js'
 import { IngestFunction } from './ingest-function.js'
@@ -57,14 +57,16 @@ export class IngestStack extends Stack {
       'SQS3',
       'This queue is the dead-letter queue of the EventBridge target; nothing sits behind it.',
     )
+    const keyFilter = incomingKeyEventPattern(config.incomingPrefix)
+    assertPatternFits(keyFilter)
     new events.Rule(this, 'IncomingCsv', {
-      description: 'Starts an ingest execution for every .csv created under the incoming prefix',
+      description: 'Starts an ingest execution for every .csv or .csv.gz created under the incoming prefix',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [storage.raw.bucketName] },
-          object: { key: incomingKeyEventPattern(config.incomingPrefix) },
+          object: { key: keyFilter },
         },
       },
       targets: [
@@ -94,5 +96,28 @@ export class IngestStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: alerts.topicArn })
     new CfnOutput(this, 'AthenaWorkGroup', { value: analytics.workGroupName })
     new CfnOutput(this, 'GlueTable', { value: `${analytics.databaseName}.${analytics.tableName}` })
+  }
+}
+
+/** EventBridge's default quota for the size of one rule's event pattern, in characters. */
+export const MAX_EVENT_PATTERN_CHARS = 2048
+
+/**
+ * Refuses, at synthesis, an incoming prefix so long that the rule's pattern
+ * (40 wildcards, each repeating the prefix) would exceed
+ * {@link MAX_EVENT_PATTERN_CHARS}, which a deploy would reject. Measured on
+ * the pattern as deployed, with the longest bucket name S3 allows (63).
+ */
+function assertPatternFits(keyFilter: WildcardFilter[]): void {
+  const deployed = {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created'],
+    detail: { bucket: { name: ['b'.repeat(63)] }, object: { key: keyFilter } },
+  }
+  const size = JSON.stringify(deployed).length
+  if (size > MAX_EVENT_PATTERN_CHARS) {
+    throw new Error(
+      `context incomingPrefix is too long: the EventBridge rule's pattern would be ${size} characters, over the ${MAX_EVENT_PATTERN_CHARS} EventBridge accepts; use a shorter prefix`,
+    )
   }
 }

@@ -97,9 +97,12 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
     const found = await elements.evaluateAll((nodes) =>
       nodes.map((node) => ({
         field: node.getAttribute('data-field') ?? '',
-        value: (node as HTMLDataElement).value,
+        value: (node as unknown as { value: string }).value,
         shown: node.textContent ?? '',
-        visible: (node as HTMLElement).offsetParent !== null || node.closest('details') !== null,
+        // Laid out (offsetParent) or inside the collapsed list of further categories.
+        visible:
+          (node as unknown as { offsetParent: unknown }).offsetParent !== null ||
+          node.closest('details') !== null,
       })),
     )
     return found

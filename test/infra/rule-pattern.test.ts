@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { MAX_EVENT_PATTERN_CHARS } from '../../infra/src/ingest-stack.js'
 import { isIncomingCsv } from '../../lambdas/ingest/src/incoming-keys.js'
 import { matchesEventPattern } from '../helpers/eventbridge-matcher.js'
 import { template } from './synth.js'
@@ -53,6 +54,9 @@ const piece = fc.constantFrom(
   '.csv',
   '.CSV',
   '.cSv',
+  '.gz',
+  '.GZ',
+  '.csv.gz',
   '.txt',
   '*',
   '\\',
@@ -65,7 +69,18 @@ const key = fc.oneof(
   fc
     .tuple(
       fc.string({ unit: 'grapheme', maxLength: 8 }),
-      fc.constantFrom('.csv', '.CSV', '.Csv', '.csvx', 'csv'),
+      fc.constantFrom(
+        '.csv',
+        '.CSV',
+        '.Csv',
+        '.csvx',
+        'csv',
+        '.csv.gz',
+        '.CSV.Gz',
+        '.csv.gzip',
+        'csv.gz',
+        '.gz',
+      ),
     )
     .map(([name, end]) => `${PREFIX}${name}${end}`),
 )
@@ -79,6 +94,14 @@ describe('the synthesized EventBridge rule', () => {
     ['incoming/A.CSV', true],
     ['incoming/2024/shop listings.Csv', true],
     ['incoming/.csv', true],
+    ['incoming/a.csv.gz', true],
+    ['incoming/2024/shop listings.CSV.GZ', true],
+    ['incoming/a.Csv.gZ', true],
+    ['incoming/.csv.gz', true],
+    ['incoming/a.gz', false],
+    ['incoming/a.csv.gz.txt', false],
+    ['incoming/a.tsv.gz', false],
+    ['archive/a.csv.gz', false],
     ['incoming/a.csv.txt', false],
     ['incoming/a.txt', false],
     ['incoming/acsv', false],
@@ -87,6 +110,17 @@ describe('the synthesized EventBridge rule', () => {
   ])('starts an execution for %s: %s, as the handler accepts it', (objectKey, expected) => {
     expect(ruleRuns(objectCreated(objectKey))).toBe(expected)
     expect(isIncomingCsv(objectKey, PREFIX)).toBe(expected)
+  })
+
+  it("fits EventBridge's default 2,048-character event-pattern quota, with the longest bucket name", () => {
+    const deployed = JSON.stringify(pattern).replace('"raw"', JSON.stringify('b'.repeat(63)))
+    expect(deployed.length).toBeLessThanOrEqual(MAX_EVENT_PATTERN_CHARS)
+  })
+
+  it('refuses at synthesis an incoming prefix too long for the pattern quota', () => {
+    expect(() => template({ incomingPrefix: `${'p'.repeat(40)}/` })).toThrow(
+      /context incomingPrefix is too long: the EventBridge rule's pattern would be \d+ characters/,
+    )
   })
 
   it('ignores other buckets and other S3 events', () => {

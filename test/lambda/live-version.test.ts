@@ -3,7 +3,7 @@ import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Manifest } from '../../lambdas/ingest/src/live-version.js'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
-import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import { outputKeysFor, reportHtmlKey } from '../../lambdas/ingest/src/output-keys.js'
 import {
   INCOMING_PREFIX,
   LOOKUP_KEY,
@@ -157,7 +157,9 @@ describe('which version is live after a data-quality breach', () => {
       last_attempt: { source: { etag }, status: 'succeeded' },
     })
     const ofThisSource = (await processedKeys(pipeline)).filter((key) => key.includes('versions'))
-    expect(ofThisSource.sort()).toEqual([keys.manifest, keys.parquet, keys.rejected, keys.report].sort())
+    expect(ofThisSource.sort()).toEqual(
+      [keys.manifest, keys.parquet, keys.rejected, keys.report, reportHtmlKey(keys.report)].sort(),
+    )
     const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, etag))
     expect(again.output).toMatchObject({ status: 'already_processed' })
     for (const old of [v1, v2]) {

@@ -2,6 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   CSV_EXTENSIONS,
+  GZIP_CSV_EXTENSIONS,
+  INCOMING_EXTENSIONS,
   incomingKeyEventPattern,
   isIncomingCsv,
 } from '../../lambdas/ingest/src/incoming-keys.js'
@@ -28,6 +30,10 @@ const piece = fc.constantFrom(
   'V',
   '.csv',
   '.CsV',
+  '.gz',
+  '.Gz',
+  'g',
+  'z',
   '*',
   '\\',
   '\\*',
@@ -52,16 +58,36 @@ describe('the accepted-key rule', () => {
     expect(isIncomingCsv('x.csv', 'x.cs')).toBe(false)
   })
 
+  it('accepts gzipped CSV keys, .csv.gz in any letter case, and nothing else compressed', () => {
+    expect(GZIP_CSV_EXTENSIONS).toHaveLength(32)
+    expect(new Set(GZIP_CSV_EXTENSIONS.map((extension) => extension.toLowerCase()))).toEqual(
+      new Set(['.csv.gz']),
+    )
+    expect(new Set(INCOMING_EXTENSIONS).size).toBe(40)
+    for (const key of ['incoming/a.csv.gz', 'incoming/A.CSV.GZ', 'incoming/a.cSv.gZ', 'incoming/.csv.gz']) {
+      expect(isIncomingCsv(key, 'incoming/'), key).toBe(true)
+    }
+    for (const key of ['incoming/a.gz', 'incoming/a.csv.gz.txt', 'incoming/a.csvgz', 'incoming/a.tsv.gz']) {
+      expect(isIncomingCsv(key, 'incoming/'), key).toBe(false)
+    }
+    expect(isIncomingCsv('x.csv.gz', 'x.csv')).toBe(false)
+  })
+
   it('is the same rule in the EventBridge pattern, for any prefix and key (wildcard escapes included)', () => {
     fc.assert(
-      fc.property(text, text, fc.constantFrom(...CSV_EXTENSIONS, '', '.txt'), (prefix, middle, end) => {
-        for (const key of [`${prefix}${middle}${end}`, `${middle}${end}`]) {
-          expect(
-            ruleAccepts(prefix, key),
-            `prefix ${JSON.stringify(prefix)}, key ${JSON.stringify(key)}`,
-          ).toBe(isIncomingCsv(key, prefix))
-        }
-      }),
+      fc.property(
+        text,
+        text,
+        fc.constantFrom(...INCOMING_EXTENSIONS, '', '.txt', '.gz'),
+        (prefix, middle, end) => {
+          for (const key of [`${prefix}${middle}${end}`, `${middle}${end}`]) {
+            expect(
+              ruleAccepts(prefix, key),
+              `prefix ${JSON.stringify(prefix)}, key ${JSON.stringify(key)}`,
+            ).toBe(isIncomingCsv(key, prefix))
+          }
+        },
+      ),
       { numRuns: 3000 },
     )
   })

@@ -7,12 +7,14 @@ import {
   reportOutput,
   staleKeys,
 } from '../../lambdas/ingest/src/live-version.js'
-import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import { outputKeysFor, reportHtmlKey } from '../../lambdas/ingest/src/output-keys.js'
 import type { DqReport } from '../../shared/src/index.js'
 
 const KEY = 'incoming/shop.csv'
 const keysOn = (day: string) => outputKeysFor(KEY, 'incoming/', new Date(`${day}T12:00:00Z`))
 const version = (etag: string) => ({ bucket: 'raw', key: KEY, etag })
+/** The report's HTML page on that day. */
+const pageOn = (day: string) => reportHtmlKey(keysOn(day).report)
 
 /** The parts of a report the manifest and the S3 report read. */
 function report(status: DqReport['status'], rows: number, day: string): DqReport {
@@ -62,16 +64,18 @@ describe('the live-version rule', () => {
       parquet: day1.parquet,
       rejected: day1.rejected,
       report: day1.report,
+      report_html: pageOn('2026-11-01'),
     })
     expect(manifest.last_attempt).toMatchObject({
       source: { etag: 'v2' },
       status: 'threshold_breached',
       report: day2.report,
+      report_html: pageOn('2026-11-02'),
     })
     expect(deleted).toEqual([[], []])
   })
 
-  it('marks the live rejects and report gone when a breach on the same day wrote over them', () => {
+  it('marks the live rejects, report and page gone when a breach on the same day wrote over them', () => {
     const { manifest } = history([
       ['v1', '2026-11-01', 'succeeded'],
       ['v2', '2026-11-01', 'threshold_breached'],
@@ -80,6 +84,7 @@ describe('the live-version rule', () => {
       parquet: keysOn('2026-11-01').parquet,
       rejected: null,
       report: null,
+      report_html: null,
     })
   })
 
@@ -91,10 +96,19 @@ describe('the live-version rule', () => {
     ])
     const [day1, day2] = [keysOn('2026-11-01'), keysOn('2026-11-02')]
     expect(deleted[2]?.sort()).toEqual(
-      [day1.parquet, day1.rejected, day1.report, day2.rejected, day2.report].sort(),
+      [
+        day1.parquet,
+        day1.rejected,
+        day1.report,
+        pageOn('2026-11-01'),
+        day2.rejected,
+        day2.report,
+        pageOn('2026-11-02'),
+      ].sort(),
     )
+    const day3 = keysOn('2026-11-03')
     expect(referencedKeys(manifest)).toEqual(
-      new Set([keysOn('2026-11-03').parquet, keysOn('2026-11-03').rejected, keysOn('2026-11-03').report]),
+      new Set([day3.parquet, day3.rejected, day3.report, pageOn('2026-11-03')]),
     )
   })
 
@@ -105,7 +119,7 @@ describe('the live-version rule', () => {
       ['v3', '2026-11-03', 'threshold_breached'],
     ])
     const day2 = keysOn('2026-11-02')
-    expect(deleted[2]?.sort()).toEqual([day2.rejected, day2.report].sort())
+    expect(deleted[2]?.sort()).toEqual([day2.rejected, day2.report, pageOn('2026-11-02')].sort())
     expect(manifest.live?.source.etag).toBe('v1')
   })
 
@@ -116,8 +130,28 @@ describe('the live-version rule', () => {
       live: { source: { etag: 'v1' }, parquet: keys.parquet, rows: null, sha256: null },
       last_attempt: { source: { etag: 'v1' }, status: 'succeeded' },
     })
+    expect(parseManifest(JSON.stringify(v1))).toMatchObject({
+      live: { report_html: null },
+      last_attempt: { report_html: null },
+    })
     expect(parseManifest('not json')).toBeUndefined()
     expect(parseManifest('{"hello":1}')).toBeUndefined()
+  })
+
+  it('reads a version-2 manifest from before report pages as having none, so none is deleted', () => {
+    const { manifest } = history([['v1', '2026-11-01', 'succeeded']])
+    const { report_html: _live, ...live } = manifest.live ?? {}
+    const { report_html: _last, ...last_attempt } = manifest.last_attempt
+    const older = parseManifest(JSON.stringify({ ...manifest, live, last_attempt })) as Manifest
+    expect(older.live?.report_html).toBeNull()
+    expect(older.last_attempt.report_html).toBeNull()
+    const next = nextManifest(older, {
+      source: version('v2'),
+      keys: keysOn('2026-11-02'),
+      report: report('succeeded', 2, '2026-11-02'),
+    })
+    const day1 = keysOn('2026-11-01')
+    expect(staleKeys(older, next).sort()).toEqual([day1.parquet, day1.rejected, day1.report].sort())
   })
 })
 

@@ -49,7 +49,9 @@ export type S3CommandName = keyof typeof S3_COMMANDS
 
 /**
  * What a Lambda call touches: the source object, the lookup, or one of the
- * outputs of `outputKeysFor` (by its field name).
+ * outputs of `outputKeysFor` (by its field name). `report` is both report
+ * objects, the JSON and its HTML page beside it (`reportHtmlKey`): same
+ * prefix, same calls, same grant.
  */
 export type S3Target = 'source' | 'lookup' | 'manifest' | 'parquet' | 'rejected' | 'report'
 
@@ -100,12 +102,16 @@ export const LAMBDA_S3_CALLS: readonly LambdaS3Call[] = [
   { command: 'GetObject', target: 'lookup', why: 'the lookup may live in an unversioned bucket' },
   { command: 'GetObject', target: 'manifest', mayBeMissing: true, why: 'was this version processed before?' },
   { command: 'PutObject', target: 'manifest', why: 'record which version the outputs belong to' },
-  { command: 'PutObject', target: 'report', why: 'the DQ report, breach or not' },
+  { command: 'PutObject', target: 'report', why: 'the DQ report (JSON, then its HTML page), breach or not' },
   ...WRITE_STREAMED('parquet'),
   ...WRITE_STREAMED('rejected'),
   { command: 'DeleteObject', target: 'parquet', why: "a replaced version's Parquet under another dt=" },
   { command: 'DeleteObject', target: 'rejected', why: "a replaced version's rejects under another dt=" },
-  { command: 'DeleteObject', target: 'report', why: "a replaced version's report under another dt=" },
+  {
+    command: 'DeleteObject',
+    target: 'report',
+    why: "a replaced version's report and its HTML page under another dt=",
+  },
 ]
 
 /** The IAM action one Lambda call needs on its object. */

@@ -6,13 +6,25 @@
  * execution on upload.
  *
  * A key is accepted when it starts with the incoming prefix and ends, after
- * it, in `.csv` in any letter case (`.csv`, `.CSV`, `.Csv`, ...). The suffix
- * may not overlap the prefix: a key must be at least the prefix plus four
- * characters.
+ * it, in `.csv` or `.csv.gz`, each in any letter case (`.csv`, `.CSV`,
+ * `.Csv.GZ`, ...). The suffix may not overlap the prefix: a key must be at
+ * least the prefix plus the extension.
+ *
+ * The name only selects keys. Whether the bytes are gzip is decided by the
+ * bytes themselves (`decodedSource` in shared/src/input-format.ts), so a
+ * gzipped file named `.csv`, or a plain one named `.csv.gz`, is read right.
  */
 
-/** The eight letter-case spellings of the accepted extension, `.csv` first. */
+/** The eight letter-case spellings of `.csv`, `.csv` first. */
 export const CSV_EXTENSIONS: readonly string[] = spellings('csv').map((letters) => `.${letters}`)
+
+/** The 32 letter-case spellings of `.csv.gz`, `.csv.gz` first. */
+export const GZIP_CSV_EXTENSIONS: readonly string[] = spellings('csvgz').map(
+  (letters) => `.${letters.slice(0, 3)}.${letters.slice(3)}`,
+)
+
+/** Every accepted extension: the spellings of `.csv`, then those of `.csv.gz`. */
+export const INCOMING_EXTENSIONS: readonly string[] = [...CSV_EXTENSIONS, ...GZIP_CSV_EXTENSIONS]
 
 /**
  * Whether the pipeline processes this key.
@@ -22,9 +34,10 @@ export const CSV_EXTENSIONS: readonly string[] = spellings('csv').map((letters) 
  */
 export function isIncomingCsv(key: string, incomingPrefix: string): boolean {
   return (
-    key.length >= incomingPrefix.length + 4 &&
     key.startsWith(incomingPrefix) &&
-    CSV_EXTENSIONS.includes(key.slice(-4))
+    INCOMING_EXTENSIONS.some(
+      (extension) => key.length >= incomingPrefix.length + extension.length && key.endsWith(extension),
+    )
   )
 }
 
@@ -39,8 +52,11 @@ export interface WildcardFilter {
  *
  * EventBridge's wildcard match is case-sensitive and one field cannot carry
  * two conditions joined by AND (prefix and case-insensitive suffix), so the
- * filter is an OR list of eight wildcards, one per spelling of `.csv`:
- * `<prefix>*.csv`, `<prefix>*.csV`, ... A `*` in each filter matches zero or
+ * filter is an OR list of 40 wildcards, one per spelling of `.csv` and of
+ * `.csv.gz`: `<prefix>*.csv`, `<prefix>*.csV`, ..., `<prefix>*.CSV.GZ`. Its
+ * JSON stays well inside EventBridge's default 2,048-character event-pattern
+ * quota for a prefix of up to about 20 characters (the infra test checks the
+ * synthesized rule). A `*` in each filter matches zero or
  * more characters, so `<prefix>.csv` itself is accepted, as by
  * {@link isIncomingCsv}. A `*` or `\` in the prefix is escaped (`\*`, `\\`),
  * as EventBridge's wildcard syntax requires.
@@ -50,7 +66,7 @@ export interface WildcardFilter {
  */
 export function incomingKeyEventPattern(incomingPrefix: string): WildcardFilter[] {
   const literalPrefix = escapeWildcard(incomingPrefix)
-  return CSV_EXTENSIONS.map((extension) => ({ wildcard: `${literalPrefix}*${extension}` }))
+  return INCOMING_EXTENSIONS.map((extension) => ({ wildcard: `${literalPrefix}*${extension}` }))
 }
 
 /** Escapes text so that an EventBridge wildcard filter matches it literally. */

@@ -1,5 +1,5 @@
 import type { DqReport } from '../../../shared/src/index.js'
-import type { OutputKeys } from './output-keys.js'
+import { type OutputKeys, reportHtmlKey } from './output-keys.js'
 
 /**
  * Which version of a source's data is live, and what a run records about it.
@@ -11,11 +11,14 @@ import type { OutputKeys } from './output-keys.js'
  * source key, records both:
  *
  * - `live`: the version whose Parquet is published, its Parquet key, rows,
- *   bytes and hash, and its rejects and report keys (each `null` once a later
- *   attempt's own rejects or report were written to the same key, that is,
- *   the same source key on the same day); `null` when no version ever passed.
+ *   bytes and hash, and its rejects, report and report page keys (each `null`
+ *   once a later attempt's own were written to the same key, that is, the
+ *   same source key on the same day); `null` when no version ever passed.
  * - `last_attempt`: the latest version processed, its status (`succeeded` or
- *   `threshold_breached`) and its rejects and report keys.
+ *   `threshold_breached`) and its rejects, report and report page keys.
+ *
+ * The report page (`report_html`, the HTML beside the JSON report) is `null`
+ * in records written before pages existed: there is no page to delete.
  *
  * The report of a breached run says what is live, in `output.parquet`:
  * `{ published: false, live: <s3:// path of the live Parquet, or null>,
@@ -40,6 +43,8 @@ export interface LiveOutputs {
   rejected: string | null
   /** Its report, or `null` once a later attempt's report was written to the same key. */
   report: string | null
+  /** Its report's HTML page; `null` like `report`, or when the record predates pages. */
+  report_html: string | null
   /** Parquet rows, bytes and SHA-256; `null` when migrated from a version-1 manifest, which did not record them. */
   rows: number | null
   bytes: number | null
@@ -53,6 +58,8 @@ export interface AttemptRecord {
   status: DqReport['status']
   rejected: string
   report: string
+  /** The report's HTML page; `null` when the record predates pages. */
+  report_html: string | null
   finished_at: string
 }
 
@@ -84,7 +91,8 @@ export function parseManifest(text: string): Manifest | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined
   const candidate = value as Partial<Manifest & ManifestV1>
-  if (candidate.manifest_version === 2 && candidate.last_attempt?.source) return candidate as Manifest
+  if (candidate.manifest_version === 2 && candidate.last_attempt?.source)
+    return withPageKeys(candidate as Manifest)
   if (candidate.source?.etag === undefined || candidate.outputs?.parquet === undefined) return undefined
   const { source, outputs, processed_at } = candidate as ManifestV1
   return {
@@ -94,6 +102,7 @@ export function parseManifest(text: string): Manifest | undefined {
       parquet: outputs.parquet,
       rejected: outputs.rejected,
       report: outputs.report,
+      report_html: null,
       rows: null,
       bytes: null,
       sha256: null,
@@ -104,8 +113,18 @@ export function parseManifest(text: string): Manifest | undefined {
       status: 'succeeded',
       rejected: outputs.rejected,
       report: outputs.report,
+      report_html: null,
       finished_at: processed_at,
     },
+  }
+}
+
+/** A version-2 manifest written before report pages existed has no `report_html`: none to delete. */
+function withPageKeys(manifest: Manifest): Manifest {
+  return {
+    ...manifest,
+    live: manifest.live && { ...manifest.live, report_html: manifest.live.report_html ?? null },
+    last_attempt: { ...manifest.last_attempt, report_html: manifest.last_attempt.report_html ?? null },
   }
 }
 
@@ -124,11 +143,13 @@ export function nextManifest(
   run: { source: SourceVersion; keys: OutputKeys; report: DqReport },
 ): Manifest {
   const { source, keys, report } = run
+  const page = reportHtmlKey(keys.report)
   const last_attempt: AttemptRecord = {
     source,
     status: report.status,
     rejected: keys.rejected,
     report: keys.report,
+    report_html: page,
     finished_at: report.finished_at,
   }
   if (report.status === 'succeeded') {
@@ -138,6 +159,7 @@ export function nextManifest(
       parquet: keys.parquet,
       rejected: keys.rejected,
       report: keys.report,
+      report_html: page,
       rows,
       bytes,
       sha256,
@@ -150,15 +172,16 @@ export function nextManifest(
     ...kept,
     rejected: kept.rejected === keys.rejected ? null : kept.rejected,
     report: kept.report === keys.report ? null : kept.report,
+    report_html: kept.report_html === page ? null : kept.report_html,
   }
   return { manifest_version: 2, live, last_attempt }
 }
 
 /** Every processed-bucket key a manifest vouches for (the manifest's own key aside). */
 export function referencedKeys(manifest: Manifest): Set<string> {
-  const keys = [manifest.last_attempt.rejected, manifest.last_attempt.report]
-  if (manifest.live)
-    keys.push(manifest.live.parquet, manifest.live.rejected ?? '', manifest.live.report ?? '')
+  const { last_attempt, live } = manifest
+  const keys = [last_attempt.rejected, last_attempt.report, last_attempt.report_html ?? '']
+  if (live) keys.push(live.parquet, live.rejected ?? '', live.report ?? '', live.report_html ?? '')
   return new Set(keys.filter((key) => key !== ''))
 }
 

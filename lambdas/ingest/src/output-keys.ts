@@ -36,22 +36,25 @@ export const MAX_S3_KEY_BYTES = 1024
  * 1. `%` is written `%25` and `/` is written `%2F`, so sub-folders flatten
  *    without meeting a name that already holds `__` or `%2F`.
  * 2. A name ending in lower-case `.csv` loses that extension (`sample.csv` →
- *    `sample`). Any other spelling (`x.CSV`) keeps it, with the extension's
- *    dot written `%2E` (`x%2ECSV`), as does a name whose rest would be empty
- *    or start with a dot (`.csv` → `%2Ecsv`).
+ *    `sample`). Any other name keeps its whole extension, with the last dot
+ *    written `%2E`: another spelling (`x.CSV` → `x%2ECSV`), a gzipped file
+ *    in any spelling (`x.csv.gz` → `x.csv%2Egz`, so it never meets `x.csv`'s
+ *    `x`), and a name whose rest would be empty or start with a dot (`.csv`
+ *    → `%2Ecsv`).
  * 3. A leading `.` or `_` is written `%2E` or `%5F`: Athena skips files whose
  *    names start with either.
  *
  * Why it is one-to-one: undoing the percent escapes gives back the name
  * (rule 2's second case) or the name without `.csv` (its first case), and
  * only the second case contains the escape `%2E`, since rule 1 and a leading
- * `_` produce only `%25`, `%2F` and `%5F`, and that case always escapes the
- * extension's dot.
+ * `_` produce only `%25`, `%2F` and `%5F` (a first-case name never starts
+ * with a dot), and that case always escapes its last dot.
  *
  * `incoming/2024/shop listings.csv` modified on 2026-11-28 gives
  * `listings/dt=2026-11-28/2024%2Fshop listings.parquet`, with the rejects and
- * the report under `rejected/` and `reports/` in the same layout, and the
- * manifest at `_manifests/2024%2Fshop listings.json`.
+ * the report under `rejected/` and `reports/` in the same layout (the
+ * report's HTML page beside it, see {@link reportHtmlKey}), and the manifest
+ * at `_manifests/2024%2Fshop listings.json`.
  *
  * @param sourceKey - the object key, one that {@link isIncomingCsv} accepts
  * @param incomingPrefix - the raw bucket's incoming prefix
@@ -60,7 +63,9 @@ export const MAX_S3_KEY_BYTES = 1024
  */
 export function outputKeysFor(sourceKey: string, incomingPrefix: string, lastModified: Date): OutputKeys {
   if (!isIncomingCsv(sourceKey, incomingPrefix)) {
-    throw new RangeError(`not an incoming .csv key under ${incomingPrefix}: ${JSON.stringify(sourceKey)}`)
+    throw new RangeError(
+      `not an incoming .csv or .csv.gz key under ${incomingPrefix}: ${JSON.stringify(sourceKey)}`,
+    )
   }
   const name = outputName(sourceKey.slice(incomingPrefix.length))
   const dt = lastModified.toISOString().slice(0, 10)
@@ -70,6 +75,23 @@ export function outputKeysFor(sourceKey: string, incomingPrefix: string, lastMod
     report: `${OUTPUT_PREFIXES.reports}dt=${dt}/${name}.json`,
     manifest: `${OUTPUT_PREFIXES.manifests}${name}.json`,
   }
+}
+
+/**
+ * The key of a report's HTML page: beside the JSON report, `.html` for
+ * `.json`. A report key is unique to its source key (see
+ * {@link outputKeysFor}) and only reports end in `.json` under `reports/`, so
+ * the page's key is unique too; it is as long as the JSON's, so
+ * {@link overlongOutputKey} covers it.
+ *
+ * @param reportKey - the `report` of {@link outputKeysFor}
+ * @throws {RangeError} for a key that is not a JSON report's (a programming error)
+ */
+export function reportHtmlKey(reportKey: string): string {
+  if (!reportKey.startsWith(OUTPUT_PREFIXES.reports) || !reportKey.endsWith('.json')) {
+    throw new RangeError(`not a report key: ${JSON.stringify(reportKey)}`)
+  }
+  return `${reportKey.slice(0, -'.json'.length)}.html`
 }
 
 /**
@@ -85,7 +107,9 @@ export function overlongOutputKey(keys: OutputKeys): string | undefined {
 function outputName(sourceName: string): string {
   const stem = sourceName.slice(0, -4)
   if (sourceName.endsWith('.csv') && stem !== '' && !stem.startsWith('.')) return escapeName(stem)
-  return `${escapeName(stem)}%2E${sourceName.slice(-3)}`
+  // Every accepted name has a dot (its extension's), and the extension after the last dot is letters only.
+  const lastDot = sourceName.lastIndexOf('.')
+  return `${escapeName(sourceName.slice(0, lastDot))}%2E${sourceName.slice(lastDot + 1)}`
 }
 
 /** Rules 1 and 3 of {@link outputKeysFor}: `%` and `/` everywhere, a leading `.` or `_`. */

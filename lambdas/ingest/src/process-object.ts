@@ -8,6 +8,7 @@ import {
   ingest,
   thresholdsFrom,
 } from '../../../shared/src/index.js'
+import { renderDqReportHtml } from '../../../shared/src/report-html.js'
 import type { IngestConfig } from './config.js'
 import { DQ_METRICS, rejectReasonMetric } from './dq-metrics.js'
 import {
@@ -28,7 +29,13 @@ import {
   type SourceVersion,
   staleKeys,
 } from './live-version.js'
-import { MAX_S3_KEY_BYTES, type OutputKeys, outputKeysFor, overlongOutputKey } from './output-keys.js'
+import {
+  MAX_S3_KEY_BYTES,
+  type OutputKeys,
+  outputKeysFor,
+  overlongOutputKey,
+  reportHtmlKey,
+} from './output-keys.js'
 import {
   deleteObject,
   getSmallObject,
@@ -59,7 +66,7 @@ export interface IngestSummary {
   >
   /** True only in the error a breach raises; a returned summary never breached. */
   threshold_breached: boolean
-  outputs?: { bucket: string } & Omit<OutputKeys, 'manifest'>
+  outputs?: { bucket: string } & Omit<OutputKeys, 'manifest'> & { report_html: string }
 }
 
 /** What {@link processObject} needs from its surroundings. */
@@ -89,7 +96,7 @@ export interface ProcessDeps {
 export async function processObject(source: SourceObject, deps: ProcessDeps): Promise<IngestSummary> {
   const { s3, config, logger } = deps
   if (!isIncomingCsv(source.key, config.incomingPrefix)) {
-    return skipped(`not a .csv object under ${config.incomingPrefix}`)
+    return skipped(`not a .csv or .csv.gz object under ${config.incomingPrefix}`)
   }
   const version = await retryable(() => headObject(s3, source.bucket, source.key))
   if (version === undefined) return skipped('source object no longer exists')
@@ -246,6 +253,18 @@ async function transform(
       write,
     ),
   )
+  // The same report as a page for people; the rejects' s3:// URI is shown as text (a browser cannot open it).
+  const page = renderDqReportHtml(withLocations, {
+    rejected: withLocations.output.rejected.path,
+    report: `s3://${config.processedBucket}/${keys.report}`,
+  })
+  await retryable(() =>
+    putSmallObject(
+      s3,
+      { ...target, key: reportHtmlKey(keys.report), body: page, contentType: 'text/html; charset=utf-8' },
+      write,
+    ),
+  )
   await publishManifest(deps, keys.manifest, manifest, previous)
   return { kind: 'report', report }
 }
@@ -263,9 +282,8 @@ class InputReadFailure extends Error {
 
 /** The source, its read failures wrapped as {@link InputReadFailure} naming `input`. */
 function readFailuresNamed(input: 'listings' | 'lookup', source: ByteSource): ByteSource {
-  return {
+  const named: ByteSource = {
     name: source.name,
-    ...(source.size === undefined ? {} : { size: source.size }),
     async *open() {
       try {
         yield* source.open()
@@ -274,6 +292,9 @@ function readFailuresNamed(input: 'listings' | 'lookup', source: ByteSource): By
       }
     },
   }
+  // Read through, not copied: a gzipped source learns its decompressed size as it is read.
+  Object.defineProperty(named, 'size', { enumerable: true, get: () => source.size })
+  return named
 }
 
 async function readManifest(deps: ProcessDeps, key: string): Promise<Manifest | undefined> {
@@ -407,5 +428,6 @@ function outputsOf(config: IngestConfig, keys: OutputKeys): NonNullable<IngestSu
     parquet: keys.parquet,
     rejected: keys.rejected,
     report: keys.report,
+    report_html: reportHtmlKey(keys.report),
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type { ByteSink, ByteSource } from '../../../shared/src/index.js'
+import { decodedSource } from '../../../shared/src/input-format.js'
 import { S3_COMMANDS, type S3CommandGrant } from './aws-calls.js'
 
 /** A specific version of an object, as HEAD saw it. */
@@ -126,12 +127,20 @@ export async function headObject(
 }
 
 /**
- * A {@link ByteSource} over one object version. Each `open` is a fresh GET,
- * pinned to the version id when the bucket is versioned and to the ETag
- * always, so the transform's two reads see the same bytes or the second
+ * A {@link ByteSource} over one object version, as CSV text: a gzipped object
+ * (known by its first bytes, whatever its key or Content-Encoding) is
+ * decompressed as it streams, and a format the pipeline does not read fails
+ * the first read with an `InputError` (see `decodedSource`). Each `open` is a
+ * fresh GET, pinned to the version id when the bucket is versioned and to the
+ * ETag always, so the transform's two reads see the same bytes or the second
  * fails with 412 rather than reading a newer upload.
  */
 export function objectSource(client: S3Client, object: ObjectVersion): ByteSource {
+  return decodedSource(storedObjectSource(client, object))
+}
+
+/** The object's bytes as stored. */
+function storedObjectSource(client: S3Client, object: ObjectVersion): ByteSource {
   return {
     name: `s3://${object.bucket}/${object.key}`,
     size: object.size,
