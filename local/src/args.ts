@@ -8,12 +8,16 @@ import {
 
 /** Options of one CLI run, after validation. */
 export interface CliOptions {
-  /** @default 'data/listings.csv' */
-  listings: string
-  /** @default 'data/category_lookup.csv' */
-  lookup: string
-  /** @default 'out' */
-  out: string
+  /**
+   * Listings to ingest, as given: files, folders (their `*.csv` and
+   * `*.csv.gz`) or quoted globs; `--listings` may be repeated.
+   * @default [] (the sample, data/listings.csv: see invocation.ts)
+   */
+  listings: string[]
+  /** @default undefined (the sample, data/category_lookup.csv: see invocation.ts) */
+  lookup: string | undefined
+  /** @default undefined ('out': see invocation.ts) */
+  out: string | undefined
   /** Extra values treated as missing. @default [] */
   nullMarkers: string[]
   /** @default undefined (no limit) */
@@ -29,6 +33,8 @@ export interface CliOptions {
   /** Show progress on a terminal. @default true */
   progress: boolean
   help: boolean
+  /** Print the version and exit. @default false */
+  version: boolean
 }
 
 /** A bad flag or flag value; the CLI exits 2 with this message. */
@@ -36,7 +42,7 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
-export const HELP = `Usage: npm run ingest -- [options]
+export const HELP = `Usage: listings-ingest [options]      (in the repository: npm run ingest -- [options])
 
 Validates, cleans, deduplicates and enriches marketplace listings, then writes
   <out>/processed/data.parquet   Snappy Parquet, only when the run succeeds
@@ -44,8 +50,15 @@ Validates, cleans, deduplicates and enriches marketplace listings, then writes
   <out>/dq_report.json           the data-quality report
 
 Options:
-  --listings <file>       listings CSV (default: data/listings.csv)
-  --lookup <file>         category lookup CSV (default: data/category_lookup.csv)
+  --listings <path>       listings CSV, plain or gzip-compressed (recognised by
+                          its bytes). Repeat it, name a folder (its *.csv and
+                          *.csv.gz files, in name order) or give a quoted
+                          pattern with * or ? in the file name ('exports/*.csv.gz')
+                          to ingest several files: each gets its own outputs in
+                          <out>/<file name without .csv/.csv.gz>/
+                          (default: data/listings.csv, the sample)
+  --lookup <file>         category lookup CSV, plain or gzip (default:
+                          data/category_lookup.csv, the sample)
   --out <dir>             output directory (default: out)
   --null-values <list>    extra values that count as missing, comma-separated,
                           e.g. "NA,null,N/A"; may be repeated (default: none,
@@ -61,7 +74,12 @@ Options:
   --json                  print the report on stdout
   --quiet                 log errors only; no progress display
   --no-progress           no progress display, even on a terminal
+  -V, --version           print the version
   -h, --help              show this help
+
+Relative paths are relative to the folder you run the command from (also
+under npm run ingest). The defaults are the sample in the repository; outside
+it, give --listings and --lookup.
 
 The three outputs of a run are published together: they are written under
 <out>/.runs/<id>/ and made visible at once by one atomic rename of <out>/.current.
@@ -70,7 +88,10 @@ Only one run may write to an <out> at a time (<out>/.lock).
 Exit codes: 0 success; 2 unusable input or arguments; 3 a data-quality
 threshold was breached (report and rejects published, Parquet withheld);
 130 interrupted by SIGINT or SIGHUP, 143 by SIGTERM (nothing published);
-1 anything unexpected. Logs are JSON lines on stderr.`
+1 anything unexpected. With several files, the worst of their codes
+(1 before 2 before 3 before 0); each file's outputs stand on their own.
+On a terminal a run ends with a plain summary; otherwise logs are JSON
+lines on stderr.`
 
 /**
  * Parses and validates the command line.
@@ -86,9 +107,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     throw new UsageError(parserMessage(error))
   }
   return {
-    listings: nonEmpty('--listings', values.listings ?? 'data/listings.csv'),
-    lookup: nonEmpty('--lookup', values.lookup ?? 'data/category_lookup.csv'),
-    out: nonEmpty('--out', values.out ?? 'out'),
+    listings: (values.listings ?? []).map((value) => nonEmpty('--listings', value)),
+    lookup: values.lookup === undefined ? undefined : nonEmpty('--lookup', values.lookup),
+    out: values.out === undefined ? undefined : nonEmpty('--out', values.out),
     nullMarkers: (values['null-values'] ?? []).flatMap((list) => list.split(',')).filter((m) => m !== ''),
     maxRejectedRatio: optionalRatio('--max-rejected-ratio', values['max-rejected-ratio']),
     maxUnmatchedSegmentRatio: optionalRatio(
@@ -100,6 +121,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     quiet: values.quiet ?? false,
     progress: !(values['no-progress'] ?? false),
     help: values.help ?? false,
+    version: values.version ?? false,
   }
 }
 
@@ -109,7 +131,7 @@ function parse(argv: readonly string[]) {
     strict: true,
     allowPositionals: false,
     options: {
-      listings: { type: 'string' },
+      listings: { type: 'string', multiple: true },
       lookup: { type: 'string' },
       out: { type: 'string' },
       'null-values': { type: 'string', multiple: true },
@@ -120,6 +142,7 @@ function parse(argv: readonly string[]) {
       quiet: { type: 'boolean' },
       'no-progress': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   })
 }
@@ -158,6 +181,11 @@ function parserMessage(error: unknown): string {
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const flag = /^Option '(--[\w-]+)/.exec(text)?.[1]
     if (flag !== undefined) return `${flag} needs a value`
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    // Most often an unquoted glob the shell expanded: --listings a.csv b.csv.
+    const argument = /'(.*)'/.exec(text)?.[1] ?? ''
+    return `unexpected argument '${argument}': to ingest several files repeat --listings, name a folder, or quote a pattern (--listings 'exports/*.csv')`
   }
   return text.split('\n')[0] ?? text
 }

@@ -1,10 +1,29 @@
 import { availableParallelism } from 'node:os'
-import { type DqReport, InputError, ingest, thresholdsFrom } from '../../shared/src/index.js'
+import { basename, join } from 'node:path'
+import { type ByteSource, type DqReport, InputError, ingest, thresholdsFrom } from '../../shared/src/index.js'
+import { decodedSource } from '../../shared/src/input-format.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
 import { fileSource } from './files.js'
+import { expandListings, type ListingsInput } from './inputs.js'
+import {
+  DEFAULTS,
+  defaultExists,
+  defaultPath,
+  invocationOf,
+  PACKAGE_NAME,
+  packageVersion,
+} from './invocation.js'
 import { createLogger } from './logger.js'
 import { ProgressLine } from './progress.js'
 import { faultAt, type OutputName, publishedPaths, RunOutputs } from './publish.js'
+import {
+  batchLine,
+  type FileOutcome,
+  type PublishedParquet,
+  type PublishedReport,
+  summaryLines,
+  worstExitCode,
+} from './summary.js'
 
 /**
  * The CLI's exit codes, as the ingest contract defines them. An interrupted
@@ -32,12 +51,26 @@ export function outputPaths(out: string): Record<OutputName, string> {
   return publishedPaths(out)
 }
 
+/** What every file's run of one command shares. */
+interface RunContext {
+  options: CliOptions
+  lookup: string
+  /** `--out`: a single file publishes here, several files in folders under it. */
+  out: string
+  logger: ReturnType<typeof createLogger>
+  /** A person reads stderr: plain summaries instead of JSON log lines. */
+  human: boolean
+  /** The run in progress, for the signal handler. */
+  current: { outputs?: RunOutputs | undefined }
+}
+
 /**
  * Runs the CLI and returns its exit code. Every failure becomes one line on
  * stderr; nothing is thrown. An interrupt (SIGINT, SIGTERM, SIGHUP) removes
- * the run's unpublished outputs and its lock, prints one line and exits the
- * process at once; one that arrives after the outputs were published lets the
- * run finish.
+ * the current run's unpublished outputs and its lock, prints one line and
+ * exits the process at once; one that arrives after the outputs were
+ * published lets the run finish. With several listings files, the ones
+ * already finished keep their published outputs.
  *
  * @param argv - the arguments after the script name
  */
@@ -47,21 +80,55 @@ export async function main(argv: readonly string[]): Promise<number> {
     options = parseCliArgs(argv)
   } catch (error) {
     if (!(error instanceof UsageError)) throw error
-    process.stderr.write(`listings-ingest: ${error.message} (see --help)\n`)
-    return ExitCode.badInput
+    return usageFailure(error.message)
   }
   if (options.help) {
     process.stdout.write(`${HELP}\n`)
     return ExitCode.ok
   }
-  let outputs: RunOutputs | undefined
+  if (options.version) {
+    process.stdout.write(`${PACKAGE_NAME} ${packageVersion()}\n`)
+    return ExitCode.ok
+  }
+
+  let context: RunContext
+  let inputs: ListingsInput[]
+  try {
+    const invocation = invocationOf(process.env, process.cwd())
+    if (invocation.callerDir !== process.cwd()) process.chdir(invocation.callerDir)
+    if (options.listings.length === 0 && !defaultExists(invocation, DEFAULTS.listings))
+      throw new UsageError(
+        `no --listings given, and no sample ${DEFAULTS.listings} here: name a file, a folder or a quoted pattern`,
+      )
+    if (options.lookup === undefined && !defaultExists(invocation, DEFAULTS.lookup))
+      throw new UsageError(
+        `no --lookup given, and no sample ${DEFAULTS.lookup} here: name the category lookup CSV`,
+      )
+    inputs = expandListings(
+      options.listings.length > 0 ? options.listings : [defaultPath(invocation, DEFAULTS.listings)],
+    )
+    const human = process.stderr.isTTY === true && !options.quiet
+    context = {
+      options,
+      lookup: options.lookup ?? defaultPath(invocation, DEFAULTS.lookup),
+      out: options.out ?? defaultPath(invocation, DEFAULTS.out),
+      logger: createLogger(options.quiet ? 'ERROR' : human ? 'WARN' : 'INFO'),
+      human,
+      current: {},
+    }
+  } catch (error) {
+    if (error instanceof UsageError) return usageFailure(error.message)
+    return failure(error).exitCode
+  }
+
+  const { current } = context
   const onSignal = (signal: keyof typeof INTERRUPTS) => {
     // Too late to undo: the outputs are published, and what is left (tidying up) takes
     // microseconds. The run finishes and exits 0 or 3, so a non-zero exit never means
     // "published".
-    if (outputs?.committed) return
+    if (current.outputs?.committed) return
     // Synchronous to the end: the run stops here, in a state RunOutputs can undo.
-    outputs?.abandonSync()
+    current.outputs?.abandonSync()
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
     process.stderr.write('listings-ingest: interrupted\n')
     process.exit(INTERRUPTS[signal])
@@ -69,36 +136,81 @@ export async function main(argv: readonly string[]): Promise<number> {
   const signals = Object.keys(INTERRUPTS) as (keyof typeof INTERRUPTS)[]
   for (const signal of signals) process.on(signal, onSignal)
   try {
-    return await runIngest(options, (created) => {
-      outputs = created
-    })
-  } catch (error) {
-    outputs?.abandonSync()
-    if (error instanceof InputError) {
-      process.stderr.write(`listings-ingest: error: ${oneLine(error.message)}\n`)
-      return ExitCode.badInput
+    const outcomes: FileOutcome[] = []
+    for (const [i, input] of inputs.entries()) {
+      const label = inputs.length > 1 ? `[${i + 1}/${inputs.length}] ${basename(input.path)}` : undefined
+      const { outcome, stopsBatch } = await runFile(context, input, label)
+      outcomes.push(outcome)
+      // A lookup that cannot be used fails every file the same way: say it once.
+      if (stopsBatch) break
     }
-    const message = error instanceof Error ? error.message : String(error)
-    process.stderr.write(`listings-ingest: unexpected error: ${oneLine(message)}\n`)
-    return ExitCode.unexpected
+    return finish(context, inputs, outcomes)
   } finally {
     for (const signal of signals) process.off(signal, onSignal)
   }
+}
+
+function usageFailure(message: string): number {
+  process.stderr.write(`listings-ingest: ${message} (see --help)\n`)
+  return ExitCode.badInput
+}
+
+/** Prints the one line of a failed run and says how it ends. */
+function failure(error: unknown): { exitCode: number; error: string } {
+  if (error instanceof InputError) {
+    const line = `error: ${oneLine(error.message)}`
+    process.stderr.write(`listings-ingest: ${line}\n`)
+    return { exitCode: ExitCode.badInput, error: line }
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  const line = `unexpected error: ${oneLine(message)}`
+  process.stderr.write(`listings-ingest: ${line}\n`)
+  return { exitCode: ExitCode.unexpected, error: line }
 }
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ')
 }
 
-async function runIngest(options: CliOptions, onOutputs: (outputs: RunOutputs) => void): Promise<number> {
-  const logger = createLogger(options.quiet)
-  const listings = await fileSource(options.listings)
-  const lookup = await fileSource(options.lookup)
-  const paths = outputPaths(options.out)
-  const outputs = RunOutputs.openSync(options.out, onOutputs)
+/** Runs one listings file into its output folder; never throws. */
+async function runFile(
+  context: RunContext,
+  input: ListingsInput,
+  label: string | undefined,
+): Promise<{ outcome: FileOutcome; stopsBatch: boolean }> {
+  const out = input.outputName === undefined ? context.out : join(context.out, input.outputName)
+  try {
+    const outcome = await runIngest(context, input.path, out, label)
+    return { outcome, stopsBatch: false }
+  } catch (error) {
+    context.current.outputs?.abandonSync()
+    const { exitCode, error: line } = failure(error)
+    const lookupFailed = error instanceof InputError && error.file === context.lookup
+    return { outcome: { listings: input.path, out, exitCode, error: line }, stopsBatch: lookupFailed }
+  } finally {
+    context.current.outputs = undefined
+  }
+}
+
+async function runIngest(
+  context: RunContext,
+  listingsPath: string,
+  out: string,
+  label: string | undefined,
+): Promise<FileOutcome> {
+  const { options, logger } = context
+  const listings = decodedSource(await fileSource(listingsPath, 'listings'))
+  const lookup = decodedSource(await fileSource(context.lookup, 'lookup'))
+  // A format the pipeline does not read is diagnosed before any output folder is made.
+  await probe(listings)
+  await probe(lookup)
+  const paths = outputPaths(out)
+  const outputs = RunOutputs.openSync(out, (created) => {
+    context.current.outputs = created
+  })
   const live = outputs.livePath()
 
-  const progress = showProgress(options) ? new ProgressLine(process.stderr) : undefined
+  const progress = showProgress(options) ? new ProgressLine(process.stderr, label) : undefined
   let report: DqReport
   try {
     report = await ingest({
@@ -116,19 +228,36 @@ async function runIngest(options: CliOptions, onOutputs: (outputs: RunOutputs) =
         void faultAt(update.phase)
       },
     })
-  } finally {
+    progress?.publishing()
+  } catch (error) {
     progress?.clear()
+    throw error
   }
 
   const succeeded = report.status === 'succeeded'
   const published = asPublished(report, paths, succeeded ? undefined : live, outputs.runId)
-  const untidy = await outputs.publish(Buffer.from(`${JSON.stringify(published, null, 2)}\n`), succeeded)
+  let untidy: string | undefined
+  try {
+    untidy = await outputs.publish(Buffer.from(`${JSON.stringify(published, null, 2)}\n`), succeeded)
+  } finally {
+    progress?.clear()
+  }
   if (untidy !== undefined)
     logger.warn('outputs published; tidying up failed, the next run finishes it', { problem: untidy })
-  if (options.json) process.stdout.write(`${JSON.stringify(published, null, 2)}\n`)
+
+  const outcome: FileOutcome = {
+    listings: listingsPath,
+    out,
+    exitCode: succeeded ? ExitCode.ok : ExitCode.thresholdBreached,
+    reportPath: paths.report,
+    report: published,
+  }
+  if (context.human)
+    process.stderr.write(`${summaryLines({ ...outcome, report: published }, terminalWidth()).join('\n')}\n`)
 
   const summary = {
     status: report.status,
+    listings: listingsPath,
     source_rows: report.source_rows,
     valid_rows_after_clean: report.valid_rows_after_clean,
     rows_after_dedup: report.rows_after_dedup,
@@ -140,7 +269,7 @@ async function runIngest(options: CliOptions, onOutputs: (outputs: RunOutputs) =
   }
   if (succeeded) {
     logger.info('ingest succeeded', { ...summary, parquet: paths.parquet })
-    return ExitCode.ok
+    return outcome
   }
   logger.warn('data-quality threshold breached; parquet not published', {
     ...summary,
@@ -154,21 +283,50 @@ async function runIngest(options: CliOptions, onOutputs: (outputs: RunOutputs) =
   process.stderr.write(
     `listings-ingest: data-quality threshold breached (${reasons}); this run's Parquet not published (${kept}), see ${paths.report}\n`,
   )
-  return ExitCode.thresholdBreached
+  return outcome
+}
+
+/** Reads a source's first chunk, which runs its format checks (see decodedSource), and stops. */
+async function probe(source: ByteSource): Promise<void> {
+  for await (const _ of source.open()) break
+}
+
+/** After every file: `--json` output, the closing summary of several files, and the exit code. */
+function finish(context: RunContext, inputs: readonly ListingsInput[], outcomes: FileOutcome[]): number {
+  const exitCode = worstExitCode(outcomes.map((outcome) => outcome.exitCode))
+  const single = inputs.length === 1 && inputs[0]?.outputName === undefined
+  if (context.options.json) {
+    const printed = single
+      ? outcomes[0]?.report
+      : outcomes.map(({ listings, out, exitCode: code, report, error }) => ({
+          listings,
+          out,
+          exit_code: code,
+          ...(report === undefined ? {} : { report }),
+          ...(error === undefined ? {} : { error }),
+        }))
+    if (printed !== undefined) process.stdout.write(`${JSON.stringify(printed, null, 2)}\n`)
+  }
+  if (single) return exitCode
+  const skipped = inputs.length - outcomes.length
+  if (context.human) process.stderr.write(`${batchLine(outcomes, skipped, exitCode)}\n`)
+  else
+    context.logger.info('ingest of several files finished', {
+      files: inputs.length,
+      exit_code: exitCode,
+      not_attempted: inputs.slice(outcomes.length).map((input) => input.path),
+      runs: outcomes.map(({ listings, out, exitCode: code }) => ({ listings, out, exit_code: code })),
+    })
+  return exitCode
+}
+
+function terminalWidth(): number {
+  return process.stderr.columns || 80
 }
 
 function showProgress(options: CliOptions): boolean {
   return options.progress && !options.quiet && process.stderr.isTTY === true
 }
-
-/** What the published report says about the Parquet file. */
-export type PublishedParquet =
-  | (DqReport['output']['parquet'] & { published: true; path: string })
-  | {
-      published: false
-      /** The Parquet still published from an earlier run, or null when there is none. */
-      live: string | null
-    }
 
 /**
  * The report as published: with the run's id and the path of each output
@@ -182,7 +340,7 @@ function asPublished(
   paths: Record<OutputName, string>,
   live: string | null | undefined,
   runId: string,
-) {
+): PublishedReport {
   const parquet: PublishedParquet =
     live === undefined
       ? { ...report.output.parquet, published: true, path: paths.parquet }

@@ -8,23 +8,32 @@ const writeAsync = promisify(writeFd)
 const fsyncAsync = promisify(fsync)
 const closeAsync = promisify(closeFd)
 
+/** Which input a file is, for messages: the listings are read twice, the lookup once per listings file. */
+export type InputRole = 'listings' | 'lookup'
+
+const READ_MORE_THAN_ONCE: Record<InputRole, string> = {
+  listings: 'the listings are read twice (to check, then to write)',
+  lookup: 'the lookup is read once for every listings file',
+}
+
 /**
  * Opens a local file as a {@link ByteSource}, checking first that it exists
  * and is a regular file so the user gets a clear error instead of a stack.
  *
  * Only a regular file will do: the ingest reads the listings twice (once to
- * classify, once to write), and a pipe, FIFO or terminal cannot be read again.
- * Opening a FIFO would also block until a writer appears, so its type is
- * checked before it is opened.
+ * classify, once to write), and a pipe, FIFO, socket or terminal can be read
+ * only once. Opening a FIFO would also block until a writer appears, so its
+ * type is checked before it is opened.
  *
  * @param path - the path as the user gave it
+ * @param role - which input it is, for the message refusing a pipe
  * @throws {InputError} when the file is missing, unreadable or not a regular file
  */
-export async function fileSource(path: string): Promise<ByteSource> {
+export async function fileSource(path: string, role: InputRole = 'listings'): Promise<ByteSource> {
   let size: number
   try {
     const info = await stat(path)
-    if (!info.isFile()) throw new InputError(path, notAFile(info))
+    if (!info.isFile()) throw new InputError(path, notAFile(info, role))
     size = info.size
     // Opening now surfaces a permission problem before any work starts.
     closeSync(openSync(path, 'r'))
@@ -38,13 +47,17 @@ export async function fileSource(path: string): Promise<ByteSource> {
   }
 }
 
-function notAFile(info: Awaited<ReturnType<typeof stat>>): string {
+function notAFile(info: Awaited<ReturnType<typeof stat>>, role: InputRole): string {
   if (info.isDirectory()) return 'is a directory, not a file'
-  if (info.isFIFO()) return 'is a named pipe; the listings are read twice, so give a regular file'
-  if (info.isSocket()) return 'is a socket; the listings are read twice, so give a regular file'
-  if (info.isCharacterDevice())
-    return 'is a device or terminal; the listings are read twice, so give a regular file'
-  return 'not a regular file'
+  const kind = info.isFIFO()
+    ? 'a pipe'
+    : info.isSocket()
+      ? 'a socket'
+      : info.isCharacterDevice()
+        ? 'a terminal or device'
+        : undefined
+  if (kind === undefined) return 'not a regular file'
+  return `is ${kind}, which can be read only once, but ${READ_MORE_THAN_ONCE[role]}: save the data to a file first and give its path`
 }
 
 /**

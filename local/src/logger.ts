@@ -17,11 +17,9 @@ export class StderrLogger extends Logger {
 /**
  * Creates the CLI's logger.
  *
- * @param quiet - only errors are logged
+ * @param level - the least severe level logged: ERROR for --quiet, WARN on a
+ *   terminal (where a plain summary replaces the info lines), else INFO
  */
-export function createLogger(quiet: boolean): Logger {
-  return new StderrLogger({
-    serviceName: 'listings-ingest',
-    ...(quiet ? { logLevel: 'ERROR' as const } : {}),
-  })
+export function createLogger(level: 'ERROR' | 'WARN' | 'INFO' = 'INFO'): Logger {
+  return new StderrLogger({ serviceName: 'listings-ingest', logLevel: level })
 }

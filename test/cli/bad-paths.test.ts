@@ -117,12 +117,21 @@ describe('inputs that are not readable regular files: exit 2 with one line', () 
     )
   })
 
-  it('--listings naming a FIFO ends at once: the ingest reads the file twice, so it needs a regular file', () => {
+  it('--listings naming a FIFO ends at once, saying why (read twice) and what to do (save it to a file)', () => {
     const dir = workspace()
     execFileSync('mkfifo', [join(dir, 'pipe.csv')])
     expectRefused(
       cli(['--listings', 'pipe.csv', '--quiet'], dir),
-      /^listings-ingest: error: pipe\.csv: is a named pipe; the listings are read twice, so give a regular file$/,
+      /^listings-ingest: error: pipe\.csv: is a pipe, which can be read only once, but the listings are read twice \(to check, then to write\): save the data to a file first and give its path$/,
+    )
+  })
+
+  it('--lookup naming a FIFO: the lookup is read once per listings file', () => {
+    const dir = workspace()
+    execFileSync('mkfifo', [join(dir, 'lookup.csv')])
+    expectRefused(
+      cli(['--lookup', 'lookup.csv', '--quiet'], dir),
+      /^listings-ingest: error: lookup\.csv: is a pipe, which can be read only once, but the lookup is read once for every listings file: save the data to a file first and give its path$/,
     )
   })
 
@@ -153,7 +162,7 @@ describe('inputs that are not readable regular files: exit 2 with one line', () 
     )
     expectRefused(
       { status: piped.status, signal: piped.signal, stdout: piped.stdout, stderr: piped.stderr, cwd: dir },
-      /^listings-ingest: error: \/dev\/stdin: is a (named pipe|socket); the listings are read twice, so give a regular file$/,
+      /^listings-ingest: error: \/dev\/stdin: is a (pipe|socket), which can be read only once, but the listings are read twice \(to check, then to write\): save the data to a file first and give its path$/,
       join(dir, 'piped'),
     )
   })

@@ -128,9 +128,12 @@ describe('exit code 2: unusable input or arguments', () => {
       /^listings-ingest: error: nope\.csv: no such file or directory$/,
     ],
     [
-      'a directory as listings',
-      () => ['--listings', 'data'],
-      /^listings-ingest: error: data: is a directory, not a file$/,
+      'a folder with no CSV files as listings',
+      (dir) => {
+        mkdirSync(join(dir, 'empty'))
+        return ['--listings', 'empty']
+      },
+      /^listings-ingest: error: empty: folder has no \.csv or \.csv\.gz files$/,
     ],
     [
       'a missing required column',
@@ -160,7 +163,11 @@ describe('exit code 2: unusable input or arguments', () => {
       () => ['--row-group-size', '0'],
       /--row-group-size must be a whole number from 1 to 1048576, got "0" \(see --help\)$/,
     ],
-    ['a stray positional argument', () => ['data/listings.csv'], /Unexpected argument 'data\/listings\.csv'/],
+    [
+      'a stray positional argument',
+      () => ['data/listings.csv'],
+      /^listings-ingest: unexpected argument 'data\/listings\.csv': to ingest several files repeat --listings, name a folder, or quote a pattern/,
+    ],
   ]
 
   for (const [name, args, message] of cases) {

@@ -13,13 +13,32 @@ function refusal(argv: string[]): string {
 }
 
 describe('parseCliArgs', () => {
-  it('defaults to the shipped sample and out/', () => {
+  it('leaves the paths not given to the defaults (the sample and out/, see invocation.ts)', () => {
     expect(parseCliArgs([])).toMatchObject({
-      listings: 'data/listings.csv',
-      lookup: 'data/category_lookup.csv',
-      out: 'out',
+      listings: [],
+      lookup: undefined,
+      out: undefined,
       rowGroupSize: 100_000,
+      version: false,
     })
+  })
+
+  it('takes --listings more than once, in order', () => {
+    expect(parseCliArgs(['--listings', 'b.csv', '--listings', 'a/*.csv.gz']).listings).toEqual([
+      'b.csv',
+      'a/*.csv.gz',
+    ])
+  })
+
+  it('--version and -V ask for the version', () => {
+    expect(parseCliArgs(['--version']).version).toBe(true)
+    expect(parseCliArgs(['-V']).version).toBe(true)
+  })
+
+  it('explains a stray argument as the unquoted glob it usually is', () => {
+    expect(refusal(['--listings', 'a.csv', 'b.csv'])).toBe(
+      "unexpected argument 'b.csv': to ingest several files repeat --listings, name a folder, or quote a pattern (--listings 'exports/*.csv')",
+    )
   })
 
   it('bounds --row-group-size to what a reader can hold, 1,048,576 rows', () => {
