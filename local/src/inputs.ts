@@ -67,14 +67,14 @@ function kindOf(spec: string): 'file' | 'folder' | 'pattern' {
   try {
     return statSync(spec).isDirectory() ? 'folder' : 'file'
   } catch (error) {
-    // A name that exists is taken literally, even with a * in it; anything else is reported when read.
-    if (errorCode(error) !== 'ENOENT' || !WILDCARD.test(basename(spec))) return 'file'
+    // A name that exists is taken literally, even with a * in it; any other problem is reported when read.
+    if (errorCode(error) !== 'ENOENT') return 'file'
   }
   if (WILDCARD.test(dirname(spec)))
     throw new UsageError(
       `--listings ${spec}: wildcards (* ?) may only appear in the file name, not in folder names`,
     )
-  return 'pattern'
+  return WILDCARD.test(basename(spec)) ? 'pattern' : 'file'
 }
 
 function filesInFolder(folder: string): string[] {
