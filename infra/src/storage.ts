@@ -13,6 +13,8 @@ export const PROCESSED_PREFIXES = {
   reports: 'reports/',
   manifests: '_manifests/',
   athenaResults: 'athena-results/',
+  /** The Iceberg table listings_current (data and metadata), written by Athena; see current-table.ts. */
+  currentTable: 'current/listings_current/',
 } as const
 
 /**

@@ -264,16 +264,32 @@ export class CurrentTable {
   }
 
   /**
-   * The run relation the MERGE reads: the runs' rows with `"$path"` and `dt`
-   * (read from the path, as Athena's partition is), the shape of Athena's `listings`.
+   * Runs a statement rendered for DuckDB with its parameters.
+   *
+   * @returns the number of rows it changed
    */
-  private async defineRuns(runs: readonly LocalRun[]): Promise<void> {
-    const files = `[${runs.map((run) => literal(run.parquet)).join(', ')}]`
+  async execute(sql: string, parameters: readonly string[] = []): Promise<number> {
+    const result = await this.connection.run(sql, [...parameters])
+    return Number(result.rowsChanged)
+  }
+
+  /**
+   * Defines the run relation the statements read, the shape of Athena's
+   * `listings`: each file's rows with `"$path"` (the path given, as Athena
+   * shows an S3 URI) and `dt` (read from that path, as Athena's partition is).
+   */
+  async exposeFiles(files: readonly { file: string; path: string }[]): Promise<void> {
+    const list = `[${files.map((f) => literal(f.file)).join(', ')}]`
+    const paths = files.map((f) => `(${literal(f.file)}, ${literal(f.path)})`).join(', ')
     const values = LISTING_COLUMNS_TYPED.map((c) => `p.${c.name}`).join(', ')
     await this.run(
-      `CREATE OR REPLACE TEMP VIEW ${RUN_RELATION} AS SELECT ${values}, p.filename AS "$path", ` +
-        `${partitionOf('p.filename')} AS dt FROM read_parquet(${files}, filename = true) AS p`,
+      `CREATE OR REPLACE TEMP VIEW ${RUN_RELATION} AS SELECT ${values}, f.path AS "$path", ${partitionOf('f.path')} AS dt ` +
+        `FROM read_parquet(${list}, filename = true) AS p JOIN (VALUES ${paths}) AS f(file, path) ON p.filename = f.file`,
     )
+  }
+
+  private async defineRuns(runs: readonly LocalRun[]): Promise<void> {
+    await this.exposeFiles(runs.map((run) => ({ file: run.parquet, path: run.parquet })))
   }
 }
 

@@ -306,3 +306,50 @@ export function athenaCreateTable(location: string): string {
 export function quote(text: string): string {
   return `'${text.replaceAll("'", "''")}'`
 }
+
+/** The Glue table over the JSON reports (`reports/dt=.../*.json`), for DQ over time. */
+export const REPORTS_TABLE_NAME = 'dq_reports'
+
+/**
+ * Saved queries for analysts (Athena named queries). The first two run on the
+ * current table and are plain SQL both engines accept (a test runs them in
+ * DuckDB); the third reads the reports table, Athena only.
+ */
+export const ANALYST_QUERIES = {
+  currentListings: {
+    name: 'current-listings-by-segment',
+    description:
+      'Current listings (one row per date and item, newest source) by segment for a listing-date range',
+    sql: [
+      'SELECT segment, count(*) AS listings, round(avg(price_gbp), 2) AS avg_price_gbp',
+      `FROM ${CURRENT_TABLE_NAME}`,
+      "WHERE date BETWEEN DATE '2026-01-01' AND DATE '2026-12-31'",
+      'GROUP BY segment',
+      'ORDER BY listings DESC, segment',
+    ].join('\n'),
+  },
+  rowsByListingDate: {
+    name: 'rows-by-listing-date',
+    description: 'Rows per listing date in the current table, with how many source files they came from',
+    sql: [
+      'SELECT date, count(*) AS listings, count(DISTINCT source_key) AS source_files, max(source_modified_at) AS newest_source',
+      `FROM ${CURRENT_TABLE_NAME}`,
+      "WHERE date >= DATE '2026-01-01'",
+      'GROUP BY date',
+      'ORDER BY date',
+    ].join('\n'),
+  },
+  dqHistory: {
+    name: 'dq-history',
+    description: 'Data quality per processed file over time (dt is the upload date)',
+    sql: [
+      'SELECT dt, input.listings.name AS source, status, source_rows, rows_after_dedup,',
+      '  dropped_missing_required, dropped_non_positive_price, duplicates_removed,',
+      '  round(ratios.rejected * 100, 2) AS rejected_pct, round(ratios.without_segment * 100, 2) AS without_segment_pct,',
+      '  output.parquet.published AS published',
+      `FROM ${REPORTS_TABLE_NAME}`,
+      "WHERE dt >= '2026-01-01'",
+      'ORDER BY dt, source',
+    ].join('\n'),
+  },
+} as const
