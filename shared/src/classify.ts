@@ -64,7 +64,20 @@ export function classifyKey(
 }
 
 /**
- * The contract's checks, once for both callers. With `full` false the
+ * The same decision as {@link classifyListing}, without decoding seller,
+ * region and category: the listing carries them empty, for a caller that
+ * takes their bytes straight from the record (the single-pass buffer).
+ */
+export function classifyWithoutLabels(
+  fields: FieldSource,
+  layout: ColumnLayout<ListingColumn>,
+  isNull: (trimmed: string) => boolean,
+): Classification {
+  return check(fields, layout, isNull, false)
+}
+
+/**
+ * The contract's checks, once for every caller. With `full` false the
  * returned listing's seller, region and category are left empty.
  */
 function check(

@@ -45,6 +45,13 @@ export interface CsvRecord extends FieldSource {
    * to, not including, its line ending (LF or CRLF).
    */
   recordBytes(): Buffer
+  /**
+   * Field `index`'s bytes where they lie, without a copy or a view: writes
+   * their start and end into `span` and returns the buffer that holds them;
+   * `undefined` when the row has no such field or the field holds `""`
+   * (its value differs from its bytes; use {@link CsvRecord.field}).
+   */
+  fieldSpan(index: number, span: Int32Array): Buffer | undefined
 }
 
 /** A {@link FieldSource} over an array of strings. */
@@ -115,6 +122,14 @@ class ScannedRecord implements CsvRecord {
 
   recordBytes(): Buffer {
     return this.#buffer.subarray(this.#start, this.#end)
+  }
+
+  fieldSpan(index: number, span: Int32Array): Buffer | undefined {
+    const at = index * 3
+    if (at >= this.#bounds.length || this.#bounds[at + 2] === 1) return undefined
+    span[0] = this.#bounds[at] as number
+    span[1] = this.#bounds[at + 1] as number
+    return this.#buffer
   }
 
   get fields(): string[] {

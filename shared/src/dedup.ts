@@ -34,7 +34,22 @@ export class LastOccurrenceIndex {
    * @param ordinal - the row's position, increasing from call to call
    */
   add(date: number, itemId: string, ordinal: number): void {
-    const length = this.#encode(itemId)
+    this.#addScratch(date, this.#encode(itemId), ordinal)
+  }
+
+  /**
+   * {@link LastOccurrenceIndex.add} for an item id given as its UTF-8 bytes.
+   *
+   * @param item - the trimmed item id's bytes
+   */
+  addBytes(date: number, item: Uint8Array, ordinal: number): void {
+    if (this.#scratch.length < item.length) this.#scratch = new Uint8Array(item.length * 2)
+    this.#scratch.set(item)
+    this.#addScratch(date, item.length, ordinal)
+  }
+
+  /** Adds the key whose item id's bytes are the first `length` of the scratch buffer. */
+  #addScratch(date: number, length: number, ordinal: number): void {
     const mask = this.#slots.length - 1
     let slot = hashKey(date, this.#scratch, length) & mask
     for (;;) {

@@ -1,6 +1,7 @@
+import { BufferedListings, estimateBufferBytes } from './buffered-listings.js'
 import type { ByteDigest, ByteSink, ByteSource } from './byte-streams.js'
 import { DigestingSink, digestingSource } from './byte-streams.js'
-import { classifyKey, classifyListing, missingValueTest } from './classify.js'
+import { classifyKey, classifyListing, classifyWithoutLabels, missingValueTest } from './classify.js'
 import type { ListingColumn, RejectReason } from './contract.js'
 import { bucketOf, LISTING_COLUMNS, REJECT_REASONS, REPORT_SCHEMA_VERSION } from './contract.js'
 import type { CsvRecord } from './csv-records.js'
@@ -9,16 +10,26 @@ import { LastOccurrenceIndex, type RowSet } from './dedup.js'
 import { InputError } from './errors.js'
 import type { ColumnLayout } from './header.js'
 import { headerNames, resolveColumns } from './header.js'
+import { DEFAULT_MEMORY_BUDGET_BYTES, DEFAULT_ROW_GROUP_SIZE } from './limits.js'
 import type { CategoryLookup } from './lookup.js'
 import { loadCategoryLookup } from './lookup.js'
-import { ListingsParquetWriter, type ParquetSummary } from './parquet.js'
+import {
+  checkRowGroupSize,
+  footerOptions,
+  ListingsParquetWriter,
+  type ParquetSummary,
+  rowGroupEncoder,
+} from './parquet.js'
 import { RejectedRowsWriter } from './rejects.js'
 import type { DqReport, Thresholds } from './report.js'
 import { findBreaches, ratio, topUnmatched, UNMATCHED_CATEGORIES_LISTED } from './report.js'
 
 /** Where a run is, for a progress display. */
 export interface IngestProgress {
-  /** `classify` reads and checks every row; `write` re-reads and writes the kept rows. */
+  /**
+   * `classify` reads and checks every row; `write` writes the kept rows (re-reading
+   * the file when the run takes two passes).
+   */
   phase: 'classify' | 'write'
   /** Bytes of the listings file read so far in this phase. */
   bytesRead: number
@@ -59,6 +70,16 @@ export interface IngestOptions {
   parquetWorker?: URL
   /** Called after each chunk of input (about 1 MiB from a file) in each phase. */
   onProgress?: (progress: IngestProgress) => void
+  /**
+   * Bytes the run may hold for its rows. Under it, one pass: every valid row
+   * is buffered in columns (about 40 bytes plus its item id) and the kept
+   * rows are encoded from there. When the file's size says the buffer would
+   * not fit, or it outgrows the budget on the way, the run takes two passes,
+   * holding only the dedup index (about 30 bytes a distinct key) and
+   * re-reading the file. Outputs are the same either way.
+   * @default DEFAULT_MEMORY_BUDGET_BYTES (1 GiB)
+   */
+  memoryBudgetBytes?: number
 }
 
 /**
@@ -66,10 +87,12 @@ export interface IngestOptions {
  * keeping the last, enrich with the lookup's segment, and stream the kept rows
  * to Parquet and the rejected rows to CSV.
  *
- * Two passes over the listings keep memory bounded by the number of distinct
+ * One pass when the rows fit the memory budget: valid rows are buffered in
+ * columns, deduplicated on the way, and the kept rows encoded at the end.
+ * Otherwise two passes keep memory bounded by the number of distinct
  * `(date, item_id)` keys rather than by the file: the first classifies rows and
  * finds each key's last row, the second re-reads the file and writes only
- * those rows, in file order.
+ * those rows, in file order. Both give the same outputs, byte for byte.
  *
  * @returns the data-quality report; its `status` says whether the Parquet may be published
  * @throws {InputError} for unusable input: a missing column, malformed CSV, a
@@ -88,7 +111,9 @@ export async function ingest(options: IngestOptions): Promise<DqReport> {
   const classifyMs = clock.lap()
 
   const parquetSink = new DigestingSink(options.parquet)
-  const written = await writePass(options, isNull, scan, lookup, parquetSink)
+  const written = scan.buffered
+    ? await writeBuffered(options, scan, scan.buffered, lookup, parquetSink)
+    : await writePass(options, isNull, scan, lookup, parquetSink)
   const writeMs = clock.lap()
 
   const rejectedRows = scan.dropped.dropped_missing_required + scan.dropped.dropped_non_positive_price
@@ -150,8 +175,10 @@ interface ScanResult {
   reasons: Record<RejectReason, number>
   missingFields: Record<ListingColumn, number>
   invalidEncodingFields: Record<ListingColumn, number>
-  /** The last valid row of each (date, item_id) key, by ordinal. */
-  keepers: RowSet
+  /** One pass: every valid row, deduplicated, ready to encode. */
+  buffered: BufferedListings | undefined
+  /** Two passes: the last valid row of each (date, item_id) key, by ordinal. */
+  keepers: RowSet | undefined
   digest: ByteDigest
 }
 
@@ -166,19 +193,33 @@ async function classifyPass(
   const reasons = zeroCounts(REJECT_REASONS)
   const missingFields = zeroCounts(LISTING_COLUMNS)
   const invalidEncodingFields = zeroCounts(LISTING_COLUMNS)
-  const lastOccurrence = new LastOccurrenceIndex()
+  const budget = options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES
+  let buffered: BufferedListings | undefined
+  let lastOccurrence: LastOccurrenceIndex | undefined
+  /** Which ordinals are valid rows, while buffering: the way back to ordinals if the run falls back. */
+  let validOrdinals = new GrowableRowSet()
   let ordinal = 0
   let validRows = 0
-  let reserved = false
   for await (const batch of reading.batches) {
-    if (!reserved) {
-      reserveForFile(lastOccurrence, options.listings.size, reading.bytesRead(), batch, layout.index.item_id)
-      reserved = true
+    if (buffered === undefined && lastOccurrence === undefined) {
+      ;({ buffered, lastOccurrence } = holderFor(
+        planFor(options.listings.size, reading.bytesRead(), batch, layout.index.item_id),
+        budget,
+      ))
     }
     for (const record of batch) {
-      const outcome = classifyKey(record, layout, isNull)
+      const outcome = buffered
+        ? classifyWithoutLabels(record, layout, isNull)
+        : classifyKey(record, layout, isNull)
       if (outcome.ok) {
-        lastOccurrence.add(outcome.date, outcome.itemId, ordinal)
+        if (buffered) {
+          const { listing } = outcome as Extract<typeof outcome, { listing: unknown }>
+          buffered.add(record, layout.index, listing.date, listing.price_gbp)
+          validOrdinals.add(ordinal)
+        } else {
+          const key = outcome as Extract<typeof outcome, { itemId: string }>
+          lastOccurrence?.add(key.date, key.itemId, ordinal)
+        }
         validRows++
       } else {
         reasons[outcome.reason]++
@@ -189,7 +230,21 @@ async function classifyPass(
       }
       ordinal++
     }
+    if (buffered !== undefined && buffered.bytes > budget) {
+      // The file's start misled the plan: fall back to two passes, keeping only the keys.
+      lastOccurrence = buffered.toLastOccurrenceIndex(validOrdinals.cursor())
+      buffered = undefined
+      validOrdinals = new GrowableRowSet()
+    }
     reading.report(ordinal)
+  }
+  if (buffered === undefined && lastOccurrence === undefined) {
+    // No data rows: the same choice, planned for an empty batch.
+    ;({ buffered, lastOccurrence } = holderFor(planFor(0, 0, [], layout.index.item_id), budget))
+    if (buffered !== undefined && buffered.bytes > budget) {
+      lastOccurrence = new LastOccurrenceIndex()
+      buffered = undefined
+    }
   }
   const rejectedRows = await rejects.finish()
   const dropped = { dropped_missing_required: 0, dropped_non_positive_price: 0 }
@@ -203,7 +258,8 @@ async function classifyPass(
     reasons,
     missingFields,
     invalidEncodingFields,
-    keepers: lastOccurrence.takeKeepers(ordinal),
+    buffered,
+    keepers: lastOccurrence?.takeKeepers(ordinal),
     digest: reading.digest(),
   }
 }
@@ -237,7 +293,7 @@ async function writePass(
   try {
     for await (const batch of reading.batches) {
       for (const record of batch) {
-        if (scan.keepers.has(ordinal)) {
+        if (scan.keepers?.has(ordinal)) {
           const outcome = classifyListing(record, layout, isNull)
           if (!outcome.ok) throw changedError(options.listings.name)
           const { listing } = outcome
@@ -296,23 +352,114 @@ async function openListings(options: IngestOptions, phase: IngestProgress['phase
   }
 }
 
+/** How a run will hold its rows, planned from the first batch. */
+interface Plan {
+  /** Rows expected in the file (a little over the estimate). */
+  rows: number
+  /** Bytes per item id, a little over the average seen. */
+  itemBytes: number
+  /** What buffering every row would take. */
+  bufferBytes: number
+}
+
 /**
- * Sizes the dedup index from the first batch: the file's size over the
- * bytes per row seen so far estimates the rows, and so at most the keys.
+ * Estimates the file's rows from the first batch: the file's size over the
+ * bytes per row seen so far. With no size known, plans for the first batch
+ * only; the budget check after every batch still bounds the buffer.
  */
-function reserveForFile(
-  index: LastOccurrenceIndex,
+function planFor(
   fileBytes: number | undefined,
   bytesRead: number,
   batch: CsvRecord[],
   itemColumn: number,
-): void {
-  if (fileBytes === undefined || batch.length === 0 || bytesRead === 0) return
-  const estimatedRows = (fileBytes / bytesRead) * batch.length
+): Plan {
   let itemChars = 0
   for (const record of batch) itemChars += record.field(itemColumn)?.length ?? 0
-  // A little over the estimate: the arrays and the arena still grow if the rest of the file differs.
-  index.reserve(estimatedRows * 1.05, (itemChars / batch.length) * 1.1 + 1)
+  const itemBytes = batch.length === 0 ? 16 : (itemChars / batch.length) * 1.1 + 1
+  const known = fileBytes !== undefined && batch.length > 0 && bytesRead > 0
+  // A little over the estimate: the arrays still grow if the rest of the file differs.
+  const rows = Math.ceil((known ? (fileBytes / bytesRead) * batch.length : batch.length) * 1.05) + 16
+  return { rows, itemBytes, bufferBytes: estimateBufferBytes(rows, itemBytes) }
+}
+
+/** One pass (a row buffer) if the plan fits the budget, else two (a dedup index). */
+function holderFor(
+  plan: Plan,
+  budget: number,
+): { buffered: BufferedListings | undefined; lastOccurrence: LastOccurrenceIndex | undefined } {
+  if (plan.bufferBytes <= budget)
+    return { buffered: new BufferedListings(plan.rows, plan.itemBytes), lastOccurrence: undefined }
+  const lastOccurrence = new LastOccurrenceIndex()
+  lastOccurrence.reserve(plan.rows, plan.itemBytes)
+  return { buffered: undefined, lastOccurrence }
+}
+
+/** What the single pass wrote from its buffer. */
+async function writeBuffered(
+  options: IngestOptions,
+  scan: ScanResult,
+  buffered: BufferedListings,
+  lookup: CategoryLookup,
+  parquetSink: ByteSink,
+): Promise<WriteResult> {
+  const rowGroupSize = checkRowGroupSize(options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
+  const encoder = rowGroupEncoder(
+    parquetSink,
+    footerOptions({ metadata: { 'listings_ingest.source_sha256': scan.digest.sha256 } }),
+    options.parquetWorker,
+  )
+  const segmentOf = (category: string) => lookup.segmentOf(category)
+  let rows = 0
+  let rowGroups = 0
+  try {
+    for (const group of buffered.rowGroups(rowGroupSize, segmentOf)) {
+      await encoder.write(group.columns, group.rows)
+      rows += group.rows
+      rowGroups++
+      options.onProgress?.({
+        phase: 'write',
+        bytesRead: options.listings.size ?? scan.digest.bytes,
+        totalBytes: options.listings.size,
+        rows,
+      })
+    }
+    await encoder.finish()
+  } catch (error) {
+    await encoder.abort()
+    throw error
+  }
+  const counts = buffered.segmentCounts(segmentOf)
+  return {
+    parquet: { rows, row_groups: rowGroups, compression: 'SNAPPY' },
+    rowsWithoutSegment: counts.rowsWithoutSegment,
+    rowsWithEmptySegment: counts.rowsWithEmptySegment,
+    unmatched: counts.unmatched,
+  }
+}
+
+/** A set of row ordinals that grows as rows are read, one bit each. */
+class GrowableRowSet {
+  #bits = new Uint32Array(1024)
+
+  add(ordinal: number): void {
+    const word = ordinal >>> 5
+    if (word >= this.#bits.length) {
+      const larger = new Uint32Array(Math.max(word + 1, this.#bits.length * 2))
+      larger.set(this.#bits)
+      this.#bits = larger
+    }
+    this.#bits[word] = (this.#bits[word] as number) | (1 << (ordinal & 31))
+  }
+
+  /** A function that returns the members in increasing order, one per call. */
+  cursor(): () => number {
+    let at = -1
+    return () => {
+      do at++
+      while (((this.#bits[at >>> 5] ?? 0) & (1 << (at & 31))) === 0)
+      return at
+    }
+  }
 }
 
 function changedError(name: string): InputError {

@@ -32,3 +32,12 @@ export function parseRowGroupSize(text: string): number | undefined {
 
 /** What a valid row-group size is, for error messages. */
 export const ROW_GROUP_SIZE_RANGE = `a whole number from 1 to ${MAX_ROW_GROUP_SIZE}`
+
+/**
+ * Bytes a run may hold for its rows when none is configured: 1 GiB. Under
+ * it a run takes one pass, buffering every valid row in columns (about 40
+ * bytes plus its item id, so about 20 million rows of the benchmark's data);
+ * over it, two passes that hold only the dedup index. The Lambda derives its
+ * budget from its memory size instead.
+ */
+export const DEFAULT_MEMORY_BUDGET_BYTES = 1 << 30

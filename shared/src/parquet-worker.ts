@@ -4,25 +4,7 @@ import { type FooterOptions, InThreadEncoder, type RowGroupColumns, type RowGrou
 
 const ROLE = 'listings-parquet-encoder'
 
-/**
- * A string column as distinct values and one index per row (-1 for null):
- * cloning a few thousand distinct strings to the other thread instead of
- * one string per row.
- */
-interface InternedStrings {
-  distinct: string[]
-  indexes: Int32Array
-}
-
-/** A row group as it crosses to the worker: typed arrays transferred, strings interned or packed. */
-interface WireColumns extends Omit<RowGroupColumns, 'seller_id' | 'region' | 'category' | 'segment'> {
-  seller_id: InternedStrings
-  region: InternedStrings
-  category: InternedStrings
-  segment: InternedStrings
-}
-
-type ToWorker = { type: 'write'; columns: WireColumns; rows: number } | { type: 'finish' }
+type ToWorker = { type: 'write'; columns: RowGroupColumns; rows: number } | { type: 'finish' }
 type FromWorker =
   | { type: 'bytes'; chunk: Uint8Array }
   | { type: 'written' }
@@ -75,25 +57,8 @@ export class WorkerEncoder implements RowGroupEncoder {
   async write(columns: RowGroupColumns, rows: number): Promise<void> {
     await this.#waitUntil((inFlight) => inFlight < 1)
     this.#inFlight++
-    const { date, price_gbp, item_id } = columns
-    const wire: WireColumns = {
-      date,
-      price_gbp,
-      item_id,
-      seller_id: intern(columns.seller_id),
-      region: intern(columns.region),
-      category: intern(columns.category),
-      segment: intern(columns.segment),
-    }
-    const transfer = [
-      date.buffer,
-      price_gbp.buffer,
-      item_id.bytes.buffer as ArrayBuffer,
-      item_id.offsets.buffer as ArrayBuffer,
-    ]
-    for (const column of [wire.seller_id, wire.region, wire.category, wire.segment])
-      transfer.push(column.indexes.buffer as ArrayBuffer)
-    this.#worker.postMessage({ type: 'write', columns: wire, rows } satisfies ToWorker, transfer)
+    // Every column is typed arrays: hand them over rather than copy them.
+    this.#worker.postMessage({ type: 'write', columns, rows } satisfies ToWorker, transferList(columns))
   }
 
   async finish(): Promise<void> {
@@ -179,17 +144,7 @@ export function runParquetWorker(): boolean {
     queue = queue
       .then(async () => {
         if (message.type === 'write') {
-          const { columns } = message
-          await encoder.write(
-            {
-              ...columns,
-              seller_id: expand(columns.seller_id) as string[],
-              region: expand(columns.region) as string[],
-              category: expand(columns.category) as string[],
-              segment: expand(columns.segment),
-            },
-            message.rows,
-          )
+          await encoder.write(message.columns, message.rows)
           port.postMessage({ type: 'written' } satisfies FromWorker)
         } else {
           await encoder.finish()
@@ -206,31 +161,11 @@ export function runParquetWorker(): boolean {
   return true
 }
 
-function intern(values: readonly (string | null)[]): InternedStrings {
-  const positions = new Map<string, number>()
-  const distinct: string[] = []
-  const indexes = new Int32Array(values.length)
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]
-    if (value === null || value === undefined) {
-      indexes[i] = -1
-      continue
-    }
-    let position = positions.get(value)
-    if (position === undefined) {
-      position = distinct.push(value) - 1
-      positions.set(value, position)
-    }
-    indexes[i] = position
-  }
-  return { distinct, indexes }
-}
-
-function expand({ distinct, indexes }: InternedStrings): (string | null)[] {
-  const values = new Array<string | null>(indexes.length)
-  for (let i = 0; i < indexes.length; i++) {
-    const index = indexes[i] as number
-    values[i] = index < 0 ? null : (distinct[index] as string)
-  }
-  return values
+/** The buffers of a row group's columns, each once (a full buffer may back several views). */
+function transferList(columns: RowGroupColumns): ArrayBuffer[] {
+  const { date, price_gbp, item_id, seller_id, region, category, segment } = columns
+  const views = [date, price_gbp, item_id.bytes, item_id.offsets]
+  for (const strings of [seller_id, region, category, segment])
+    views.push(strings.ids, strings.values.bytes, strings.values.offsets)
+  return [...new Set(views.map((view) => view.buffer as ArrayBuffer))]
 }

@@ -1,8 +1,13 @@
-import type { ColumnSource, KeyValue, SchemaElement } from 'hyparquet-writer'
+import type { KeyValue, SchemaElement } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import type { ByteSink } from './byte-streams.js'
 import type { CleanListing } from './classify.js'
+import type { DictionaryStrings, PackedStrings, RowGroupColumns } from './column-chunks.js'
+import { appendRowGroup, snappyCompressors } from './column-chunks.js'
 import { WorkerEncoder } from './parquet-worker.js'
+
+export type { DictionaryStrings, PackedStrings, RowGroupColumns } from './column-chunks.js'
+export { unpackStrings } from './column-chunks.js'
 
 /** A cleaned listing with its segment: one output row. */
 export interface EnrichedListing extends CleanListing {
@@ -57,22 +62,6 @@ export interface ListingsParquetOptions {
 /** Column buffers as rows are appended. */
 type ColumnBuffers = ReturnType<typeof emptyColumns>
 
-/**
- * Strings packed as UTF-8 in one buffer: value `i` is
- * `bytes[offsets[i] .. offsets[i + 1])`. Two transferable buffers instead of
- * an array of strings, and no per-value `TextEncoder` in the Parquet writer.
- */
-export interface PackedStrings {
-  bytes: Uint8Array
-  offsets: Uint32Array
-}
-
-/**
- * One row group's column values, as the encoders take them. `item_id`, the
- * one string column written without a dictionary, is packed as UTF-8.
- */
-export type RowGroupColumns = Omit<ColumnBuffers, 'item_id'> & { item_id: PackedStrings }
-
 /** Packs the first `count` strings as UTF-8. */
 export function packStrings(values: readonly string[], count: number): PackedStrings {
   const offsets = new Uint32Array(count + 1)
@@ -87,12 +76,29 @@ export function packStrings(values: readonly string[], count: number): PackedStr
   return { bytes, offsets }
 }
 
-/** Views of each packed value, as hyparquet-writer takes byte arrays. */
-export function unpackStrings(packed: PackedStrings): Uint8Array[] {
-  const { bytes, offsets } = packed
-  const values = new Array<Uint8Array>(offsets.length - 1)
-  for (let i = 0; i < values.length; i++) values[i] = bytes.subarray(offsets[i], offsets[i + 1])
-  return values
+/**
+ * The first `count` values as a dictionary column: distinct values in order
+ * of first appearance, one index per row, -1 for null. Both ingest paths
+ * number values this way, so they write the same bytes.
+ */
+export function internStrings(values: readonly (string | null)[], count: number): DictionaryStrings {
+  const positions = new Map<string, number>()
+  const distinct: string[] = []
+  const ids = new Int32Array(count)
+  for (let i = 0; i < count; i++) {
+    const value = values[i]
+    if (value === null || value === undefined) {
+      ids[i] = -1
+      continue
+    }
+    let position = positions.get(value)
+    if (position === undefined) {
+      position = distinct.push(value) - 1
+      positions.set(value, position)
+    }
+    ids[i] = position
+  }
+  return { values: packStrings(distinct, distinct.length), ids }
 }
 
 /** Turns row groups into Parquet bytes, in order; the file's footer on finish. */
@@ -112,6 +118,26 @@ export interface ParquetSummary {
   compression: 'SNAPPY'
 }
 
+/** Where encoded row groups go: the calling thread, or a worker thread loaded from a module. */
+export function rowGroupEncoder(sink: ByteSink, footer: FooterOptions, worker?: URL): RowGroupEncoder {
+  return worker ? new WorkerEncoder(worker, sink, footer) : new InThreadEncoder(sink, footer)
+}
+
+/** Footer contents for a writer's options. */
+export function footerOptions(
+  options: Pick<ListingsParquetOptions, 'metadata' | 'createdBy'>,
+): FooterOptions {
+  return { metadata: options.metadata ?? {}, createdBy: options.createdBy ?? 'listings-ingest' }
+}
+
+/** Checks a row-group size option. */
+export function checkRowGroupSize(rowGroupSize: number): number {
+  if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) {
+    throw new RangeError(`rowGroupSize must be a positive integer, got ${rowGroupSize}`)
+  }
+  return rowGroupSize
+}
+
 /**
  * Streams listings into a Snappy-compressed Parquet file, one row group at a
  * time: memory holds at most one row group's values and its encoded bytes.
@@ -129,15 +155,9 @@ export class ListingsParquetWriter {
    * @param options - row group size and footer metadata
    */
   constructor(sink: ByteSink, options: ListingsParquetOptions = {}) {
-    this.#rowGroupSize = options.rowGroupSize ?? 100_000
-    if (!Number.isInteger(this.#rowGroupSize) || this.#rowGroupSize < 1) {
-      throw new RangeError(`rowGroupSize must be a positive integer, got ${this.#rowGroupSize}`)
-    }
+    this.#rowGroupSize = checkRowGroupSize(options.rowGroupSize ?? 100_000)
     this.#columns = emptyColumns(this.#rowGroupSize)
-    const footer = { metadata: options.metadata ?? {}, createdBy: options.createdBy ?? 'listings-ingest' }
-    this.#encoder = options.worker
-      ? new WorkerEncoder(options.worker, sink, footer)
-      : new InThreadEncoder(sink, footer)
+    this.#encoder = rowGroupEncoder(sink, footerOptions(options), options.worker)
   }
 
   /**
@@ -190,12 +210,12 @@ function rowGroupOf(buffers: ColumnBuffers, rows: number): RowGroupColumns {
   const full = rows === buffers.date.length
   return {
     date: full ? buffers.date : buffers.date.slice(0, rows),
-    seller_id: full ? buffers.seller_id : buffers.seller_id.slice(0, rows),
-    region: full ? buffers.region : buffers.region.slice(0, rows),
-    category: full ? buffers.category : buffers.category.slice(0, rows),
+    seller_id: internStrings(buffers.seller_id, rows),
+    region: internStrings(buffers.region, rows),
+    category: internStrings(buffers.category, rows),
     item_id: packStrings(buffers.item_id, rows),
     price_gbp: full ? buffers.price_gbp : buffers.price_gbp.slice(0, rows),
-    segment: full ? buffers.segment : buffers.segment.slice(0, rows),
+    segment: internStrings(buffers.segment, rows),
   }
 }
 
@@ -205,7 +225,7 @@ export interface FooterOptions {
   createdBy: string
 }
 
-/** Encodes on the calling thread with hyparquet-writer, streaming to the sink. */
+/** Encodes on the calling thread with hyparquet-writer's building blocks, streaming to the sink. */
 export class InThreadEncoder implements RowGroupEncoder {
   readonly #writer: ParquetWriter
 
@@ -215,23 +235,14 @@ export class InThreadEncoder implements RowGroupEncoder {
       writer: new SinkWriter(sink),
       schema: LISTINGS_PARQUET_SCHEMA,
       codec: 'SNAPPY',
+      compressors: snappyCompressors(),
       kvMetadata,
       createdBy: footer.createdBy,
     })
   }
 
   async write(columns: RowGroupColumns, rows: number): Promise<void> {
-    const columnData: ColumnSource[] = [
-      { name: 'date', data: columns.date },
-      // Ids are spread over every row group, so their min/max would prune nothing; skip the cost.
-      { name: 'seller_id', data: columns.seller_id, statistics: false },
-      { name: 'region', data: columns.region },
-      { name: 'category', data: columns.category },
-      { name: 'item_id', data: unpackStrings(columns.item_id), statistics: false, encoding: 'PLAIN' },
-      { name: 'price_gbp', data: columns.price_gbp },
-      { name: 'segment', data: columns.segment },
-    ]
-    await this.#writer.write({ columnData, rowGroupSize: rows })
+    await appendRowGroup(this.#writer, columns, rows)
   }
 
   async finish(): Promise<void> {

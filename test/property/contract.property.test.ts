@@ -1,10 +1,13 @@
 import { parse } from 'csv-parse/sync'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { MemorySink } from '../../shared/src/byte-streams.js'
 import { InputError } from '../../shared/src/errors.js'
+import { ingest } from '../../shared/src/ingest.js'
+import type { DqReport } from '../../shared/src/report.js'
 import { contractCounts, type ModelRow, modelIngest, modelParseCsv } from '../helpers/model.js'
 import { readWithHyparquet } from '../helpers/parquet-readers.js'
-import { runOnText } from '../helpers/sources.js'
+import { runOnText, textSource } from '../helpers/sources.js'
 
 const REQUIRED = ['date', 'seller_id', 'region', 'category', 'item_id', 'price_gbp'] as const
 
@@ -259,6 +262,80 @@ describe('the transform against a naive model of the contract', () => {
         }
       }),
       { numRuns: 300 },
+    )
+  })
+})
+
+/** A source over bytes that counts how often it is opened: once per pass. */
+function countingSource(name: string, bytes: Buffer, chunkSize: number) {
+  const source = textSource(name, bytes, chunkSize)
+  let opens = 0
+  return {
+    source: {
+      ...source,
+      open() {
+        opens++
+        return source.open()
+      },
+    },
+    opens: () => opens,
+  }
+}
+
+/** The parts of a report that do not depend on time. */
+function timeless(report: DqReport) {
+  const { timings_ms, started_at, finished_at, ...rest } = report
+  return rest
+}
+
+describe('one pass and two passes', () => {
+  it('write byte-identical Parquet, rejects and reports, whether the run buffers rows, never does, or falls back midway', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        listingsFile,
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom([], ['NA']),
+        async (text, chunkSize, rowGroupSize, nullMarkers) => {
+          const csv = toBytes(text)
+          // Default budget: one pass. 0: two passes from the start. A few KB: the
+          // plan says buffer, the buffer's first allocation is over it, so the run
+          // falls back to two passes after its first batch.
+          const runs = []
+          for (const memoryBudgetBytes of [undefined, 0, 4096]) {
+            const listings = countingSource('listings.csv', csv, chunkSize)
+            const parquet = new MemorySink()
+            const rejected = new MemorySink()
+            const report = await ingest({
+              listings: listings.source,
+              lookup: textSource('lookup.csv', LOOKUP, chunkSize),
+              parquet,
+              rejected,
+              rowGroupSize,
+              nullMarkers,
+              ...(memoryBudgetBytes === undefined ? {} : { memoryBudgetBytes }),
+            })
+            runs.push({
+              report,
+              parquet: parquet.bytes(),
+              rejected: rejected.bytes(),
+              opens: listings.opens(),
+            })
+          }
+          const [onePass, twoPasses, fallBack] = runs as [
+            (typeof runs)[0],
+            (typeof runs)[0],
+            (typeof runs)[0],
+          ]
+          expect(runs.map((run) => run.opens)).toEqual([1, 2, 2])
+          for (const other of [twoPasses, fallBack]) {
+            expect(other.parquet.equals(onePass.parquet)).toBe(true)
+            expect(other.rejected.equals(onePass.rejected)).toBe(true)
+            expect(timeless(other.report)).toEqual(timeless(onePass.report))
+          }
+        },
+      ),
+      { numRuns: 150 },
     )
   })
 })

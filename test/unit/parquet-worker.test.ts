@@ -81,7 +81,7 @@ describe('Parquet encoding on a worker thread', () => {
     await expect(run).rejects.toThrow('disk full')
   })
 
-  it('stops the worker when the run fails, without hanging', async () => {
+  it('stops the worker when the run fails, without hanging (two passes: the file changes between them)', async () => {
     let reads = 0
     const run = ingest({
       listings: {
@@ -96,6 +96,7 @@ describe('Parquet encoding on a worker thread', () => {
       rejected: new MemorySink(),
       rowGroupSize: 1000,
       parquetWorker: workerModule,
+      memoryBudgetBytes: 0,
     })
     await expect(run).rejects.toThrow('moving.csv: file changed while it was being read')
   })

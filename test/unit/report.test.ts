@@ -96,7 +96,7 @@ describe('the report of a run', () => {
     ])
   })
 
-  it('fails with an InputError when the listings change between passes', async () => {
+  it('fails with an InputError when the listings change between passes (a run over its memory budget)', async () => {
     let reads = 0
     const listings = {
       name: 'moving.csv',
@@ -112,6 +112,7 @@ describe('the report of a run', () => {
       lookup: textSource('lookup.csv', LOOKUP_CSV),
       parquet: new MemorySink(),
       rejected: new MemorySink(),
+      memoryBudgetBytes: 0,
     })
     await expect(run).rejects.toBeInstanceOf(InputError)
     await expect(run).rejects.toThrow('moving.csv: file changed while it was being read')

@@ -1,0 +1,492 @@
+import type { DictionaryStrings, RowGroupColumns } from './column-chunks.js'
+import type { ListingColumn } from './contract.js'
+import type { CsvRecord } from './csv-records.js'
+import { LastOccurrenceIndex } from './dedup.js'
+import { isAsciiWhiteSpaceByte, trimWhiteSpace } from './whitespace.js'
+
+const EMPTY = -1
+const MAX_LOAD = 0.6
+const GROWTH = 1.5
+
+/**
+ * Bytes one buffered row costs besides its item id: date 4, price 8, three
+ * label ids 12, item offset 4, its share of the dedup slot table (4 bytes a
+ * slot at 30-60% load, 7-13) and a superseded bit. The planner's estimate
+ * (see {@link estimateBufferBytes}); {@link BufferedListings.bytes} is the truth.
+ */
+export const BYTES_PER_BUFFERED_ROW = 40
+
+/**
+ * What a single-pass run would hold for a file: every valid row's columns
+ * and dedup slot, plus its item id's bytes.
+ *
+ * @param rows - data rows expected (from the file size over the bytes per row seen so far)
+ * @param itemBytes - average item id length in bytes
+ */
+export function estimateBufferBytes(rows: number, itemBytes: number): number {
+  return Math.ceil(rows * (BYTES_PER_BUFFERED_ROW + itemBytes))
+}
+
+/** Where {@link trimmedBytes} leaves the value's bounds. */
+const span = new Int32Array(2)
+
+/**
+ * A field's bytes trimmed of `White_Space`, as a range of a buffer (bounds
+ * in {@link span}). The common case (no `""`, printable ASCII at both ends
+ * after ASCII trimming) reads the record's own bytes; anything else is
+ * decoded, trimmed as text and encoded again, which is the same value since
+ * the row's required fields are valid UTF-8.
+ */
+function trimmedBytes(record: CsvRecord, column: number): Uint8Array {
+  const buffer = record.fieldSpan(column, span)
+  if (buffer !== undefined) {
+    let start = span[0] as number
+    let end = span[1] as number
+    while (start < end && isAsciiWhiteSpaceByte(buffer[start] as number)) start++
+    while (end > start && isAsciiWhiteSpaceByte(buffer[end - 1] as number)) end--
+    if (start < end && (buffer[start] as number) < 0x80 && (buffer[end - 1] as number) < 0x80) {
+      span[0] = start
+      span[1] = end
+      return buffer
+    }
+  }
+  const bytes = Buffer.from(trimWhiteSpace(record.field(column) ?? ''), 'utf8')
+  span[0] = 0
+  span[1] = bytes.length
+  return bytes
+}
+
+/** FNV-1a over `seed`'s four bytes and `bytes[start .. end)`, finished with a murmur3 mix. */
+function hashBytes(seed: number, bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5
+  for (let shift = 0; shift < 32; shift += 8) hash = Math.imul(hash ^ ((seed >>> shift) & 0xff), 0x01000193)
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193)
+  hash ^= hash >>> 16
+  hash = Math.imul(hash, 0x85ebca6b)
+  hash ^= hash >>> 13
+  return hash >>> 0
+}
+
+function sameBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number): boolean {
+  for (let i = aStart, j = bStart; i < aEnd; i++, j++) if (a[i] !== b[j]) return false
+  return true
+}
+
+function grow<T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(array: T, length: number): T {
+  const larger = new (array.constructor as new (length: number) => T)(length)
+  larger.set(array)
+  return larger
+}
+
+/**
+ * Distinct byte strings, numbered from 0 in order of first sight: the
+ * seller, region and category labels of the buffered rows, stored once each.
+ */
+export class ByteInterner {
+  #slots = new Int32Array(64).fill(EMPTY)
+  /** Value `i` is `#arena[#offsets[i] .. #offsets[i + 1])`. */
+  #offsets = new Uint32Array(65)
+  #arena = new Uint8Array(1024)
+  #count = 0
+
+  /** The id of `bytes[start .. end)`, numbering it if new. */
+  intern(bytes: Uint8Array, start: number, end: number): number {
+    const length = end - start
+    const mask = this.#slots.length - 1
+    let slot = hashBytes(length, bytes, start, end) & mask
+    for (;;) {
+      const id = this.#slots[slot] as number
+      if (id === EMPTY) break
+      const at = this.#offsets[id] as number
+      if ((this.#offsets[id + 1] as number) - at === length && sameBytes(bytes, start, end, this.#arena, at))
+        return id
+      slot = (slot + 1) & mask
+    }
+    const id = this.#append(bytes, start, end)
+    this.#slots[slot] = id
+    if (this.#count > this.#slots.length * MAX_LOAD) this.#rehash()
+    return id
+  }
+
+  /** Number of distinct values. */
+  get size(): number {
+    return this.#count
+  }
+
+  /** Value `id`'s bytes (a view). */
+  bytesOf(id: number): Uint8Array {
+    return this.#arena.subarray(this.#offsets[id], this.#offsets[id + 1])
+  }
+
+  /** Value `id` as text. */
+  textOf(id: number): string {
+    const bytes = this.bytesOf(id)
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  }
+
+  get bytes(): number {
+    return this.#slots.byteLength + this.#offsets.byteLength + this.#arena.byteLength
+  }
+
+  #append(bytes: Uint8Array, start: number, end: number): number {
+    const id = this.#count
+    if (id + 1 >= this.#offsets.length) this.#offsets = grow(this.#offsets, this.#offsets.length * 2)
+    const at = this.#offsets[id] as number
+    if (at + end - start > this.#arena.length)
+      this.#arena = grow(this.#arena, Math.max(at + end - start, this.#arena.length * 2))
+    this.#arena.set(bytes.subarray(start, end), at)
+    this.#offsets[id + 1] = at + end - start
+    this.#count++
+    return id
+  }
+
+  #rehash(): void {
+    const slots = new Int32Array(this.#slots.length * 2).fill(EMPTY)
+    const mask = slots.length - 1
+    for (let id = 0; id < this.#count; id++) {
+      const at = this.#offsets[id] as number
+      const end = this.#offsets[id + 1] as number
+      let slot = hashBytes(end - at, this.#arena, at, end) & mask
+      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask
+      slots[slot] = id
+    }
+    this.#slots = slots
+  }
+}
+
+/** What the report needs about the segments of the kept rows. */
+export interface SegmentCounts {
+  rowsWithoutSegment: number
+  rowsWithEmptySegment: number
+  unmatched: Map<string, number>
+}
+
+/**
+ * Every valid row of a file, held in columns until the file is read, with
+ * exact last-occurrence deduplication on the way: the single-pass design.
+ *
+ * Per row: the date (days) and the price as numbers, seller, region and
+ * category as ids into {@link ByteInterner}s, the item id's bytes in one
+ * arena. A slot table keyed by `(date, item_id)` points at the latest row of
+ * each key, and a bitset marks the rows a later one superseded, so the kept
+ * rows are the unmarked ones, in file order: each stands where its last
+ * occurrence stood. About {@link BYTES_PER_BUFFERED_ROW} bytes a row plus
+ * the item id, with no per-row object or string.
+ */
+export class BufferedListings {
+  #dates: Int32Array
+  #prices: Float64Array
+  #sellers: Int32Array
+  #regions: Int32Array
+  #categories: Int32Array
+  /** Row `i`'s item id is `#items[#itemOffsets[i] .. #itemOffsets[i + 1])`. */
+  #itemOffsets: Uint32Array
+  #items: Uint8Array
+  /** Bit `i` set: row `i` was superseded by a later row with its key. */
+  #superseded: Uint32Array
+  /** Open addressing: the latest row of each key, or EMPTY. */
+  #slots: Int32Array
+  #rows = 0
+  #keys = 0
+  readonly sellers = new ByteInterner()
+  readonly regions = new ByteInterner()
+  readonly categories = new ByteInterner()
+
+  /**
+   * @param rows - rows to make room for up front (growing copies every array and briefly holds both)
+   * @param itemBytes - expected bytes per item id
+   */
+  constructor(rows = 1024, itemBytes = 16) {
+    const capacity = Math.max(16, Math.ceil(rows))
+    this.#dates = new Int32Array(capacity)
+    this.#prices = new Float64Array(capacity)
+    this.#sellers = new Int32Array(capacity)
+    this.#regions = new Int32Array(capacity)
+    this.#categories = new Int32Array(capacity)
+    this.#itemOffsets = new Uint32Array(capacity + 1)
+    this.#items = new Uint8Array(Math.ceil(capacity * itemBytes))
+    this.#superseded = new Uint32Array(Math.ceil(capacity / 32))
+    let slots = 1024
+    while (capacity > slots * MAX_LOAD) slots *= 2
+    this.#slots = new Int32Array(slots).fill(EMPTY)
+  }
+
+  /**
+   * Buffers a valid row. Its labels and item id are read from the record's
+   * bytes, trimmed; `date` and `price` are the parsed values.
+   */
+  add(
+    record: CsvRecord,
+    columns: Readonly<Record<ListingColumn, number>>,
+    date: number,
+    price: number,
+  ): void {
+    const row = this.#rows
+    if (row === this.#dates.length) this.#grow()
+    this.#dates[row] = date
+    this.#prices[row] = price
+    let bytes = trimmedBytes(record, columns.seller_id)
+    this.#sellers[row] = this.sellers.intern(bytes, span[0] as number, span[1] as number)
+    bytes = trimmedBytes(record, columns.region)
+    this.#regions[row] = this.regions.intern(bytes, span[0] as number, span[1] as number)
+    bytes = trimmedBytes(record, columns.category)
+    this.#categories[row] = this.categories.intern(bytes, span[0] as number, span[1] as number)
+    bytes = trimmedBytes(record, columns.item_id)
+    const start = span[0] as number
+    const end = span[1] as number
+    const itemAt = this.#itemOffsets[row] as number
+    if (itemAt + end - start > this.#items.length)
+      this.#items = grow(this.#items, Math.ceil(Math.max(itemAt + end - start, this.#items.length * GROWTH)))
+    const items = this.#items
+    for (let i = start, at = itemAt; i < end; i++, at++) items[at] = bytes[i] as number
+    this.#itemOffsets[row + 1] = itemAt + end - start
+    this.#rows++
+    this.#deduplicate(row)
+  }
+
+  /** Rows buffered: the valid rows so far. */
+  get rows(): number {
+    return this.#rows
+  }
+
+  /** Rows no later row superseded: the rows after deduplication. */
+  get keptRows(): number {
+    return this.#keys
+  }
+
+  /** Bytes held, for the memory budget. */
+  get bytes(): number {
+    return (
+      this.#dates.byteLength +
+      this.#prices.byteLength +
+      this.#sellers.byteLength +
+      this.#regions.byteLength +
+      this.#categories.byteLength +
+      this.#itemOffsets.byteLength +
+      this.#items.byteLength +
+      this.#superseded.byteLength +
+      this.#slots.byteLength +
+      this.sellers.bytes +
+      this.regions.bytes +
+      this.categories.bytes
+    )
+  }
+
+  /**
+   * The same keys in a {@link LastOccurrenceIndex}, for a run that must fall
+   * back to two passes: row `i` of the buffer is the `i`-th valid row, and
+   * `ordinalOf` gives its position among all rows.
+   */
+  toLastOccurrenceIndex(ordinalOf: (row: number) => number): LastOccurrenceIndex {
+    const index = new LastOccurrenceIndex()
+    index.reserve(this.#keys * 1.05, this.#items.length / Math.max(1, this.#rows))
+    for (let row = 0; row < this.#rows; row++) {
+      const item = this.#items.subarray(this.#itemOffsets[row], this.#itemOffsets[row + 1])
+      index.addBytes(this.#dates[row] as number, item, ordinalOf(row))
+    }
+    return index
+  }
+
+  /**
+   * Counts, over the kept rows, those whose category has no segment, an
+   * empty one, or no lookup entry (by category).
+   */
+  segmentCounts(segmentOf: (category: string) => string | null | undefined): SegmentCounts {
+    const perCategory = new Float64Array(this.categories.size)
+    this.#forEachKept((row) => {
+      const category = this.#categories[row] as number
+      perCategory[category] = (perCategory[category] as number) + 1
+    })
+    const counts: SegmentCounts = { rowsWithoutSegment: 0, rowsWithEmptySegment: 0, unmatched: new Map() }
+    for (let id = 0; id < perCategory.length; id++) {
+      const rows = perCategory[id] as number
+      if (rows === 0) continue
+      const category = this.categories.textOf(id)
+      const segment = segmentOf(category)
+      if (segment === undefined) counts.unmatched.set(category, rows)
+      if (segment === null) counts.rowsWithEmptySegment += rows
+      if (segment == null) counts.rowsWithoutSegment += rows
+    }
+    return counts
+  }
+
+  /**
+   * The kept rows, in file order, as row groups of `rowGroupSize` rows, each
+   * string column numbered from 0 in order of first appearance in its group,
+   * as {@link internStrings} numbers them on the two-pass path.
+   */
+  *rowGroups(
+    rowGroupSize: number,
+    segmentOf: (category: string) => string | null | undefined,
+  ): Generator<{ columns: RowGroupColumns; rows: number }> {
+    const segments = new ByteInterner()
+    const segmentOfCategory = new Int32Array(this.categories.size)
+    for (let id = 0; id < segmentOfCategory.length; id++) {
+      const segment = segmentOf(this.categories.textOf(id))
+      if (segment == null) segmentOfCategory[id] = -1
+      else {
+        const bytes = Buffer.from(segment, 'utf8')
+        segmentOfCategory[id] = segments.intern(bytes, 0, bytes.length)
+      }
+    }
+    const sellers = new LocalDictionary(this.sellers)
+    const regions = new LocalDictionary(this.regions)
+    const categories = new LocalDictionary(this.categories)
+    const segmentDictionary = new LocalDictionary(segments)
+    const picked = new Int32Array(Math.min(rowGroupSize, Math.max(this.#keys, 1)))
+    let row = 0
+    let remaining = this.#keys
+    while (remaining > 0) {
+      const count = Math.min(rowGroupSize, remaining)
+      let itemBytes = 0
+      for (let k = 0; k < count; row++) {
+        if (this.#isSuperseded(row)) continue
+        picked[k++] = row
+        itemBytes += (this.#itemOffsets[row + 1] as number) - (this.#itemOffsets[row] as number)
+      }
+      const date = new Int32Array(count)
+      const price = new Float64Array(count)
+      const itemOffsets = new Uint32Array(count + 1)
+      const items = new Uint8Array(itemBytes)
+      const sellerIds = new Int32Array(count)
+      const regionIds = new Int32Array(count)
+      const categoryIds = new Int32Array(count)
+      const segmentIds = new Int32Array(count)
+      let itemAt = 0
+      for (let k = 0; k < count; k++) {
+        const source = picked[k] as number
+        date[k] = this.#dates[source] as number
+        price[k] = this.#prices[source] as number
+        const from = this.#itemOffsets[source] as number
+        const to = this.#itemOffsets[source + 1] as number
+        items.set(this.#items.subarray(from, to), itemAt)
+        itemAt += to - from
+        itemOffsets[k + 1] = itemAt
+        sellerIds[k] = sellers.local(this.#sellers[source] as number)
+        regionIds[k] = regions.local(this.#regions[source] as number)
+        const category = this.#categories[source] as number
+        categoryIds[k] = categories.local(category)
+        const segment = segmentOfCategory[category] as number
+        segmentIds[k] = segment < 0 ? -1 : segmentDictionary.local(segment)
+      }
+      yield {
+        rows: count,
+        columns: {
+          date,
+          seller_id: sellers.take(sellerIds),
+          region: regions.take(regionIds),
+          category: categories.take(categoryIds),
+          item_id: { bytes: items, offsets: itemOffsets },
+          price_gbp: price,
+          segment: segmentDictionary.take(segmentIds),
+        },
+      }
+      remaining -= count
+    }
+  }
+
+  #forEachKept(visit: (row: number) => void): void {
+    for (let row = 0; row < this.#rows; row++) if (!this.#isSuperseded(row)) visit(row)
+  }
+
+  #isSuperseded(row: number): boolean {
+    return ((this.#superseded[row >>> 5] as number) & (1 << (row & 31))) !== 0
+  }
+
+  /** Points the row's key at it, marking the row it supersedes, if any. */
+  #deduplicate(row: number): void {
+    const items = this.#items
+    const start = this.#itemOffsets[row] as number
+    const end = this.#itemOffsets[row + 1] as number
+    const date = this.#dates[row] as number
+    const mask = this.#slots.length - 1
+    let slot = hashBytes(date, items, start, end) & mask
+    for (;;) {
+      const other = this.#slots[slot] as number
+      if (other === EMPTY) break
+      const otherStart = this.#itemOffsets[other] as number
+      if (
+        this.#dates[other] === date &&
+        (this.#itemOffsets[other + 1] as number) - otherStart === end - start &&
+        sameBytes(items, start, end, items, otherStart)
+      ) {
+        this.#superseded[other >>> 5] = (this.#superseded[other >>> 5] as number) | (1 << (other & 31))
+        this.#slots[slot] = row
+        return
+      }
+      slot = (slot + 1) & mask
+    }
+    this.#slots[slot] = row
+    this.#keys++
+    if (this.#keys > this.#slots.length * MAX_LOAD) this.#rehash()
+  }
+
+  #rehash(): void {
+    const slots = new Int32Array(this.#slots.length * 2).fill(EMPTY)
+    const mask = slots.length - 1
+    for (const row of this.#slots) {
+      if (row === EMPTY) continue
+      const start = this.#itemOffsets[row] as number
+      const end = this.#itemOffsets[row + 1] as number
+      let slot = hashBytes(this.#dates[row] as number, this.#items, start, end) & mask
+      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask
+      slots[slot] = row
+    }
+    this.#slots = slots
+  }
+
+  #grow(): void {
+    const capacity = Math.ceil(this.#dates.length * GROWTH)
+    this.#dates = grow(this.#dates, capacity)
+    this.#prices = grow(this.#prices, capacity)
+    this.#sellers = grow(this.#sellers, capacity)
+    this.#regions = grow(this.#regions, capacity)
+    this.#categories = grow(this.#categories, capacity)
+    this.#itemOffsets = grow(this.#itemOffsets, capacity + 1)
+    this.#superseded = grow(this.#superseded, Math.ceil(capacity / 32))
+  }
+}
+
+/**
+ * Renumbers global ids within one row group, in order of first appearance,
+ * and gives the group's dictionary: what a Parquet dictionary page holds.
+ */
+class LocalDictionary {
+  readonly #values: ByteInterner
+  /** Global id to local id, or -1; reset after each group. */
+  #localOf: Int32Array
+  /** Global ids in local order. */
+  #order: number[] = []
+
+  constructor(values: ByteInterner) {
+    this.#values = values
+    this.#localOf = new Int32Array(values.size).fill(-1)
+  }
+
+  local(id: number): number {
+    let local = this.#localOf[id] as number
+    if (local < 0) {
+      local = this.#order.push(id) - 1
+      this.#localOf[id] = local
+    }
+    return local
+  }
+
+  /** The group's dictionary column for `ids`; starts the next group afresh. */
+  take(ids: Int32Array): DictionaryStrings {
+    let total = 0
+    for (const id of this.#order) total += this.#values.bytesOf(id).length
+    const bytes = new Uint8Array(total)
+    const offsets = new Uint32Array(this.#order.length + 1)
+    let at = 0
+    this.#order.forEach((id, local) => {
+      const value = this.#values.bytesOf(id)
+      bytes.set(value, at)
+      at += value.length
+      offsets[local + 1] = at
+      this.#localOf[id] = -1
+    })
+    this.#order = []
+    return { values: { bytes, offsets }, ids }
+  }
+}
