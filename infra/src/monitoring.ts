@@ -23,7 +23,22 @@ interface MonitoringProps {
   ingest: sfn.StateMachine
   backfill: sfn.StateMachine
   deadLetters: sqs.IQueue
+  /** The current table's own state machines, when the stack has the table. @default undefined */
+  currentTable?: { maintenance: sfn.StateMachine; rebuild: sfn.StateMachine }
 }
+
+/**
+ * The rows-written anomaly alarm: CloudWatch learns the metric's usual band
+ * (by hour of day and day of week) and alarms when a period's average falls
+ * below it, so a sudden drop in volume alerts without a hand-set threshold.
+ */
+export const ROWS_WRITTEN_ANOMALY = {
+  name: 'rows-written-anomaly',
+  /** Width of the band in standard deviations. */
+  stdDevs: 2,
+  /** The files of one hour are averaged: the metric is one value per processed file. */
+  period: Duration.hours(1),
+} as const
 
 /** A DQ metric as the Lambda emits it: same namespace, name and dimensions. */
 export function dqMetric(
@@ -53,8 +68,9 @@ export function alarmArnPattern(namePrefix: string): string {
 /**
  * Alarms on the pipeline's health (failed executions, Lambda errors and
  * throttles, undelivered events) and on the data itself (rejected share over
- * the limit, a breach, a file that wrote no rows), all notifying the alert
- * topic, plus a dashboard of the DQ metrics.
+ * the limit, a breach, a file that wrote no rows, a drop in rows written
+ * outside the learned band), all notifying the alert topic, plus a dashboard
+ * of the DQ metrics.
  */
 export class Monitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = []
@@ -145,6 +161,33 @@ export class Monitoring extends Construct {
       'A processed file wrote no rows',
       cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
     )
+
+    const anomaly = new cloudwatch.AnomalyDetectionAlarm(this, ROWS_WRITTEN_ANOMALY.name, {
+      metric: dqMetric(DQ_METRICS.rowsWritten, 'Average', ROWS_WRITTEN_ANOMALY.period),
+      alarmName: alarmName(config.namePrefix, ROWS_WRITTEN_ANOMALY.name),
+      alarmDescription: 'Rows written per file dropped below the band CloudWatch learned from past files',
+      stdDevs: ROWS_WRITTEN_ANOMALY.stdDevs,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_LOWER_THRESHOLD,
+      evaluationPeriods: 1,
+      // No file in an hour is no evidence of a drop; the upload-side alarms cover missing events.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    })
+    anomaly.addAlarmAction(new actions.SnsAction(props.alerts))
+    this.alarms.push(anomaly)
+    if (props.currentTable) {
+      alarm(
+        'current-table-maintenance-failed',
+        props.currentTable.maintenance.metricFailed({ period: Duration.minutes(5) }),
+        0,
+        'Compacting or vacuuming the current table failed',
+      )
+      alarm(
+        'current-table-rebuild-failed',
+        props.currentTable.rebuild.metricFailed({ period: Duration.minutes(5) }),
+        0,
+        'Rebuilding the current table failed',
+      )
+    }
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${config.namePrefix}-data-quality`,

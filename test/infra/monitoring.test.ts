@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ROWS_WRITTEN_ANOMALY } from '../../infra/src/monitoring.js'
 import {
   DQ_DIMENSIONS,
   DQ_METRICS,
@@ -11,10 +12,21 @@ import { template } from './synth.js'
 const t = template()
 type AlarmProps = {
   AlarmName: string
+  Metrics?: {
+    Id: string
+    Expression?: string
+    MetricStat?: {
+      Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }
+      Period: number
+      Stat: string
+    }
+  }[]
+  ThresholdMetricId?: string
+  TreatMissingData?: string
   Namespace?: string
   MetricName?: string
   Dimensions?: { Name: string; Value: unknown }[]
-  Threshold: number
+  Threshold?: number
   ComparisonOperator: string
   AlarmActions: unknown[]
 }
@@ -61,8 +73,32 @@ describe('alarms', () => {
     }
   })
 
+  it('alarm on a drop in rows written per file by anomaly detection, without a hand-set threshold', () => {
+    const anomaly = byName(ROWS_WRITTEN_ANOMALY.name)
+    expect(anomaly.AlarmName).toBe(`listings-ingest-${ROWS_WRITTEN_ANOMALY.name}`)
+    expect(anomaly.Threshold).toBeUndefined()
+    expect(anomaly.ComparisonOperator).toBe('LessThanLowerThreshold')
+    expect(anomaly.TreatMissingData).toBe('notBreaching')
+    const band = anomaly.Metrics?.find((m) => m.Id === anomaly.ThresholdMetricId)
+    const metric = anomaly.Metrics?.find((m) => m.MetricStat !== undefined)
+    expect(band?.Expression).toBe(`ANOMALY_DETECTION_BAND(${metric?.Id}, ${ROWS_WRITTEN_ANOMALY.stdDevs})`)
+    expect(metric?.MetricStat).toEqual({
+      Metric: {
+        Namespace: DQ_METRICS_NAMESPACE,
+        MetricName: DQ_METRICS.rowsWritten.name,
+        Dimensions: Object.entries(DQ_DIMENSIONS).map(([Name, Value]) => ({ Name, Value })),
+      },
+      Period: ROWS_WRITTEN_ANOMALY.period.toSeconds(),
+      Stat: 'Average',
+    })
+  })
+
   it('all notify the alert topic', () => {
-    expect(alarms).toHaveLength(8)
+    // Eight health and DQ alarms, the anomaly alarm, and two for the current table's machines when the stack has them.
+    const currentTableMachines = Object.values(t.findResources('AWS::StepFunctions::StateMachine')).filter(
+      (m) => String(m.Properties.StateMachineName).includes('current-table'),
+    )
+    expect(alarms).toHaveLength(9 + currentTableMachines.length)
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alerts/) }])
     }
