@@ -24,7 +24,14 @@ export const ENTRIES = {
 }
 
 /** Files every bundle depends on besides its sources: how it is built, and by which esbuild. */
-const BUILD_INPUTS = ['scripts/build.mjs', 'scripts/build-stamp.mjs', 'node_modules/esbuild/package.json']
+const BUILD_INPUTS = [
+  'scripts/build.mjs',
+  'scripts/build-stamp.mjs',
+  'node_modules/esbuild/package.json',
+  // esbuild reads compiler options from here, and the module type from package.json.
+  'tsconfig.json',
+  'package.json',
+]
 
 function stampPath(name) {
   return join(ROOT, 'dist', '.stamps', `${name}.json`)
