@@ -1,11 +1,14 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { nextManifest, reportOutput } from '../../lambdas/ingest/src/live-version.js'
+import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
 import { LISTING_COLUMNS, REJECT_REASONS } from '../../shared/src/index.js'
-import { type PublishedDqReport, renderDqReportHtml } from '../../shared/src/report-html.js'
+import { type PublishedDqReport, type ReportLinks, renderDqReportHtml } from '../../shared/src/report-html.js'
 import { cli, HEADER, removeWorkspaces, workspace, write } from '../cli/run-cli.js'
+import { runOnText } from '../helpers/sources.js'
 
 /*
  * The HTML report in a real browser: Debian's Chromium, driven by
@@ -65,12 +68,13 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
   }
 
   /** Writes the page for `report` and opens it, recording every console error, page error and request. */
-  async function visit(name: string, report: PublishedDqReport): Promise<Visit> {
+  async function visit(
+    name: string,
+    report: PublishedDqReport,
+    links: ReportLinks = { rejected: 'rejected/rejected_rows.csv', report: 'dq_report.json' },
+  ): Promise<Visit> {
     const file = join(dir, `${name}.html`)
-    writeFileSync(
-      file,
-      renderDqReportHtml(report, { rejected: 'rejected/rejected_rows.csv', report: 'dq_report.json' }),
-    )
+    writeFileSync(file, renderDqReportHtml(report, links))
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } })
     const problems: string[] = []
     const requests: string[] = []
@@ -228,6 +232,36 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
     )
     expect(report.unmatched_categories.map((u) => u.category).sort()).toEqual([...hostile].sort())
     expect(await page.locator('img, script, main svg:not(.bar)').count()).toBe(0)
+    await page.close()
+  })
+
+  it("shows the Lambda's page after a breach: the live Parquet's s3:// URI and the rejects' as text", async () => {
+    // The report as the Lambda publishes it (process-object.ts): a good version, then a breaching one.
+    const [listings, lookup] = [readFileSync('data/listings.csv'), readFileSync('data/category_lookup.csv')]
+    const good = (await runOnText(listings, lookup)).report
+    const breach = (await runOnText(listings, lookup, { thresholds: { maxRejectedRatio: 0.05 } })).report
+    const keys = outputKeysFor('incoming/listings.csv', 'incoming/', new Date('2026-11-29T06:00:00Z'))
+    const v1 = { bucket: 'raw', key: 'incoming/listings.csv', etag: 'etag-v1', versionId: 'v1' }
+    const v2 = { ...v1, etag: 'etag-v2', versionId: 'v2' }
+    const before = nextManifest(undefined, { source: v1, keys, report: good })
+    const manifest = nextManifest(before, { source: v2, keys, report: breach })
+    const report = { ...breach, source: v2, output: reportOutput(breach, keys, 'processed', manifest) }
+    const { page, problems } = await visit('lambda-breach', report, {
+      rejected: report.output.rejected.path,
+      report: `s3://processed/${keys.report}`,
+    })
+    expect(problems).toEqual([])
+    await expectNumbersMatch(page, report, [...ALWAYS, 'thresholds.max_rejected_ratio'])
+    expect(await page.locator('[data-field="output.parquet.live"]').textContent()).toBe(
+      `s3://processed/${keys.parquet}`,
+    )
+    expect(await page.locator('a').count()).toBe(0)
+    expect(await page.locator('code.uri').allTextContents()).toEqual([
+      `s3://processed/${keys.rejected}`,
+      `s3://processed/${keys.rejected}`,
+      `s3://processed/${keys.report}`,
+    ])
+    expect(await page.locator('main').textContent()).toContain('source ETag etag-v1')
     await page.close()
   })
 })
