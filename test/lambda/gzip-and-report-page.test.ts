@@ -148,6 +148,12 @@ describe('gzipped uploads', () => {
       (await readProcessed(pipeline, gzipped?.output?.outputs?.report ?? '')).toString(),
     )
     expect(report.input.listings.name).toBe(`s3://${RAW_BUCKET}/${INCOMING_PREFIX}zipped.csv.gz`)
+    // The report describes the CSV the transform read: the decompressed bytes, the same as the plain upload's.
+    expect(report.input.listings.bytes).toBe(SAMPLE.byteLength)
+    const plainReport = JSON.parse(
+      (await readProcessed(pipeline, plain?.output?.outputs?.report ?? '')).toString(),
+    )
+    expect(report.input.listings.sha256).toBe(plainReport.input.listings.sha256)
   })
 
   it('keeps x.csv and x.csv.gz apart: each has its own outputs', async () => {
