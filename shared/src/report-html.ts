@@ -447,7 +447,7 @@ function binaryUnits(value: number): string {
  * control characters (which a CSV value may hold, and which HTML would drop
  * or mangle) shown as `U+001C`.
  */
-export function text(value: string): string {
+function text(value: string): string {
   return attribute(value).replace(
     // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g,
