@@ -53,8 +53,6 @@ export class Analytics extends Construct {
   readonly tableName = 'listings'
   readonly reportsTableName = REPORTS_TABLE_NAME
   readonly manifestsTableName = MANIFESTS_TABLE_NAME
-  /** The tables a current-table writer reads (besides the current table). */
-  readonly readTables: readonly string[] = ['listings', MANIFESTS_TABLE_NAME]
   readonly workGroupName: string
   readonly workGroupArn: string
   readonly database: glue.CfnDatabase

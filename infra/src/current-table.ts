@@ -147,7 +147,7 @@ interface CurrentTableProps {
  *
  * To wire: build the ingest state machine's definition with
  * {@link CurrentTable.mergeStep} after a successful ingest, and call
- * {@link CurrentTable.grantWrite} on its role.
+ * `grantWrite(machine, 'merge')` on it.
  */
 export class CurrentTable extends Construct {
   readonly tableName = CURRENT_TABLE_NAME
@@ -279,7 +279,8 @@ export class CurrentTable extends Construct {
       logs: { destination: logGroup('Rebuild'), level: sfn.LogLevel.ALL, includeExecutionData: true },
       timeout: Duration.hours(6),
     })
-    for (const machine of [this.maintenance, this.rebuild]) this.grantWrite(machine)
+    this.grantWrite(this.maintenance, 'maintenance')
+    this.grantWrite(this.rebuild, 'rebuild')
 
     const schedulerRole = new iam.Role(this, 'MaintenanceSchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -349,8 +350,14 @@ export class CurrentTable extends Construct {
     return fragment
   }
 
-  /** Lets a state machine (its role) run the table's statements: Athena, Glue, S3, KMS through S3, the lock. */
-  grantWrite(machine: sfn.StateMachine): void {
+  /**
+   * Lets a state machine (its role) run the table's statements: Athena, Glue,
+   * S3, KMS through S3, the lock. Only maintenance may delete files (VACUUM),
+   * only the rebuild reads the manifests.
+   *
+   * @param writer - what the machine runs: the merge step, maintenance or the rebuild
+   */
+  grantWrite(machine: sfn.StateMachine, writer: 'merge' | 'maintenance' | 'rebuild'): void {
     const { storage, analytics } = this.props
     const stack = Stack.of(this)
     const bucket = storage.processed.bucketArn
@@ -375,7 +382,13 @@ export class CurrentTable extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadCatalog',
         actions: ['glue:GetDatabase', 'glue:GetTable'],
-        resources: [catalog, database, ...analytics.readTables.map(table), table(CURRENT_TABLE_NAME)],
+        resources: [
+          catalog,
+          database,
+          table(analytics.tableName),
+          ...(writer === 'rebuild' ? [table(analytics.manifestsTableName)] : []),
+          table(CURRENT_TABLE_NAME),
+        ],
       }),
       new iam.PolicyStatement({
         // An Iceberg commit swaps the table's metadata location in the catalog.
@@ -391,7 +404,7 @@ export class CurrentTable extends Construct {
           StringLike: {
             's3:prefix': [
               `${PROCESSED_PREFIXES.listings}*`,
-              `${PROCESSED_PREFIXES.manifests}*`,
+              ...(writer === 'rebuild' ? [`${PROCESSED_PREFIXES.manifests}*`] : []),
               `${CURRENT_TABLE_PREFIX}*`,
               `${PROCESSED_PREFIXES.athenaResults}*`,
             ],
@@ -416,12 +429,17 @@ export class CurrentTable extends Construct {
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         resources: [`${bucket}/${CURRENT_TABLE_PREFIX}*`, `${bucket}/${PROCESSED_PREFIXES.athenaResults}*`],
       }),
-      new iam.PolicyStatement({
-        // VACUUM removes expired snapshots' files; OPTIMIZE and MERGE only add.
-        sid: 'VacuumCurrentTable',
-        actions: ['s3:DeleteObject'],
-        resources: [`${bucket}/${CURRENT_TABLE_PREFIX}*`],
-      }),
+      ...(writer === 'maintenance'
+        ? [
+            new iam.PolicyStatement({
+              // VACUUM removes the files of expired snapshots and orphans; MERGE, OPTIMIZE and
+              // a whole-table DELETE only add files (and metadata).
+              sid: 'VacuumCurrentTable',
+              actions: ['s3:DeleteObject'],
+              resources: [`${bucket}/${CURRENT_TABLE_PREFIX}*`],
+            }),
+          ]
+        : []),
       new iam.PolicyStatement({
         sid: 'DataKeyThroughS3',
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -434,7 +452,10 @@ export class CurrentTable extends Construct {
           ...CURRENT_TABLE_INTEGRATIONS.lockUpdate.actions,
           ...CURRENT_TABLE_INTEGRATIONS.lockRead.actions,
         ],
-        resources: [this.lock.tableArn],
+        // By name (Ref), which is the same ARN as the table's GetAtt Arn.
+        resources: [
+          stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: this.lock.tableName }),
+        ],
       }),
       new iam.PolicyStatement({
         // The lock may be held by any of this stack's machines: ingest, maintenance, rebuild.

@@ -84,7 +84,7 @@ export function currentTableStack(context: Record<string, unknown> = {}): Curren
       includeExecutionData: true,
     },
   })
-  currentTable.grantWrite(ingestWithMerge)
+  currentTable.grantWrite(ingestWithMerge, 'merge')
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
   const built = { stack, currentTable, ingestWithMerge, template: Template.fromStack(stack) }
   cache.set(key, built)
