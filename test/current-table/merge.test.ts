@@ -12,6 +12,7 @@ import {
   readPublishedRun,
   tableScan,
 } from '../../local/src/current-table.js'
+import { ANALYST_QUERIES } from '../../shared/src/current-table-sql.js'
 import { type Listing, publish, removeScratch, scratchDir, winners } from './helpers.js'
 
 afterAll(removeScratch)
@@ -174,6 +175,28 @@ describe('the MERGE keeps the newest source of each (date, item_id)', () => {
       expect(winners(await table.rows())).toEqual(['2025-12-01 k1 2 <- y.csv'])
       table.close()
     }
+  })
+})
+
+describe("the analysts' saved queries on the current table", () => {
+  it('run unchanged in DuckDB (plain SQL both engines accept) and count each listing once', async () => {
+    const f = fixture()
+    const { table } = await mergedTable([f.a, f.b, f.c, f.d])
+    const run = async (sql: string) => (await table.connection.runAndReadAll(sql)).getRowObjectsJS()
+    expect(await run(ANALYST_QUERIES.currentListings.sql)).toEqual([
+      { segment: 'Tech', listings: 2n, avg_price_gbp: 35 },
+    ])
+    expect(
+      (await run(ANALYST_QUERIES.rowsByListingDate.sql)).map((r) => [
+        String(r.date),
+        r.listings,
+        r.source_files,
+      ]),
+    ).toEqual([
+      [String(new Date('2026-01-03')), 1n, 1n],
+      [String(new Date('2026-02-04')), 1n, 1n],
+    ])
+    table.close()
   })
 })
 
