@@ -6,7 +6,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { parseS3Uri } from '../../lambdas/ingest/src/config.js'
-import { incomingKeyEventPattern, type WildcardFilter } from '../../lambdas/ingest/src/incoming-keys.js'
+import { incomingKeyEventPattern, type KeyFilter } from '../../lambdas/ingest/src/incoming-keys.js'
 import { Analytics } from './analytics.js'
 import { readPipelineConfig } from './config.js'
 import { IngestFunction } from './ingest-function.js'
@@ -104,11 +104,11 @@ export const MAX_EVENT_PATTERN_CHARS = 2048
 
 /**
  * Refuses, at synthesis, an incoming prefix so long that the rule's pattern
- * (40 wildcards, each repeating the prefix) would exceed
+ * (eight wildcards, each repeating the prefix) would exceed
  * {@link MAX_EVENT_PATTERN_CHARS}, which a deploy would reject. Measured on
  * the pattern as deployed, with the longest bucket name S3 allows (63).
  */
-function assertPatternFits(keyFilter: WildcardFilter[]): void {
+function assertPatternFits(keyFilter: KeyFilter[]): void {
   const deployed = {
     source: ['aws.s3'],
     'detail-type': ['Object Created'],

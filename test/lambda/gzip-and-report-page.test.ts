@@ -15,7 +15,14 @@ import {
   startLocalPipeline,
 } from '../../local/src/s3/pipeline.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
-import { processedKeys, readProcessed, SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from './helpers.js'
+import {
+  objectCreated,
+  processedKeys,
+  readProcessed,
+  SAMPLE_LISTINGS,
+  SAMPLE_LOOKUP,
+  tempFile,
+} from './helpers.js'
 
 /*
  * Against the local S3 server, through the synthesized state machine: the
@@ -188,6 +195,18 @@ describe('gzipped uploads', () => {
       `s3://${RAW_BUCKET}/${INCOMING_PREFIX}archive.csv.gz: is a zip archive, not CSV; extract the CSV from it first (unzip), or recompress it with gzip (gzip is read directly)`,
     )
     expect((await processedKeys(pipeline)).filter((key) => key.includes('archive'))).toEqual([])
+  })
+
+  it('skips a .csv.gz outside the incoming prefix, which the rule lets through, naming why', async () => {
+    await pipeline.s3.client.send(
+      new PutObjectCommand({ Bucket: RAW_BUCKET, Key: 'archive/old.csv.gz', Body: gzipSync(SAMPLE) }),
+    )
+    const execution = await pipeline.execute(objectCreated('archive/old.csv.gz'))
+    expect(execution).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { status: 'skipped', reason: `not a .csv or .csv.gz object under ${INCOMING_PREFIX}` },
+    })
+    expect((await processedKeys(pipeline)).filter((key) => key.includes('old'))).toEqual([])
   })
 
   it('is picked up by the backfill: its item processor passes .csv.gz keys to the handler, which processes them', async () => {

@@ -46,27 +46,56 @@ export interface WildcardFilter {
   wildcard: string
 }
 
+/** One EventBridge case-insensitive suffix filter. */
+export interface SuffixIgnoringCaseFilter {
+  suffix: { 'equals-ignore-case': string }
+}
+
+/** One alternative of the rule's filter on `detail.object.key`. */
+export type KeyFilter = WildcardFilter | SuffixIgnoringCaseFilter
+
 /**
- * The EventBridge content filter for `detail.object.key` that accepts the
- * same keys as {@link isIncomingCsv}.
+ * The EventBridge content filter for `detail.object.key`: it starts an
+ * execution for every key {@link isIncomingCsv} accepts, and beyond those
+ * only for keys ending in `.csv.gz` (any case) outside the incoming prefix,
+ * which the handler then answers as skipped, naming why. In one formula:
+ * the rule accepts a key exactly when `isIncomingCsv(key, prefix) ||
+ * isGzipCsvName(key)`.
  *
- * EventBridge's wildcard match is case-sensitive and one field cannot carry
- * two conditions joined by AND (prefix and case-insensitive suffix), so the
- * filter is an OR list of 40 wildcards, one per spelling of `.csv` and of
- * `.csv.gz`: `<prefix>*.csv`, `<prefix>*.csV`, ..., `<prefix>*.CSV.GZ`. Its
- * JSON stays well inside EventBridge's default 2,048-character event-pattern
- * quota for a prefix of up to about 20 characters (the infra test checks the
- * synthesized rule). A `*` in each filter matches zero or
- * more characters, so `<prefix>.csv` itself is accepted, as by
- * {@link isIncomingCsv}. A `*` or `\` in the prefix is escaped (`\*`, `\\`),
- * as EventBridge's wildcard syntax requires.
+ * Why not exactly the handler's rule: EventBridge's wildcard match is
+ * case-sensitive and one field cannot carry two conditions joined by AND
+ * (prefix and case-insensitive suffix), so an exact filter needs one wildcard
+ * per spelling, 8 for `.csv` and 32 for `.csv.gz`. EventBridge refuses a rule
+ * whose wildcards are "too complex", and by its matcher's measure
+ * (`MachineComplexityEvaluator` in aws/event-ruler: how many wildcard
+ * patterns one input can keep alive at once) wildcards that share the prefix
+ * are all alive together: 8 for the `.csv` filters, which the rule has always
+ * had, and 40 with the `.csv.gz` ones, far beyond the per-rule limit that
+ * matcher's documentation suggests (10, with 30 wildcard rules per bus, the
+ * quota EventBridge publishes). So:
+ *
+ * - `.csv` in its eight spellings: one wildcard each, `<prefix>*.csv`,
+ *   `<prefix>*.csV`, ..., anchored at the prefix as before. A `*` matches
+ *   zero or more characters, so `<prefix>.csv` itself is accepted, as by
+ *   {@link isIncomingCsv}; a `*` or `\` in the prefix is escaped (`\*`, `\\`).
+ * - `.csv.gz` in any case: one suffix filter with `equals-ignore-case`, which
+ *   is not a wildcard and adds nothing to the complexity, but cannot be
+ *   anchored at the prefix.
  *
  * @param incomingPrefix - the raw bucket's incoming prefix
  * @returns the value for `detail: { object: { key: ... } }` in the rule's pattern
  */
-export function incomingKeyEventPattern(incomingPrefix: string): WildcardFilter[] {
+export function incomingKeyEventPattern(incomingPrefix: string): KeyFilter[] {
   const literalPrefix = escapeWildcard(incomingPrefix)
-  return INCOMING_EXTENSIONS.map((extension) => ({ wildcard: `${literalPrefix}*${extension}` }))
+  return [
+    ...CSV_EXTENSIONS.map((extension) => ({ wildcard: `${literalPrefix}*${extension}` })),
+    { suffix: { 'equals-ignore-case': GZIP_CSV_EXTENSIONS[0] as string } },
+  ]
+}
+
+/** Whether a key ends in `.csv.gz` in any (ASCII) letter case, wherever it is. */
+export function isGzipCsvName(key: string): boolean {
+  return GZIP_CSV_EXTENSIONS.some((extension) => key.endsWith(extension))
 }
 
 /** Escapes text so that an EventBridge wildcard filter matches it literally. */
