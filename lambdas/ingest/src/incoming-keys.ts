@@ -1,9 +1,10 @@
 /**
- * The one rule for which raw-bucket keys the pipeline processes, in two
- * forms that accept exactly the same keys: {@link isIncomingCsv} for the
- * handler, the local runner and the backfill, and
- * {@link incomingKeyEventPattern} for the EventBridge rule that starts an
- * execution on upload.
+ * The one rule for which raw-bucket keys the pipeline processes:
+ * {@link isIncomingCsv} for the handler, the local runner and the backfill,
+ * and {@link incomingKeyEventPattern} for the EventBridge rule that starts an
+ * execution on upload. The rule starts an execution for every key the
+ * handler accepts, and beyond them only for `.csv.gz` keys outside the
+ * prefix, which the handler skips (why: see {@link incomingKeyEventPattern}).
  *
  * A key is accepted when it starts with the incoming prefix and ends, after
  * it, in `.csv` or `.csv.gz`, each in any letter case (`.csv`, `.CSV`,
