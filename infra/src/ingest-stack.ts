@@ -10,6 +10,7 @@ import { incomingKeyEventPattern, type KeyFilter } from '../../lambdas/ingest/sr
 import { Analytics } from './analytics.js'
 import { readPipelineConfig } from './config.js'
 import { IngestFunction } from './ingest-function.js'
+import { LargeFileTask } from './large-file-task.js'
 import { Monitoring } from './monitoring.js'
 import { acknowledge } from './nag.js'
 import { StateMachines } from './state-machines.js'
@@ -39,12 +40,16 @@ export class IngestStack extends Stack {
     if (config.alarmEmail) alerts.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail))
 
     const ingestFunction = new IngestFunction(this, 'IngestFunction', { config, storage, lookup })
+    const largeFiles = config.largeFiles
+      ? new LargeFileTask(this, 'LargeFiles', { config, settings: config.largeFiles, storage, lookup })
+      : undefined
     const machines = new StateMachines(this, 'Orchestration', {
       config,
       storage,
       ingest: ingestFunction.function,
       alerts,
       alertsKey: storage.key,
+      largeFiles,
     })
 
     const deadLetters = new sqs.Queue(this, 'UndeliveredEvents', {
@@ -95,6 +100,10 @@ export class IngestStack extends Stack {
     new CfnOutput(this, 'BackfillStateMachineArn', { value: machines.backfill.stateMachineArn })
     new CfnOutput(this, 'AlertTopicArn', { value: alerts.topicArn })
     new CfnOutput(this, 'AthenaWorkGroup', { value: analytics.workGroupName })
+    if (largeFiles) {
+      new CfnOutput(this, 'LargeFileThresholdBytes', { value: String(largeFiles.settings.thresholdBytes) })
+      new CfnOutput(this, 'LargeFileCluster', { value: largeFiles.cluster.clusterName })
+    }
     new CfnOutput(this, 'GlueTable', { value: `${analytics.databaseName}.${analytics.tableName}` })
   }
 }

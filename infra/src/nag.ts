@@ -19,12 +19,15 @@ export function arnReference(construct: IConstruct): string {
   return `<${Stack.of(construct).getLogicalId(element)}.Arn>`
 }
 
-/** Acknowledges the `Resource::*` finding of a role whose only unscoped actions are X-Ray's. */
-export function acknowledgeXRay(policy: IConstruct): void {
+/**
+ * Acknowledges the `Resource::*` finding of a role whose only unscoped actions are X-Ray's (and,
+ * for state machines, the CloudWatch Logs delivery actions), plus any `others` named with why.
+ */
+export function acknowledgeXRay(policy: IConstruct, others = ''): void {
   acknowledge(
     policy,
     'IAM5[Resource::*]',
     'xray:PutTraceSegments and xray:PutTelemetryRecords (and, for state machines, the CloudWatch Logs ' +
-      'delivery actions) do not support resource-level permissions; AWS documents Resource "*" for them.',
+      `delivery actions) do not support resource-level permissions; AWS documents Resource "*" for them.${others ? ` ${others}` : ''}`,
   )
 }

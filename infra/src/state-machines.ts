@@ -1,4 +1,6 @@
 import { Aws, type CfnElement, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib'
+import * as ec2 from 'aws-cdk-lib/aws-ec2'
+import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as kms from 'aws-cdk-lib/aws-kms'
 import type * as lambda from 'aws-cdk-lib/aws-lambda'
@@ -10,12 +12,19 @@ import { Construct } from 'constructs'
 import { TASK_INTEGRATIONS } from '../../lambdas/ingest/src/aws-calls.js'
 import {
   DATA_QUALITY_ERROR,
+  ECS_SERVICE_RETRY,
   INGEST_RETRY,
   LAMBDA_SERVICE_RETRY,
+  LARGE_FILE_OUTCOMES,
   lambdaServiceRetryBudgetSeconds,
   STATES,
+  TASK_CRASHED_ERROR,
+  TASK_EVENT_ENV,
+  TASK_EXIT_CODES,
+  TASK_EXIT_ERRORS,
 } from '../../lambdas/ingest/src/orchestration.js'
 import type { PipelineConfig } from './config.js'
+import type { LargeFileTask } from './large-file-task.js'
 import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
 import type { Storage } from './storage.js'
 
@@ -26,7 +35,22 @@ interface StateMachinesProps {
   alerts: sns.ITopic
   /** The key that encrypts the alerts topic; publishing needs it. */
   alertsKey: kms.IKey
+  /** The Fargate task for files above the threshold; `undefined` deploys without size routing. */
+  largeFiles: LargeFileTask | undefined
 }
+
+/** A retrier as orchestration.ts states it. */
+interface RetryPolicy {
+  readonly errors: readonly string[]
+  readonly intervalSeconds: number
+  readonly maxRetries: number
+  readonly backoffRate: number
+  readonly maxDelaySeconds?: number
+  readonly jitter?: keyof typeof sfn.JitterType
+}
+
+/** The names the definition gives the task's cluster and network, filled in by DefinitionSubstitutions. */
+const LARGE_FILE_SUBSTITUTIONS = { cluster: 'LargeFileClusterArn', securityGroup: 'LargeFileSecurityGroup' }
 
 /**
  * Orchestration: the per-file ingest state machine that EventBridge starts,
@@ -56,16 +80,20 @@ export class StateMachines extends Construct {
         removalPolicy,
       })
 
+    const substitutions = this.largeFileSubstitutions(props.largeFiles)
+    const attempts = INGEST_RETRY.maxRetries + 1
+    const serviceRetryMinutes = Math.ceil(lambdaServiceRetryBudgetSeconds() / 60)
+    const largeFileMinutes = (props.largeFiles?.settings.timeoutMinutes ?? 0) * attempts + serviceRetryMinutes
     this.ingest = new sfn.StateMachine(this, 'IngestStateMachine', {
       stateMachineName: `${config.namePrefix}-ingest`,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(this.ingestDefinition(props)),
+      ...(substitutions ? { definitionSubstitutions: substitutions } : {}),
       tracingEnabled: true,
       logs: { destination: logGroup('Ingest'), level: sfn.LogLevel.ALL, includeExecutionData: true },
+      // Every attempt of the slower path, the service retries, and ten minutes for the rest.
       timeout: Duration.minutes(
-        config.lambdaTimeoutMinutes * (INGEST_RETRY.maxRetries + 1) +
-          Math.ceil(lambdaServiceRetryBudgetSeconds() / 60) +
-          10,
+        Math.max(config.lambdaTimeoutMinutes * attempts + serviceRetryMinutes, largeFileMinutes) + 10,
       ),
     })
     // SNS encrypts each message under the topic's key as the publisher, so publishing to the
@@ -82,14 +110,18 @@ export class StateMachines extends Construct {
       }),
     )
 
-    const backfillItem = this.invokeIngest('IngestObject', props.ingest, {
-      event: {
-        bucket: storage.raw.bucketName,
-        'key.$': '$.Key',
-        'etag.$': '$.Etag',
-      },
+    const backfillEvent = { bucket: storage.raw.bucketName, 'key.$': '$.Key', 'etag.$': '$.Etag' }
+    const backfillInvoke = this.invokeIngest('IngestObject', props.ingest, {
+      event: backfillEvent,
       executionId: sfn.JsonPath.executionId,
     })
+    // The S3 item reader gives each object's Size: the same routing as an upload's event.
+    const backfillItem = props.largeFiles
+      ? this.routeBySize('RouteObjectBySize', '$.Size', props.largeFiles.settings.thresholdBytes, {
+          small: backfillInvoke,
+          large: this.largeFileRun('IngestLargeObject', props.largeFiles, backfillEvent),
+        })
+      : backfillInvoke
     const map = new sfn.DistributedMap(this, 'EachIncomingObject', {
       itemReader: new sfn.S3ObjectsItemReader({ bucket: storage.raw, prefix: config.incomingPrefix }),
       maxConcurrency: config.backfillMaxConcurrency,
@@ -101,16 +133,192 @@ export class StateMachines extends Construct {
       stateMachineName: `${config.namePrefix}-backfill`,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(map.next(new sfn.Succeed(this, 'BackfillDone'))),
+      ...(substitutions ? { definitionSubstitutions: substitutions } : {}),
       tracingEnabled: true,
       logs: { destination: logGroup('Backfill'), level: sfn.LogLevel.ALL, includeExecutionData: true },
     })
-    this.acknowledgeFindings(props.ingest)
+    this.acknowledgeFindings(props.ingest, props.largeFiles !== undefined)
+    if (props.largeFiles) this.acknowledgeLargeFileFindings(props.largeFiles)
   }
 
-  private acknowledgeFindings(fn: lambda.IFunction): void {
+  /**
+   * The cluster and security group the definition names, as DefinitionSubstitutions: the
+   * definition text then references only the Lambda, the topic and the buckets, which is what
+   * the local harness (local/src/s3/synthesized-template.ts) resolves; the subnets are passed the
+   * same way. The task definition is named by its family, a literal.
+   */
+  private largeFileSubstitutions(largeFiles: LargeFileTask | undefined): Record<string, string> | undefined {
+    if (largeFiles === undefined) return undefined
+    return {
+      [LARGE_FILE_SUBSTITUTIONS.cluster]: largeFiles.cluster.clusterArn,
+      [LARGE_FILE_SUBSTITUTIONS.securityGroup]: largeFiles.securityGroup.securityGroupId,
+      ...Object.fromEntries(largeFiles.subnets.map((subnet, i) => [`LargeFileSubnet${i}`, subnet.subnetId])),
+    }
+  }
+
+  private acknowledgeLargeFileFindings(largeFiles: LargeFileTask): void {
+    // The CDK builds the family's ARN by splitting the task definition's ARN (its Ref); cdk-nag names it so.
+    const ref = JSON.stringify({
+      Ref: Stack.of(this).getLogicalId(largeFiles.taskDefinition.node.defaultChild as CfnElement),
+    })
+    const part = (i: number) => `{"Fn::Select":[${i},{"Fn::Split":[":",${ref}]}]}`
+    const resourcePart = (i: number) => `{"Fn::Select":[${i},{"Fn::Split":["/",${part(5)}]}]}`
+    const familyArn = `arn:${part(1)}:${part(2)}:${part(3)}:${part(4)}:${resourcePart(0)}/${resourcePart(1)}`
+    for (const machine of [this.ingest, this.backfill]) {
+      acknowledge(
+        machine.role.node.findChild('DefaultPolicy'),
+        `IAM5[Resource::${familyArn}:*]`,
+        'RunTask names the task definition by family; :* covers its revisions, each deploy registering a new one.',
+      )
+    }
+  }
+
+  /**
+   * The Choice that sends objects larger than the threshold to the Fargate
+   * task. An input without a size (a direct `{ bucket, key }` request) goes
+   * to the Lambda: such requests are re-runs of ordinary files, and a large
+   * one is re-run through the backfill, whose items carry their size.
+   */
+  private routeBySize(
+    id: string,
+    sizePath: string,
+    thresholdBytes: number,
+    next: { small: sfn.IChainable; large: sfn.IChainable },
+  ): sfn.Choice {
+    return new sfn.Choice(this, id, {
+      comment: `Objects over ${thresholdBytes} bytes run on Fargate; the rest, and requests without a size, on Lambda`,
+    })
+      .when(sfn.Condition.not(sfn.Condition.isPresent(sizePath)), next.small)
+      .when(sfn.Condition.numberGreaterThan(sizePath, thresholdBytes), next.large)
+      .otherwise(next.small)
+  }
+
+  /**
+   * The large-file branch: a Parallel around `ecs:runTask.sync` that turns
+   * the task's exit code into what the Lambda would have thrown or returned.
+   *
+   * runTask.sync fails the Task with `States.TaskFailed` when the essential
+   * container exits non-zero, its Cause the stopped task's description as
+   * JSON. The branch parses it and chooses on `Containers[0].ExitCode`
+   * (orchestration.ts, TASK_EXIT_CODES): a Fail state with the Lambda's error
+   * name for each error class, so the Parallel fails with that name and the
+   * same Retry (TransientError) and Catch (DataQualityThresholdError, then
+   * everything) apply as on the Lambda task; or an outcome for the successful
+   * ones. A task that stopped without an exit code (it never started: image
+   * pull, capacity, network) is a TransientError; any other code (a crash,
+   * 137 for out of memory) is {@link TASK_CRASHED_ERROR}.
+   *
+   * @param event - the event the task receives, as the Lambda task's `event`
+   */
+  private largeFileRun(id: string, largeFiles: LargeFileTask, event: unknown): sfn.Parallel {
+    const { settings } = largeFiles
+    const cluster = ecs.Cluster.fromClusterAttributes(this, `${id}Cluster`, {
+      clusterName: largeFiles.cluster.clusterName,
+      clusterArn: `\${${LARGE_FILE_SUBSTITUTIONS.cluster}}`,
+      vpc: largeFiles.cluster.vpc,
+      securityGroups: [],
+    })
+    const run = new tasks.EcsRunTask(this, `${id}Task`, {
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      cluster,
+      taskDefinition: largeFiles.taskDefinition,
+      launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+      assignPublicIp: settings.publicIp,
+      subnets: {
+        subnets: largeFiles.subnets.map((_, i) =>
+          ec2.Subnet.fromSubnetId(this, `${id}Subnet${i}`, `\${LargeFileSubnet${i}}`),
+        ),
+      },
+      securityGroups: [
+        ec2.SecurityGroup.fromSecurityGroupId(
+          this,
+          `${id}SecurityGroup`,
+          `\${${LARGE_FILE_SUBSTITUTIONS.securityGroup}}`,
+        ),
+      ],
+      containerOverrides: [
+        {
+          containerDefinition: largeFiles.container,
+          environment: [
+            {
+              name: TASK_EVENT_ENV.event,
+              value: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.event')),
+            },
+            { name: TASK_EVENT_ENV.executionId, value: sfn.JsonPath.executionId },
+          ],
+        },
+      ],
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(settings.timeoutMinutes)),
+      resultPath: '$.task',
+    })
+    this.addRetries(run, [ECS_SERVICE_RETRY])
+
+    const exitCodePath = '$.stopped.task.Containers[0].ExitCode'
+    const outcome = (name: string, value: string, taskArnPath: string) =>
+      new sfn.Pass(this, `${id}${name}`, {
+        parameters: { outcome: value, 'task.$': taskArnPath },
+      })
+    const fail = (error: string) =>
+      new sfn.Fail(this, `${id}${error}`, { error, causePath: '$.taskFailure.Cause' })
+    const mapExitCode = new sfn.Choice(this, `${id}ExitCode`).when(
+      sfn.Condition.not(sfn.Condition.isPresent(exitCodePath)),
+      new sfn.Fail(this, `${id}NeverStarted`, { error: 'TransientError', causePath: '$.taskFailure.Cause' }),
+    )
+    mapExitCode.when(
+      sfn.Condition.numberEquals(exitCodePath, TASK_EXIT_CODES.noRowsWritten),
+      outcome('NoRowsWritten', LARGE_FILE_OUTCOMES.noRowsWritten, '$.stopped.task.TaskArn'),
+    )
+    mapExitCode.when(
+      sfn.Condition.numberEquals(exitCodePath, TASK_EXIT_CODES.nothingToDo),
+      outcome('NothingToDo', LARGE_FILE_OUTCOMES.nothingToDo, '$.stopped.task.TaskArn'),
+    )
+    for (const error of TASK_EXIT_ERRORS) {
+      mapExitCode.when(sfn.Condition.numberEquals(exitCodePath, TASK_EXIT_CODES[error]), fail(error))
+    }
+    mapExitCode.otherwise(
+      new sfn.Fail(this, `${id}Crashed`, { error: TASK_CRASHED_ERROR, causePath: '$.taskFailure.Cause' }),
+    )
+    const readExitCode = new sfn.Pass(this, `${id}ReadExitCode`, {
+      parameters: { 'task.$': 'States.StringToJson($.taskFailure.Cause)' },
+      resultPath: '$.stopped',
+    }).next(mapExitCode)
+    run.addCatch(readExitCode, { errors: [sfn.Errors.TASKS_FAILED], resultPath: '$.taskFailure' })
+
+    const branch = new sfn.Parallel(this, id, {
+      comment: 'The Fargate task, its exit code mapped to the Lambda task errors and outcomes',
+      parameters: { event },
+      resultSelector: { 'outcome.$': '$[0].outcome', 'task.$': '$[0].task' },
+    })
+    branch.branch(run.next(outcome('Processed', LARGE_FILE_OUTCOMES.processed, '$.task.TaskArn')))
+    this.addRetries(branch, [INGEST_RETRY])
+    return branch
+  }
+
+  private addRetries(task: sfn.TaskStateBase | sfn.Parallel, policies: readonly RetryPolicy[]): void {
+    for (const policy of policies) {
+      task.addRetry({
+        errors: [...policy.errors],
+        interval: Duration.seconds(policy.intervalSeconds),
+        maxAttempts: policy.maxRetries,
+        backoffRate: policy.backoffRate,
+        ...(policy.maxDelaySeconds === undefined
+          ? {}
+          : { maxDelay: Duration.seconds(policy.maxDelaySeconds) }),
+        ...(policy.jitter === undefined ? {} : { jitterStrategy: sfn.JitterType[policy.jitter] }),
+      })
+    }
+  }
+
+  private acknowledgeFindings(fn: lambda.IFunction, largeFiles: boolean): void {
     for (const machine of [this.ingest, this.backfill]) {
       const policy = machine.role.node.findChild('DefaultPolicy')
-      acknowledgeXRay(policy)
+      acknowledgeXRay(
+        policy,
+        largeFiles
+          ? 'ecs:DescribeTasks and ecs:StopTask (runTask.sync watching, and on timeout stopping, the task it ' +
+              'started) act on task ARNs generated at run time.'
+          : '',
+      )
       acknowledge(
         policy,
         `IAM5[Resource::${arnReference(fn)}:*]`,
@@ -125,7 +333,11 @@ export class StateMachines extends Construct {
     acknowledge(mapPolicy, `IAM5[Resource::${executions}/*:*]`, reason)
   }
 
-  /** Invoke → retry transient errors → catch DQ and other failures → choose on the result. */
+  /**
+   * Route by size → invoke the Lambda or run the Fargate task → retry transient errors →
+   * catch DQ and other failures → choose on the result. Without the large-file path, the
+   * definition starts at the Lambda task.
+   */
   private ingestDefinition(props: StateMachinesProps): sfn.IChainable {
     const invoke = this.invokeIngest(STATES.ingest, props.ingest, {
       event: sfn.JsonPath.entirePayload,
@@ -153,21 +365,43 @@ export class StateMachines extends Construct {
         cause: 'The ingest task failed; see the execution history',
       }),
     )
-    invoke.addCatch(dataQualityFailure, { errors: [DATA_QUALITY_ERROR], resultPath: '$.error' })
-    invoke.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' })
+    const catchFailures = (task: sfn.TaskStateBase | sfn.Parallel) => {
+      task.addCatch(dataQualityFailure, { errors: [DATA_QUALITY_ERROR], resultPath: '$.error' })
+      task.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' })
+    }
+    catchFailures(invoke)
 
     const processed = new sfn.Succeed(this, STATES.processed)
+    const nothingToDo = new sfn.Succeed(this, STATES.nothingToDo)
+    const noRows = notify(STATES.notifyNoRows, 'Listings ingest: a file produced no rows').next(processed)
     const check = new sfn.Choice(this, STATES.checkResult)
       .when(
         sfn.Condition.and(
           sfn.Condition.stringEquals('$.status', 'processed'),
           sfn.Condition.numberEquals('$.counts.rows_after_dedup', 0),
         ),
-        notify(STATES.notifyNoRows, 'Listings ingest: a file produced no rows').next(processed),
+        noRows,
       )
       .when(sfn.Condition.stringEquals('$.status', 'processed'), processed)
-      .otherwise(new sfn.Succeed(this, STATES.nothingToDo))
-    return invoke.next(check)
+      .otherwise(nothingToDo)
+    const lambdaPath = invoke.next(check)
+    if (props.largeFiles === undefined) return lambdaPath
+
+    const largeFile = this.largeFileRun(STATES.ingestLargeFile, props.largeFiles, sfn.JsonPath.entirePayload)
+    catchFailures(largeFile)
+    const checkLargeFile = new sfn.Choice(this, STATES.checkLargeFileResult)
+      .when(sfn.Condition.stringEquals('$.outcome', LARGE_FILE_OUTCOMES.noRowsWritten), noRows)
+      .when(sfn.Condition.stringEquals('$.outcome', LARGE_FILE_OUTCOMES.processed), processed)
+      .otherwise(nothingToDo)
+    return this.routeBySize(
+      STATES.routeBySize,
+      '$.detail.object.size',
+      props.largeFiles.settings.thresholdBytes,
+      {
+        small: lambdaPath,
+        large: largeFile.next(checkLargeFile),
+      },
+    )
   }
 
   private invokeIngest(
@@ -181,20 +415,7 @@ export class StateMachines extends Construct {
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
     })
-    task.addRetry({
-      errors: [...LAMBDA_SERVICE_RETRY.errors],
-      interval: Duration.seconds(LAMBDA_SERVICE_RETRY.intervalSeconds),
-      maxAttempts: LAMBDA_SERVICE_RETRY.maxRetries,
-      backoffRate: LAMBDA_SERVICE_RETRY.backoffRate,
-      maxDelay: Duration.seconds(LAMBDA_SERVICE_RETRY.maxDelaySeconds),
-      jitterStrategy: sfn.JitterType[LAMBDA_SERVICE_RETRY.jitter],
-    })
-    task.addRetry({
-      errors: [...INGEST_RETRY.errors],
-      interval: Duration.seconds(INGEST_RETRY.intervalSeconds),
-      maxAttempts: INGEST_RETRY.maxRetries,
-      backoffRate: INGEST_RETRY.backoffRate,
-    })
+    this.addRetries(task, [LAMBDA_SERVICE_RETRY, INGEST_RETRY])
     return task
   }
 }

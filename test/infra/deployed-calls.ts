@@ -10,18 +10,20 @@
 import {
   actionFor,
   DISTRIBUTED_MAP_ACTIONS,
+  ECS_RUN_JOB_ACTIONS,
   LAMBDA_LOG_ACTIONS,
   LAMBDA_S3_CALLS,
   type LambdaS3Call,
   S3_COMMANDS,
   type S3CommandGrant,
   SERVICE_KEY_USE,
+  TASK_EXECUTION_ACTIONS,
   TASK_INTEGRATIONS,
   type TaskIntegration,
 } from '../../lambdas/ingest/src/aws-calls.js'
 import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
 import type { AwsCall } from './policy-simulation.js'
-import { FAKE_ENV, type ResolvedResource, type ResolvedTemplate } from './resolve-template.js'
+import { FAKE_ENV, type ResolvedResource, ResolvedTemplate } from './resolve-template.js'
 
 const { account, region, partition } = FAKE_ENV
 const TLS = { 'aws:SecureTransport': 'true' }
@@ -99,12 +101,149 @@ function bucketKey(bucket: ResolvedResource): { keyArn: string; bucketKeyEnabled
   return { keyArn: byDefault.KMSMasterKeyID, bucketKeyEnabled: rule?.BucketKeyEnabled === true }
 }
 
+/**
+ * A synthesized template, resolved in the fake environment. Three intrinsics
+ * of the large-file task, which the resolver does not know, are given first,
+ * as CloudFormation documents them: `Fn::GetAZs` (its VPC spreads over the
+ * region's first two AZs) as the fake region's zones, a security group's
+ * `GroupId` as its `Ref` (the same id for a group in a VPC), and the `Ref` of
+ * a task definition as its ARN (family and revision).
+ */
+export function resolvedTemplate(json: unknown, stackUuid?: string): ResolvedTemplate {
+  const zones = ['a', 'b', 'c'].map((zone) => `${region}${zone}`)
+  const resources = (
+    json as { Resources: Record<string, { Type: string; Properties?: { Family?: string } }> }
+  ).Resources
+  const withZones = JSON.parse(JSON.stringify(json), (_, value: unknown) => {
+    if (value === null || typeof value !== 'object') return value
+    if ('Fn::GetAZs' in value) return zones
+    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']
+    if (getAtt?.[1] === 'GroupId') return { Ref: getAtt[0] }
+    const ref = resources[(value as { Ref?: string }).Ref ?? '']
+    if (ref?.Type === 'AWS::ECS::TaskDefinition') {
+      return `arn:${partition}:ecs:${region}:${account}:task-definition/${ref.Properties?.Family}:1`
+    }
+    return value
+  }) as ConstructorParameters<typeof ResolvedTemplate>[0]
+  return stackUuid === undefined
+    ? new ResolvedTemplate(withZones)
+    : new ResolvedTemplate(withZones, stackUuid)
+}
+
 /** The ingest Lambda's calls: each S3 request of LAMBDA_S3_CALLS, the KMS use behind it, its logs, its role. */
 export function lambdaCalls(t: ResolvedTemplate): AwsCall[] {
   const [fn, ...others] = t.ofType('AWS::Lambda::Function')
   if (fn === undefined || others.length > 0) throw new Error('expected exactly one Lambda function')
   const env = (fn.props.Environment as { Variables: Record<string, string> }).Variables
   const roleArn = fn.props.Role as string
+  const identityPolicies = identityPoliciesOf(t, roleArn)
+  const calls: AwsCall[] = [
+    assumeRole(t, roleArn, 'lambda.amazonaws.com', { 'aws:SourceAccount': account }),
+    ...objectProcessingCalls(t, 'Lambda', roleArn, env),
+  ]
+  const logGroupName = (fn.props.LoggingConfig as { LogGroup: string }).LogGroup
+  const logGroupArn = `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}`
+  const [createStream, putEvents] = LAMBDA_LOG_ACTIONS
+  calls.push(
+    {
+      description: `Lambda writes its logs: ${createStream}`,
+      principal: roleArn,
+      action: createStream,
+      // IAM authorizes CreateLogStream on the stream it creates.
+      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
+      context: {},
+      identityPolicies,
+    },
+    {
+      description: `Lambda writes its logs: ${putEvents}`,
+      principal: roleArn,
+      action: putEvents,
+      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
+      context: {},
+      identityPolicies,
+    },
+  )
+  if ((fn.props.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active') {
+    calls.push(...xray(roleArn, identityPolicies, 'Lambda'))
+  }
+  return calls
+}
+
+/**
+ * The large-file task's calls: ECS assuming its two roles, the task role's S3
+ * and KMS requests (the same program as the Lambda: LAMBDA_S3_CALLS, with the
+ * container's environment), and the execution role's image pull and logs.
+ */
+export function largeFileTaskCalls(t: ResolvedTemplate): AwsCall[] {
+  const calls: AwsCall[] = []
+  for (const definition of t.ofType('AWS::ECS::TaskDefinition')) {
+    const [container, ...sidecars] = definition.props.ContainerDefinitions as {
+      Name: string
+      Image: string
+      Environment: { Name: string; Value: string }[]
+      LogConfiguration: { LogDriver: string; Options: Record<string, string> }
+    }[]
+    if (container === undefined || sidecars.length > 0) throw new Error('expected one container per task')
+    const env = Object.fromEntries(container.Environment.map((v) => [v.Name, v.Value]))
+    const taskRole = definition.props.TaskRoleArn as string
+    const executionRole = definition.props.ExecutionRoleArn as string
+    const service = { 'aws:SourceAccount': account }
+    calls.push(
+      assumeRole(t, taskRole, 'ecs-tasks.amazonaws.com', service),
+      assumeRole(t, executionRole, 'ecs-tasks.amazonaws.com', service),
+      ...objectProcessingCalls(t, 'Fargate task', taskRole, env),
+    )
+    const execution = identityPoliciesOf(t, executionRole)
+    const image = /^(\d{12})\.dkr\.ecr\.([^.]+)\.[^/]+\/([^:]+):/.exec(container.Image)
+    if (image === null) throw new Error(`image ${container.Image} is not in ECR`)
+    const repository = `arn:${partition}:ecr:${image[2]}:${image[1]}:repository/${image[3]}`
+    calls.push({
+      description: `ECS pulls the task image: ${TASK_EXECUTION_ACTIONS.ecrToken}`,
+      principal: executionRole,
+      action: TASK_EXECUTION_ACTIONS.ecrToken,
+      resource: '*',
+      context: {},
+      identityPolicies: execution,
+    })
+    for (const action of TASK_EXECUTION_ACTIONS.ecrPull) {
+      calls.push({
+        description: `ECS pulls the task image: ${action} ${repository}`,
+        principal: executionRole,
+        action,
+        resource: repository,
+        context: {},
+        identityPolicies: execution,
+      })
+    }
+    if (container.LogConfiguration.LogDriver !== 'awslogs') throw new Error('only awslogs is modelled')
+    const group = container.LogConfiguration.Options['awslogs-group']
+    const prefix = container.LogConfiguration.Options['awslogs-stream-prefix']
+    for (const action of TASK_EXECUTION_ACTIONS.logs) {
+      calls.push({
+        description: `ECS sends the task's output to CloudWatch Logs: ${action}`,
+        principal: executionRole,
+        action,
+        // The awslogs driver's stream: <prefix>/<container>/<task id>.
+        resource: `arn:${partition}:logs:${region}:${account}:log-group:${group}:log-stream:${prefix}/${container.Name}/0123456789abcdef0123456789abcdef`,
+        context: {},
+        identityPolicies: execution,
+      })
+    }
+  }
+  return calls
+}
+
+/**
+ * The requests of `processObject` by one principal: each S3 request of
+ * LAMBDA_S3_CALLS on the object it targets (from the runtime's environment),
+ * the ListBucket behind a 404, and the KMS use S3 makes as the caller.
+ */
+function objectProcessingCalls(
+  t: ResolvedTemplate,
+  runtime: string,
+  roleArn: string,
+  env: Record<string, string>,
+): AwsCall[] {
   const identityPolicies = identityPoliciesOf(t, roleArn)
   const incomingPrefix = env.INCOMING_PREFIX as string
   const rawBucket = ingestRuleBucket(t)
@@ -122,12 +261,12 @@ export function lambdaCalls(t: ResolvedTemplate): AwsCall[] {
     report: { bucket: processed, key: outputs.report },
   }
 
-  const calls: AwsCall[] = [assumeRole(t, roleArn, 'lambda.amazonaws.com', { 'aws:SourceAccount': account })]
+  const calls: AwsCall[] = []
   for (const call of LAMBDA_S3_CALLS) {
     const { bucket, key } = targets[call.target]
     const bucketArn = `arn:${partition}:s3:::${bucket}`
     const resourcePolicy = bucketPolicy(t, bucket)
-    const who = `Lambda ${call.command}${call.versioned ? ' (VersionId)' : ''} on ${call.target}`
+    const who = `${runtime} ${call.command}${call.versioned ? ' (VersionId)' : ''} on ${call.target}`
     calls.push({
       description: `${who}: ${actionFor(call)} s3://${bucket}/${key}`,
       principal: roleArn,
@@ -160,7 +299,7 @@ export function lambdaCalls(t: ResolvedTemplate): AwsCall[] {
     if (keyArn === undefined) continue
     for (const operation of grant.kms) {
       calls.push({
-        description: `${who}: S3 calls ${operation} as the Lambda`,
+        description: `${who}: S3 calls ${operation} as the ${runtime}`,
         principal: roleArn,
         action: operation,
         resource: keyArnOf(t, keyArn),
@@ -176,32 +315,6 @@ export function lambdaCalls(t: ResolvedTemplate): AwsCall[] {
         resourcePolicy: keyPolicy(t, keyArn),
       })
     }
-  }
-
-  const logGroupName = (fn.props.LoggingConfig as { LogGroup: string }).LogGroup
-  const logGroupArn = `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}`
-  const [createStream, putEvents] = LAMBDA_LOG_ACTIONS
-  calls.push(
-    {
-      description: `Lambda writes its logs: ${createStream}`,
-      principal: roleArn,
-      action: createStream,
-      // IAM authorizes CreateLogStream on the stream it creates.
-      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
-      context: {},
-      identityPolicies,
-    },
-    {
-      description: `Lambda writes its logs: ${putEvents}`,
-      principal: roleArn,
-      action: putEvents,
-      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
-      context: {},
-      identityPolicies,
-    },
-  )
-  if ((fn.props.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active') {
-    calls.push(...xray(roleArn, identityPolicies, 'Lambda'))
   }
   return calls
 }
@@ -328,6 +441,8 @@ export function stateMachineCalls(t: ResolvedTemplate): AwsCall[] {
             context: { ...TLS, 's3:prefix': String(parameters.Prefix ?? '') },
             resourcePolicy: bucketPolicy(t, target),
           })
+        } else if (integration.action === 'ecs:RunTask') {
+          calls.push(...runTaskCalls(t, call, target))
         } else {
           calls.push({ ...call, resource: target, context: {} })
         }
@@ -350,6 +465,54 @@ export function stateMachineCalls(t: ResolvedTemplate): AwsCall[] {
     }
   }
   return calls
+}
+
+/**
+ * `ecs:runTask.sync` by a state machine: RunTask on the task definition the
+ * family names (its current revision), passing the task's two roles to ECS,
+ * watching and stopping the task, and the managed EventBridge rule.
+ */
+function runTaskCalls(
+  t: ResolvedTemplate,
+  call: Pick<AwsCall, 'principal' | 'identityPolicies' | 'description'>,
+  family: string,
+): AwsCall[] {
+  const definitions = t.ofType('AWS::ECS::TaskDefinition').filter((d) => d.props.Family === family)
+  const [definition] = definitions
+  if (definition === undefined || definitions.length > 1)
+    throw new Error(`expected one task definition of family ${family}`)
+  const cluster = `${family}-cluster`
+  const taskArn = `arn:${partition}:ecs:${region}:${account}:task/${cluster}/0123456789abcdef0123456789abcdef`
+  const { passRoles, onTask, managedRule } = ECS_RUN_JOB_ACTIONS
+  return [
+    {
+      ...call,
+      action: 'ecs:RunTask',
+      resource: `arn:${partition}:ecs:${region}:${account}:task-definition/${family}:7`,
+      context: {},
+    },
+    ...[definition.props.TaskRoleArn, definition.props.ExecutionRoleArn].map((role) => ({
+      ...call,
+      description: `${call.description}: ${passRoles.action} ${String(role)}`,
+      action: passRoles.action,
+      resource: String(role),
+      context: { 'iam:PassedToService': passRoles.toService },
+    })),
+    ...onTask.map((action) => ({
+      ...call,
+      description: `${call.description}: ${action} on the task it started`,
+      action,
+      resource: taskArn,
+      context: {},
+    })),
+    ...managedRule.actions.map((action) => ({
+      ...call,
+      description: `${call.description}: ${action} on ${managedRule.name}`,
+      action,
+      resource: `arn:${partition}:events:${region}:${account}:rule/${managedRule.name}`,
+      context: {},
+    })),
+  ]
 }
 
 function topicPolicy(t: ResolvedTemplate, topicArn: string): unknown {
@@ -495,6 +658,7 @@ export function accessLogCalls(t: ResolvedTemplate): AwsCall[] {
 export function deployedCalls(t: ResolvedTemplate): AwsCall[] {
   return [
     ...lambdaCalls(t),
+    ...largeFileTaskCalls(t),
     ...stateMachineCalls(t),
     ...ruleCalls(t),
     ...alarmCalls(t),

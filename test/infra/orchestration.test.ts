@@ -45,8 +45,31 @@ describe('the ingest state machine', () => {
   })
 
   it('passes the whole event and the execution id to the Lambda', () => {
-    expect(ingest.StartAt).toBe(STATES.ingest)
     expect(task.Parameters).toMatchObject({ 'event.$': '$', 'executionId.$': '$$.Execution.Id' })
+  })
+
+  it('starts at the Lambda task by default (largeFiles off), with no routing and no ECS task', () => {
+    expect(ingest.StartAt).toBe(STATES.ingest)
+    expect(Object.keys(ingest.States)).not.toContain(STATES.routeBySize)
+    expect(JSON.stringify(ingest)).not.toContain('ecs:runTask')
+  })
+
+  it('with largeFiles=on, starts on the size routing, which sends events without a size and small objects to the Lambda', () => {
+    const on = stateMachineDefinition(template({ largeFiles: 'on' }), 'OrchestrationIngestStateMachine') as {
+      StartAt: string
+      States: Record<string, Record<string, unknown>>
+    }
+    expect(on.StartAt).toBe(STATES.routeBySize)
+    const { Parameters, Retry, Catch, Next } = task
+    expect(on.States[STATES.ingest]).toMatchObject({ Parameters, Retry, Catch, Next })
+    const route = on.States[STATES.routeBySize] as {
+      Type: string
+      Choices: { Next: string }[]
+      Default: string
+    }
+    expect(route.Type).toBe('Choice')
+    expect(route.Choices.map((c) => c.Next)).toEqual([STATES.ingest, STATES.ingestLargeFile])
+    expect(route.Default).toBe(STATES.ingest)
   })
 
   it('retries Lambda throttling and service errors first: more attempts, exponential backoff, capped, full jitter', () => {
@@ -74,11 +97,14 @@ describe('the ingest state machine', () => {
     expect(task.Retry).toHaveLength(2)
   })
 
-  it('times out only after every retry could have run', () => {
-    const definition = ingest as unknown as { TimeoutSeconds: number }
-    expect(definition.TimeoutSeconds).toBe(
-      15 * 60 * (INGEST_RETRY.maxRetries + 1) + Math.ceil(lambdaServiceRetryBudgetSeconds() / 60) * 60 + 600,
-    )
+  it('times out only after every retry of the slower path could have run', () => {
+    const timeout = (definition: unknown) => (definition as { TimeoutSeconds: number }).TimeoutSeconds
+    const attempts = INGEST_RETRY.maxRetries + 1
+    const serviceRetries = Math.ceil(lambdaServiceRetryBudgetSeconds() / 60) * 60
+    expect(timeout(ingest)).toBe(15 * 60 * attempts + serviceRetries + 600)
+    // The Fargate task may run 180 minutes (largeFileTimeoutMinutes) per attempt, the Lambda 15.
+    const on = stateMachineDefinition(template({ largeFiles: 'on' }), 'OrchestrationIngestStateMachine')
+    expect(timeout(on)).toBe(180 * 60 * attempts + serviceRetries + 600)
   })
 
   it('catches a data-quality breach and everything else into notify-then-fail branches', () => {

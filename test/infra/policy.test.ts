@@ -13,14 +13,17 @@ import {
   deployedCalls,
   identityPoliciesOf,
   lambdaCalls,
+  largeFileTaskCalls,
+  resolvedTemplate,
   SAMPLE_SOURCE_NAME,
   stateMachineCalls,
 } from './deployed-calls.js'
 import { type AwsCall, evaluate } from './policy-simulation.js'
-import { FAKE_ENV, ResolvedTemplate } from './resolve-template.js'
+import { FAKE_ENV } from './resolve-template.js'
 import { template } from './synth.js'
 
-const t = new ResolvedTemplate(template().toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0])
+// The stack with the large-file path: every role and grant of the default stack, plus the task's.
+const t = resolvedTemplate(template({ largeFiles: 'on' }).toJSON())
 const calls = deployedCalls(t)
 
 /** The calls that are not Allowed, each as one line. */
@@ -78,10 +81,11 @@ describe('every call the deployed system makes', () => {
     expect(await refused(calls)).toEqual([])
   }, 60_000)
 
-  it('covers each kind of caller: Lambda, state machines, rule, dead-letter queue, alarms, logs, access logs', () => {
+  it('covers each kind of caller: Lambda, Fargate task, state machines, rule, dead-letter queue, alarms, logs, access logs', () => {
     const principals = new Set(calls.map((c) => c.principal))
     for (const service of [
       'lambda.amazonaws.com',
+      'ecs-tasks.amazonaws.com',
       'states.amazonaws.com',
       'events.amazonaws.com',
       'cloudwatch.amazonaws.com',
@@ -94,7 +98,19 @@ describe('every call the deployed system makes', () => {
     expect(
       lambdaCalls(t).filter((c) => c.action.startsWith('s3:') && !c.action.endsWith('ListBucket')),
     ).toHaveLength(LAMBDA_S3_CALLS.length)
+    // And the Fargate task makes every one of them too, as its own role.
+    expect(
+      largeFileTaskCalls(t).filter((c) => c.action.startsWith('s3:') && !c.action.endsWith('ListBucket')),
+    ).toHaveLength(LAMBDA_S3_CALLS.length)
   })
+})
+
+describe('the stack without the large-file path (largeFiles=off)', () => {
+  it('allows every call it makes too, and makes no ECS call', async () => {
+    const off = deployedCalls(resolvedTemplate(template({ largeFiles: 'off' }).toJSON()))
+    expect(off.some((c) => c.action.startsWith('ecs:'))).toBe(false)
+    expect(await refused(off)).toEqual([])
+  }, 60_000)
 })
 
 describe('the defects issue 9 names', () => {

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import { LOG_RETENTION_DAYS } from '../../infra/src/config.js'
 import { incomingKeyEventPattern } from '../../lambdas/ingest/src/incoming-keys.js'
-import { ResolvedTemplate } from './resolve-template.js'
+import { resolvedTemplate } from './deployed-calls.js'
 import { resource, template } from './synth.js'
 
 const t = template()
@@ -208,7 +208,7 @@ describe('alerts and logs', () => {
     expect(Object.keys(t.findResources('AWS::SNS::Subscription'))).toHaveLength(0)
   })
 
-  it('encrypts and retains every log group', () => {
+  it('encrypts and retains every log group: the Lambda and the two state machines', () => {
     const groups = Object.values(t.findResources('AWS::Logs::LogGroup'))
     expect(groups).toHaveLength(3)
     for (const group of groups) {
@@ -223,9 +223,9 @@ describe('alerts and logs', () => {
   it('lets `cdk destroy` then `cdk deploy` recreate every retained resource: no fixed name survives a teardown', () => {
     // A retained resource outlives the stack; the next stack's must not collide with it. Resolve the
     // template for two stack creations (CloudFormation draws a new stack UUID each time).
-    const json = t.toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0]
-    const first = new ResolvedTemplate(json, '11111111-aaaa-4bbb-8ccc-dddddddddddd')
-    const second = new ResolvedTemplate(json, '22222222-eeee-4fff-8aaa-bbbbbbbbbbbb')
+    const json = t.toJSON()
+    const first = resolvedTemplate(json, '11111111-aaaa-4bbb-8ccc-dddddddddddd')
+    const second = resolvedTemplate(json, '22222222-eeee-4fff-8aaa-bbbbbbbbbbbb')
     const retained = first.retained()
     expect(retained.map((r) => r.type)).toEqual(
       expect.arrayContaining(['AWS::Logs::LogGroup', 'AWS::S3::Bucket']),
@@ -236,7 +236,7 @@ describe('alerts and logs', () => {
   })
 
   it("names the state machines' log groups under /aws/vendedlogs/states/, as Step Functions recommends", () => {
-    const resolved = new ResolvedTemplate(t.toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0])
+    const resolved = resolvedTemplate(t.toJSON())
     const named = resolved.ofType('AWS::Logs::LogGroup').filter((g) => resolved.hasGivenName(g.logicalId))
     expect(named.map((g) => g.ref).sort()).toEqual([
       '/aws/vendedlogs/states/listings-ingest-backfill-5f1e2d3c',

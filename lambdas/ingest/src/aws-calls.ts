@@ -148,7 +148,36 @@ export const TASK_INTEGRATIONS = {
     kmsViaService: { service: 'sns', operations: ['kms:GenerateDataKey', 'kms:Decrypt'] },
   },
   'arn:aws:states:::s3:listObjectsV2': { action: 's3:ListBucket', resourceParameter: 'Bucket' },
+  // The large-file task; RunTask names the task definition by family. See ECS_RUN_JOB_ACTIONS for the rest.
+  'arn:aws:states:::ecs:runTask.sync': { action: 'ecs:RunTask', resourceParameter: 'TaskDefinition' },
 } as const satisfies Record<string, TaskIntegration>
+
+/**
+ * What `ecs:runTask.sync` does with the state machine's role besides RunTask:
+ * it passes the task's roles to ECS, watches and (on timeout or abort) stops
+ * the task, and manages the EventBridge rule through which ECS reports the
+ * task's state changes to Step Functions.
+ */
+export const ECS_RUN_JOB_ACTIONS = {
+  passRoles: { action: 'iam:PassRole', toService: 'ecs-tasks.amazonaws.com' },
+  onTask: ['ecs:DescribeTasks', 'ecs:StopTask'],
+  managedRule: {
+    name: 'StepFunctionsGetEventsForECSTaskRule',
+    actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+  },
+} as const
+
+/**
+ * What ECS does with the large-file task's execution role to start it: pull
+ * the image from ECR and send the container's output to CloudWatch Logs (the
+ * awslogs driver). The task role's own calls are {@link LAMBDA_S3_CALLS}: it
+ * runs the same program as the Lambda.
+ */
+export const TASK_EXECUTION_ACTIONS = {
+  ecrToken: 'ecr:GetAuthorizationToken',
+  ecrPull: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+  logs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+} as const
 
 /**
  * What a Distributed Map does with the state machine's role: it starts child

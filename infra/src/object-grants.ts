@@ -1,0 +1,85 @@
+import { Aws } from 'aws-cdk-lib'
+import * as iam from 'aws-cdk-lib/aws-iam'
+import { actionFor, LAMBDA_S3_CALLS, S3_COMMANDS, type S3Target } from '../../lambdas/ingest/src/aws-calls.js'
+import type { LookupLocation } from './ingest-function.js'
+import { acknowledge, arnReference } from './nag.js'
+import { PROCESSED_PREFIXES, type Storage } from './storage.js'
+
+/**
+ * Grants a role what `processObject` (lambdas/ingest/src/process-object.ts)
+ * calls, derived from the table of its calls (lambdas/ingest/src/aws-calls.ts):
+ * each target gets exactly the S3 actions its calls need, `ListBucket` only
+ * where a missing key must read as 404, and KMS only through S3. The same
+ * grants as the ingest Lambda's (infra/src/ingest-function.ts), for the
+ * large-file task that runs the same program.
+ */
+export function grantObjectProcessing(
+  role: iam.Role,
+  storage: Storage,
+  lookup: LookupLocation,
+  incomingPrefix: string,
+): void {
+  const { raw, processed, key } = storage
+  const lookupBucketArn =
+    lookup.bucket === raw.bucketName ? raw.bucketArn : `arn:${Aws.PARTITION}:s3:::${lookup.bucket}`
+  const targets: Record<S3Target, { bucketArn: string; keys: string }> = {
+    source: { bucketArn: raw.bucketArn, keys: `${incomingPrefix}*` },
+    lookup: { bucketArn: lookupBucketArn, keys: lookup.key },
+    manifest: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.manifests}*` },
+    parquet: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.listings}*` },
+    rejected: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.rejected}*` },
+    report: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.reports}*` },
+  }
+  for (const [target, { bucketArn, keys }] of Object.entries(targets) as [
+    S3Target,
+    (typeof targets)[S3Target],
+  ][]) {
+    const actions = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.target === target).map(actionFor))].sort()
+    if (actions.length === 0) continue
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: `S3For${target[0]?.toUpperCase()}${target.slice(1)}`,
+        actions,
+        resources: [`${bucketArn}/${keys}`],
+      }),
+    )
+  }
+  // S3 answers 404 for a missing key only to a caller allowed ListBucket (else 403); see ingest-function.ts.
+  const mayBeMissing = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.mayBeMissing).map((c) => c.target))]
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ListForNotFound',
+      actions: ['s3:ListBucket'],
+      resources: [...new Set(mayBeMissing.map((target) => targets[target].bucketArn))],
+      conditions: {
+        StringLikeIfExists: { 's3:prefix': mayBeMissing.map((target) => targets[target].keys) },
+      },
+    }),
+  )
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'UseDataKeyThroughS3',
+      actions: [...new Set(LAMBDA_S3_CALLS.flatMap((c) => S3_COMMANDS[c.command].kms))].sort(),
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+    }),
+  )
+  const policy = role.node.findChild('DefaultPolicy')
+  acknowledge(
+    policy,
+    `IAM5[Resource::${arnReference(raw)}/${incomingPrefix}*]`,
+    'The program reads whichever file lands under the incoming prefix; keys are not known in advance.',
+  )
+  for (const prefix of [
+    PROCESSED_PREFIXES.listings,
+    PROCESSED_PREFIXES.rejected,
+    PROCESSED_PREFIXES.reports,
+    PROCESSED_PREFIXES.manifests,
+  ]) {
+    acknowledge(
+      policy,
+      `IAM5[Resource::${arnReference(processed)}/${prefix}*]`,
+      `Output keys under ${prefix} derive from each source file's name and date; the grant is limited to that prefix.`,
+    )
+  }
+}
