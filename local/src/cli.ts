@@ -122,16 +122,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const { current } = context
-  const onSignal = (signal: keyof typeof INTERRUPTS) => {
-    // Too late to undo: the outputs are published, and what is left (tidying up) takes
-    // microseconds. The run finishes and exits 0 or 3, so a non-zero exit never means
-    // "published".
-    if (current.outputs?.committed) return
-    // Synchronous to the end: the run stops here, in a state RunOutputs can undo.
-    current.outputs?.abandonSync()
+  /** A signal that came after the current file's outputs were committed: it ends the run after that file. */
+  let pending: keyof typeof INTERRUPTS | undefined
+  const interrupted = (signal: keyof typeof INTERRUPTS): number => {
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K')
     process.stderr.write('listings-ingest: interrupted\n')
-    process.exit(INTERRUPTS[signal])
+    return INTERRUPTS[signal]
+  }
+  const onSignal = (signal: keyof typeof INTERRUPTS) => {
+    // Too late to undo: the outputs are published, and what is left (tidying up) takes
+    // microseconds. The file's run finishes (0 or 3 for a single file, so a non-zero exit
+    // never means "published"); with several files, none is started after it.
+    if (current.outputs?.committed) {
+      pending ??= signal
+      return
+    }
+    // Synchronous to the end: the run stops here, in a state RunOutputs can undo.
+    current.outputs?.abandonSync()
+    process.exit(interrupted(signal))
   }
   const signals = Object.keys(INTERRUPTS) as (keyof typeof INTERRUPTS)[]
   for (const signal of signals) process.on(signal, onSignal)
@@ -141,6 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const label = inputs.length > 1 ? `[${i + 1}/${inputs.length}] ${basename(input.path)}` : undefined
       const { outcome, stopsBatch } = await runFile(context, input, label)
       outcomes.push(outcome)
+      if (pending !== undefined && i < inputs.length - 1) return interrupted(pending)
       // A lookup that cannot be used fails every file the same way: say it once.
       if (stopsBatch) break
     }

@@ -175,4 +175,15 @@ describe('several listings files in one run (issue 13 item 3)', () => {
     expectConsistent(publishedSet(join(dir, 'out/day2')))
     expect((await busy.done).status).toBe(0)
   })
+
+  it('an interrupt after a file was published: that file stays published, no further file is started', () => {
+    const dir = exportsWorkspace()
+    // SIGTERM arrives in the first file's last step, after its commit: too late to undo that file.
+    const run = cli(['--quiet', '--listings', 'exports'], dir, { LISTINGS_INGEST_FAULT: 'unlock:SIGTERM' })
+    expect(run.status).toBe(143)
+    expect(run.stderr).toBe('listings-ingest: interrupted\n')
+    expectConsistent(publishedSet(join(dir, 'out/day1')))
+    expect(leftovers(join(dir, 'out/day1'))).toEqual([])
+    expect(readdirSync(join(dir, 'out'))).toEqual(['day1'])
+  })
 })
