@@ -42,7 +42,8 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
-export const HELP = `Usage: listings-ingest [options]      (in the repository: npm run ingest -- [options])
+export const HELP = `Usage: listings-ingest [options]
+       npm run ingest -- [options]      (in the repository)
 
 Validates, cleans, deduplicates and enriches marketplace listings, then writes
   <out>/processed/data.parquet   Snappy Parquet, only when the run succeeds
@@ -51,11 +52,11 @@ Validates, cleans, deduplicates and enriches marketplace listings, then writes
 
 Options:
   --listings <path>       listings CSV, plain or gzip-compressed (recognised by
-                          its bytes). Repeat it, name a folder (its *.csv and
-                          *.csv.gz files, in name order) or give a quoted
-                          pattern with * or ? in the file name ('exports/*.csv.gz')
-                          to ingest several files: each gets its own outputs in
-                          <out>/<file name without .csv/.csv.gz>/
+                          its bytes). To ingest several files, repeat it, name
+                          a folder (its *.csv and *.csv.gz files, in name
+                          order) or quote a pattern with * or ? in the file
+                          name ('exports/*.csv.gz'); each file gets its own
+                          outputs in <out>/<file name without .csv/.csv.gz>/
                           (default: data/listings.csv, the sample)
   --lookup <file>         category lookup CSV, plain or gzip (default:
                           data/category_lookup.csv, the sample)
@@ -71,8 +72,9 @@ Options:
                           output rows has no segment (default: no limit)
   --row-group-size <n>    rows per Parquet row group, 1 to ${MAX_ROW_GROUP_SIZE}
                           (default: ${DEFAULT_ROW_GROUP_SIZE})
-  --json                  print the report on stdout
-  --quiet                 log errors only; no progress display
+  --json                  print the report on stdout (several files: a JSON
+                          array of {listings, out, exit_code, report|error})
+  --quiet                 print errors only: no progress, summary or logs
   --no-progress           no progress display, even on a terminal
   -V, --version           print the version
   -h, --help              show this help
@@ -82,7 +84,8 @@ under npm run ingest). The defaults are the sample in the repository; outside
 it, give --listings and --lookup.
 
 The three outputs of a run are published together: they are written under
-<out>/.runs/<id>/ and made visible at once by one atomic rename of <out>/.current.
+<out>/.runs/<id>/ and made visible at once by one atomic rename of
+<out>/.current.
 Only one run may write to an <out> at a time (<out>/.lock).
 
 Exit codes: 0 success; 2 unusable input or arguments; 3 a data-quality

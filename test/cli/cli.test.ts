@@ -80,6 +80,7 @@ describe('flags', () => {
       '--json',
       '--quiet',
       '--no-progress',
+      '--version',
       '--help',
     ]) {
       expect(run.stdout).toContain(flag)
