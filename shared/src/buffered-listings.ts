@@ -339,15 +339,18 @@ export class BufferedListings {
     while (remaining > 0) {
       const count = Math.min(rowGroupSize, remaining)
       let itemBytes = 0
+      const superseded = this.#superseded
+      const itemOffsets = this.#itemOffsets
       for (let k = 0; k < count; row++) {
-        if (this.#isSuperseded(row)) continue
+        if (((superseded[row >>> 5] as number) & (1 << (row & 31))) !== 0) continue
         picked[k++] = row
-        itemBytes += (this.#itemOffsets[row + 1] as number) - (this.#itemOffsets[row] as number)
+        itemBytes += (itemOffsets[row + 1] as number) - (itemOffsets[row] as number)
       }
       const date = new Int32Array(count)
       const price = new Float64Array(count)
-      const itemOffsets = new Uint32Array(count + 1)
-      const items = new Uint8Array(itemBytes)
+      const groupItemOffsets = new Uint32Array(count + 1)
+      const groupItems = new Uint8Array(itemBytes)
+      const items = this.#items
       const sellerIds = new Int32Array(count)
       const regionIds = new Int32Array(count)
       const categoryIds = new Int32Array(count)
@@ -357,11 +360,10 @@ export class BufferedListings {
         const source = picked[k] as number
         date[k] = this.#dates[source] as number
         price[k] = this.#prices[source] as number
-        const from = this.#itemOffsets[source] as number
-        const to = this.#itemOffsets[source + 1] as number
-        items.set(this.#items.subarray(from, to), itemAt)
-        itemAt += to - from
-        itemOffsets[k + 1] = itemAt
+        const to = itemOffsets[source + 1] as number
+        for (let from = itemOffsets[source] as number; from < to; from++)
+          groupItems[itemAt++] = items[from] as number
+        groupItemOffsets[k + 1] = itemAt
         sellerIds[k] = sellers.local(this.#sellers[source] as number)
         regionIds[k] = regions.local(this.#regions[source] as number)
         const category = this.#categories[source] as number
@@ -376,7 +378,7 @@ export class BufferedListings {
           seller_id: sellers.take(sellerIds),
           region: regions.take(regionIds),
           category: categories.take(categoryIds),
-          item_id: { bytes: items, offsets: itemOffsets },
+          item_id: { bytes: groupItems, offsets: groupItemOffsets },
           price_gbp: price,
           segment: segmentDictionary.take(segmentIds),
         },

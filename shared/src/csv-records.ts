@@ -69,16 +69,33 @@ interface ScanFacts {
 class ScannedRecord implements CsvRecord {
   readonly line: number
   readonly #buffer: Buffer
-  /** Per field: start, end, and 1 when `""` must be unescaped. */
+  /**
+   * Per field: start, end, and 1 when `""` must be unescaped; shared by every
+   * record of one scan (one array per chunk, not one per record), this
+   * record's from `#first`.
+   */
   readonly #bounds: number[]
+  readonly #first: number
+  readonly #fieldCount: number
   /** The record's bytes are `#buffer[#start .. #end)`, line ending excluded. */
   readonly #start: number
   readonly #end: number
   readonly #facts: ScanFacts
 
-  constructor(buffer: Buffer, bounds: number[], line: number, start: number, end: number, facts: ScanFacts) {
+  constructor(
+    buffer: Buffer,
+    bounds: number[],
+    first: number,
+    fieldCount: number,
+    line: number,
+    start: number,
+    end: number,
+    facts: ScanFacts,
+  ) {
     this.#buffer = buffer
     this.#bounds = bounds
+    this.#first = first
+    this.#fieldCount = fieldCount
     this.line = line
     this.#start = start
     this.#end = end
@@ -86,19 +103,19 @@ class ScannedRecord implements CsvRecord {
   }
 
   get fieldCount(): number {
-    return this.#bounds.length / 3
+    return this.#fieldCount
   }
 
   field(index: number): string | undefined {
-    const at = index * 3
-    if (at >= this.#bounds.length) return undefined
+    if (index >= this.#fieldCount) return undefined
+    const at = this.#first + index * 3
     const text = this.#buffer.toString('utf8', this.#bounds[at], this.#bounds[at + 1])
     return this.#bounds[at + 2] === 1 ? text.replaceAll('""', '"') : text
   }
 
   fieldIsBlank(index: number): boolean {
-    const at = index * 3
-    if (at >= this.#bounds.length) return true
+    if (index >= this.#fieldCount) return true
+    const at = this.#first + index * 3
     return isBlankBytes(this.#buffer, this.#bounds[at] as number, this.#bounds[at + 1] as number)
   }
 
@@ -108,14 +125,14 @@ class ScannedRecord implements CsvRecord {
 
   fieldIsValidUtf8(index: number): boolean {
     if (this.#facts.validUtf8) return true
-    const at = index * 3
-    if (at >= this.#bounds.length) return true
+    if (index >= this.#fieldCount) return true
+    const at = this.#first + index * 3
     return isUtf8(this.#buffer.subarray(this.#bounds[at], this.#bounds[at + 1]))
   }
 
   fieldBytes(index: number): Buffer | undefined {
-    const at = index * 3
-    if (at >= this.#bounds.length) return undefined
+    if (index >= this.#fieldCount) return undefined
+    const at = this.#first + index * 3
     const bytes = this.#buffer.subarray(this.#bounds[at], this.#bounds[at + 1])
     return this.#bounds[at + 2] === 1 ? unescapeQuotes(bytes) : bytes
   }
@@ -125,8 +142,9 @@ class ScannedRecord implements CsvRecord {
   }
 
   fieldSpan(index: number, span: Int32Array): Buffer | undefined {
-    const at = index * 3
-    if (at >= this.#bounds.length || this.#bounds[at + 2] === 1) return undefined
+    if (index >= this.#fieldCount) return undefined
+    const at = this.#first + index * 3
+    if (this.#bounds[at + 2] === 1) return undefined
     span[0] = this.#bounds[at] as number
     span[1] = this.#bounds[at + 1] as number
     return this.#buffer
@@ -313,17 +331,26 @@ class CsvScanner {
   #scan(buffer: Buffer, final: boolean, records: CsvRecord[]): number {
     const length = buffer.length
     const facts: ScanFacts = { validUtf8: true }
+    const bounds: number[] = []
     let start = 0
     try {
       while (start < length) {
-        const record = this.#scanRecord(buffer, start, final)
-        if (record === undefined) break
-        const { bounds, end, next, lineFeeds } = record
-        if (end - start > this.#maxRecordBytes) throw this.#tooLargeError()
-        if (!isBlankLine(buffer, bounds)) {
-          records.push(new ScannedRecord(buffer, bounds, this.#line, start, end, facts))
+        const first = bounds.length
+        const next = this.#scanRecord(buffer, start, final, bounds)
+        if (next < 0) {
+          bounds.length = first
+          break
         }
-        this.#line += lineFeeds
+        const end = this.#recordEnd
+        if (end - start > this.#maxRecordBytes) throw this.#tooLargeError()
+        const fieldCount = (bounds.length - first) / 3
+        if (fieldCount === 1 && isBlankBytes(buffer, bounds[first] as number, bounds[first + 1] as number)) {
+          // An empty or whitespace-only line (quoted or not, as docs/contract.md decides) is not a row.
+          bounds.length = first
+        } else {
+          records.push(new ScannedRecord(buffer, bounds, first, fieldCount, this.#line, start, end, facts))
+        }
+        this.#line += this.#recordLineFeeds
         start = next
       }
     } finally {
@@ -333,20 +360,24 @@ class CsvScanner {
     return start
   }
 
-  /** Scans one record at `start`; `undefined` when it is not complete in `buffer`. */
-  #scanRecord(
-    buffer: Buffer,
-    start: number,
-    final: boolean,
-  ): { bounds: number[]; end: number; next: number; lineFeeds: number } | undefined {
+  /** Where the record {@link CsvScanner.#scanRecord} last completed ends, line ending excluded. */
+  #recordEnd = 0
+  /** How many line feeds that record spans, its line ending included. */
+  #recordLineFeeds = 0
+
+  /**
+   * Scans one record at `start`, appending its fields' bounds to `bounds`.
+   *
+   * @returns where the next record starts, or -1 when this one is not complete in `buffer`
+   */
+  #scanRecord(buffer: Buffer, start: number, final: boolean, bounds: number[]): number {
     const length = buffer.length
-    const bounds: number[] = []
     let at = start
     let lineFeeds = 0
     for (;;) {
       if (buffer[at] === QUOTE) {
         const quoted = this.#scanQuoted(buffer, at, final, start, this.#line + lineFeeds)
-        if (quoted === undefined) return undefined
+        if (quoted === undefined) return -1
         bounds.push(at + 1, quoted.close, quoted.escaped ? 1 : 0)
         lineFeeds += quoted.lineFeeds
         at = quoted.next
@@ -356,13 +387,12 @@ class CsvScanner {
           at++
           continue
         }
-        if (after === LF) return { bounds, end: at, next: at + 1, lineFeeds: lineFeeds + 1 }
-        if (after === CR && buffer[at + 1] === LF)
-          return { bounds, end: at, next: at + 2, lineFeeds: lineFeeds + 1 }
+        if (after === LF) return this.#ended(at, lineFeeds + 1, at + 1)
+        if (after === CR && buffer[at + 1] === LF) return this.#ended(at, lineFeeds + 1, at + 2)
         if (at >= length || (after === CR && at + 1 >= length)) {
           // The end of the file (a lone CR there is taken as the line ending).
-          if (!final) return undefined
-          return { bounds, end: at, next: length, lineFeeds: lineFeeds + 1 }
+          if (!final) return -1
+          return this.#ended(at, lineFeeds + 1, length)
         }
         // Past the cap, the record is too large before it is malformed: so say chunked reads too.
         if (at - start > this.#maxRecordBytes) throw this.#tooLargeError()
@@ -374,7 +404,7 @@ class CsvScanner {
         if (byte === COMMA || byte === LF) break
         end++
       }
-      if (end >= length && !final) return undefined
+      if (end >= length && !final) return -1
       if (buffer[end] === COMMA) {
         bounds.push(at, end, 0)
         at = end + 1
@@ -383,8 +413,15 @@ class CsvScanner {
       // A line feed, or the end of the file: the record's last field.
       const fieldEnd = end > at && buffer[end - 1] === CR && end < length ? end - 1 : end
       bounds.push(at, fieldEnd, 0)
-      return { bounds, end: fieldEnd, next: Math.min(end + 1, length), lineFeeds: lineFeeds + 1 }
+      return this.#ended(fieldEnd, lineFeeds + 1, Math.min(end + 1, length))
     }
+  }
+
+  /** Records where the record just scanned ends; returns where the next one starts. */
+  #ended(end: number, lineFeeds: number, next: number): number {
+    this.#recordEnd = end
+    this.#recordLineFeeds = lineFeeds
+    return next
   }
 
   /** Scans a quoted field whose opening quote is at `at`, in the record starting at `start`. */
@@ -439,14 +476,6 @@ function countLineFeeds(buffer: Buffer, from: number, to: number): number {
   let count = 0
   for (let at = buffer.indexOf(LF, from); at !== -1 && at < to; at = buffer.indexOf(LF, at + 1)) count++
   return count
-}
-
-/**
- * An empty or whitespace-only line is one field of whitespace (quoted or not,
- * as docs/contract.md decides); it is not a row.
- */
-function isBlankLine(buffer: Buffer, bounds: number[]): boolean {
-  return bounds.length === 3 && isBlankBytes(buffer, bounds[0] as number, bounds[1] as number)
 }
 
 /** Whether `buffer[start .. end)` is only whitespace, decoding only when a non-ASCII byte is met. */

@@ -403,10 +403,12 @@ async function writeBuffered(
   parquetSink: ByteSink,
 ): Promise<WriteResult> {
   const rowGroupSize = checkRowGroupSize(options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE)
+  // On this thread even when a worker is offered: with every row already read there is no
+  // parsing left to overlap, and a worker's own heap costs about 120 MB of peak RSS at 1M rows
+  // (docs/performance.md).
   const encoder = rowGroupEncoder(
     parquetSink,
     footerOptions({ metadata: { 'listings_ingest.source_sha256': scan.digest.sha256 } }),
-    options.parquetWorker,
   )
   const segmentOf = (category: string) => lookup.segmentOf(category)
   let rows = 0

@@ -32,10 +32,15 @@ const rows = Array.from(
 )
 const csv = `${LISTINGS_HEADER}\n${rows.join('\n')}\n`
 
+// The worker encodes on the two-pass path (memoryBudgetBytes: 0); a single pass encodes on its own thread.
 describe('Parquet encoding on a worker thread', () => {
   it('writes the same rows, in the same order, as encoding in-thread', async () => {
     const inThread = await runOnText(csv, LOOKUP_CSV, { rowGroupSize: 1000 })
-    const onWorker = await runOnText(csv, LOOKUP_CSV, { rowGroupSize: 1000, parquetWorker: workerModule })
+    const onWorker = await runOnText(csv, LOOKUP_CSV, {
+      rowGroupSize: 1000,
+      parquetWorker: workerModule,
+      memoryBudgetBytes: 0,
+    })
     expect(onWorker.report.output.parquet).toMatchObject({ rows: 2500, row_groups: 3 })
     const { layout, rows: read } = await readFileWithAllReaders(tempParquet(onWorker.parquet))
     expect(layout).toMatchObject({ rowGroups: [1000, 1000, 500], codecs: ['SNAPPY'] })
@@ -48,7 +53,10 @@ describe('Parquet encoding on a worker thread', () => {
 
   it('writes a zero-row file that DuckDB, hyparquet and Arrow read when every row is rejected', async () => {
     const rejectedOnly = `${LISTINGS_HEADER}\n2024-01-01,S1,London,Toys,I1,-5\n2024-01-02,,London,Toys,I2,3\n`
-    const onWorker = await runOnText(rejectedOnly, LOOKUP_CSV, { parquetWorker: workerModule })
+    const onWorker = await runOnText(rejectedOnly, LOOKUP_CSV, {
+      parquetWorker: workerModule,
+      memoryBudgetBytes: 0,
+    })
     expect(onWorker.report.output.parquet).toMatchObject({ rows: 0, row_groups: 0 })
     const read = await readFileWithAllReaders(tempParquet(onWorker.parquet))
     expect(read).toMatchObject({ layout: { rowGroups: [], codecs: [] }, rows: [] })
@@ -77,6 +85,7 @@ describe('Parquet encoding on a worker thread', () => {
       rejected: new MemorySink(),
       rowGroupSize: 1000,
       parquetWorker: workerModule,
+      memoryBudgetBytes: 0,
     })
     await expect(run).rejects.toThrow('disk full')
   })
