@@ -111,7 +111,7 @@ ${factsSection(report, links)}
 function statusBanner(report: PublishedDqReport, breached: boolean): string {
   const parquet = report.output.parquet
   if (!breached && parquet.published) {
-    return `<p class="status ok" data-status="succeeded"><strong>Passed.</strong> ${count(report.rows_after_dedup, 'rows_after_dedup')} rows were published to Parquet.</p>`
+    return `<p class="status ok" data-status="succeeded"><strong>Passed.</strong> ${count(report.rows_after_dedup, 'rows_after_dedup')} ${plural(report.rows_after_dedup, 'row was', 'rows were')} published to Parquet.</p>`
   }
   const breaches = report.thresholds.breaches
     .map((b) => `${text(b.threshold)} ${percent(b.actual)} &gt; ${percent(b.limit)}`)
@@ -207,7 +207,7 @@ function rejectSection(r: PublishedDqReport, links: ReportLinks): string {
   const intro =
     r.rejected_rows === 0
       ? '<p>No row was rejected.</p>'
-      : `<p>${count(r.rejected_rows, 'rejected_rows')} rows were rejected: ${count(r.dropped_missing_required, 'dropped_missing_required')} in <code>dropped_missing_required</code> and ${count(r.dropped_non_positive_price, 'dropped_non_positive_price')} in <code>dropped_non_positive_price</code>. Each row is in the rejects file with its line number and reason: ${place(links.rejected)}.</p>`
+      : `<p>${count(r.rejected_rows, 'rejected_rows')} ${plural(r.rejected_rows, 'row was', 'rows were')} rejected: ${count(r.dropped_missing_required, 'dropped_missing_required')} in <code>dropped_missing_required</code> and ${count(r.dropped_non_positive_price, 'dropped_non_positive_price')} in <code>dropped_non_positive_price</code>. Each row is in the rejects file with its line number and reason: ${place(links.rejected)}.</p>`
   return section('rejects', 'Rejects by reason', `${intro}\n${barTable(bars, r.rejected_rows, 'Rows')}`)
 }
 
@@ -273,7 +273,7 @@ ${rest
   return section(
     'unmatched',
     'Unmatched categories',
-    `<p>${count(r.unmatched_category_count, 'unmatched_category_count')} distinct categories are not in the lookup; their rows have no segment. Output rows per category, most first${unlisted > 0 ? ` (the report lists the ${listed.length} most frequent; ${unlisted} more are not listed)` : ''}.</p>
+    `<p>${count(r.unmatched_category_count, 'unmatched_category_count')} distinct ${plural(r.unmatched_category_count, 'category is', 'categories are')} not in the lookup; their rows have no segment. Output rows per category, most first${unlisted > 0 ? ` (the report lists the ${listed.length} most frequent; ${unlisted} more are not listed)` : ''}.</p>
 ${barTable(bars, Math.max(...listed.map((u) => u.rows)), 'Rows')}
 ${restTable}`,
   )
@@ -412,6 +412,11 @@ function isRelativePath(target: string): boolean {
     !target.startsWith('\\') &&
     !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(target)
   )
+}
+
+/** The singular words for 1, the plural ones otherwise. */
+function plural(n: number, one: string, other: string): string {
+  return n === 1 ? one : other
 }
 
 /** `12345` → `12,345`; fractions and exponents as JavaScript writes them. */

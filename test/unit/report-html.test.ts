@@ -194,6 +194,19 @@ describe('renderDqReportHtml', () => {
     expect(noneLive).toContain('No Parquet is published for this input.')
   })
 
+  it('says "1 row was" and "1 distinct category is", not "1 rows were"', () => {
+    const html = renderDqReportHtml(
+      passedReport({ rows_after_dedup: 1, rejected_rows: 1, unmatched_category_count: 1 }),
+      LINKS,
+    )
+    expect(html).toContain('data-field="rows_after_dedup">1</data> row was published to Parquet.')
+    expect(html).toContain('data-field="rejected_rows">1</data> row was rejected:')
+    expect(html).toContain(
+      'data-field="unmatched_category_count">1</data> distinct category is not in the lookup',
+    )
+    expect(html).not.toMatch(/>1<\/data> rows were/)
+  })
+
   it('renders a run with no rows without dividing by zero', () => {
     const zero = passedReport({
       source_rows: 0,
