@@ -9,15 +9,22 @@
 // duplicate (date, item_id) keys, 6% categories absent from the lookup, 10%
 // values padded with whitespace, quoted commas and line breaks in titles,
 // and an occasional blank line.
+//
+// `--shape long-ids` writes a differently shaped file for the benchmark, so
+// its figures do not rest on one data shape: 20-character item ids drawn
+// from a billion, 200,000 sellers, dates over five years, and 1% duplicate
+// keys instead of 5%; the same defects otherwise.
 import { createWriteStream } from 'node:fs'
 import { parseArgs } from 'node:util'
 
-const USAGE = `Usage: node scripts/generate-listings.mjs [--rows N] [--seed S] [--out FILE]
+const USAGE = `Usage: node scripts/generate-listings.mjs [--rows N] [--seed S] [--shape SHAPE] [--out FILE]
 
 Writes deterministic, realistically messy listings CSV (the same seed and row
 count always give the same bytes).
   --rows N     data rows to write (default 400)
   --seed S     PRNG seed (default 7)
+  --shape S    sample (default: short ids, 5,000 sellers, 5% duplicates) or
+               long-ids (20-character ids, 200,000 sellers, 1% duplicates)
   --out FILE   where to write (default: stdout)
   -h, --help   show this help`
 
@@ -33,6 +40,7 @@ try {
     options: {
       rows: { type: 'string', default: '400' },
       seed: { type: 'string', default: '7' },
+      shape: { type: 'string', default: 'sample' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -47,6 +55,28 @@ if (values.help) {
 const rowCount = Number(values.rows)
 if (!/^\d+$/.test(values.rows) || !Number.isSafeInteger(rowCount)) usageError('--rows must be a whole number')
 if (!/^\d+$/.test(values.seed)) usageError('--seed must be a whole number')
+/** What differs between the shapes; `sample` is the shipped sample's and must not change. */
+const SHAPES = {
+  sample: {
+    duplicateShare: 0.05,
+    days: 366,
+    sellers: 5000,
+    item: () => String(Math.floor(random() * 10_000_000)).padStart(7, '0'),
+  },
+  'long-ids': {
+    duplicateShare: 0.01,
+    days: 1826,
+    sellers: 200_000,
+    item: () =>
+      `LST-${Math.floor(random() * 1e9)
+        .toString(36)
+        .padStart(6, '0')}-${Math.floor(random() * 1e9)
+        .toString(36)
+        .padStart(6, '0')}-GB`,
+  },
+}
+const shape = SHAPES[values.shape]
+if (shape === undefined) usageError(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`)
 
 /** mulberry32: a small, fast, seedable PRNG, so every run writes the same file. */
 function prng(seed) {
@@ -130,15 +160,15 @@ function category() {
 }
 
 function listing(recent) {
-  if (recent.length > 0 && chance(0.05)) {
+  if (recent.length > 0 && chance(shape.duplicateShare)) {
     // A re-listed item: same date and item id, later in the file, new price.
     const again = [...pick(recent)]
     again[5] = (Number(again[5]) * (0.8 + random() * 0.4)).toFixed(2)
     return again
   }
-  const date = new Date(START + Math.floor(random() * 366) * DAY_MS).toISOString().slice(0, 10)
-  const seller = `S${String(Math.floor(random() * 5000)).padStart(5, '0')}`
-  const item = String(Math.floor(random() * 10_000_000)).padStart(7, '0')
+  const date = new Date(START + Math.floor(random() * shape.days) * DAY_MS).toISOString().slice(0, 10)
+  const seller = `S${String(Math.floor(random() * shape.sellers)).padStart(5, '0')}`
+  const item = shape.item()
   const price = (1 + random() * 499).toFixed(2)
   return [date, seller, pick(REGIONS), category(), item, price, pick(TITLES)]
 }

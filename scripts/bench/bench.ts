@@ -1,29 +1,34 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { DuckDBInstance } from '@duckdb/node-api'
 
 /**
- * `npm run bench -- --rows 1000000 [--cpus 1] [--seed 1] [--repeat 3]`
+ * `npm run bench -- --rows 1000000 [--shape long-ids] [--cpus 1] [--seed 1] [--repeat 5]`
  *
  * Generates deterministic messy listings (cached under .bench/), then runs
- * on the same file, one after the other: our CLI, and DuckDB executing the
- * same contract in SQL. Checks both agree on the five counts and on every
- * row and its position, and prints wall time, rows/s, MB/s, peak RSS and
- * the ratio ours/DuckDB, taking each tool's median run when repeated (this
- * machine's timings vary by 10-20% run to run). Exits 1 if the outputs disagree.
+ * on the same file, in interleaved pairs (ours, DuckDB, ours, DuckDB, ...):
+ * our CLI, started with the Node flags `npm run ingest` uses, and DuckDB
+ * executing the same contract in SQL. Interleaving puts both tools of a pair
+ * under the same machine load, so the ratio of each pair means something on
+ * a shared, noisy machine, and the median of those ratios is the figure.
+ * Checks both agree on the five counts and on every row and its position,
+ * and prints each pair, the medians, peak RSS and the load average. Exits 1
+ * if the outputs disagree.
  */
-const USAGE = `Usage: npm run bench -- [--rows N] [--seed S] [--cpus C] [--repeat R] [--lookup FILE]
+const USAGE = `Usage: npm run bench -- [--rows N] [--shape S] [--seed S] [--cpus C] [--repeat R] [--lookup FILE]
 
-Runs our CLI and DuckDB (the same contract in SQL) on one generated file,
-checks that they agree on counts, rows and order, and prints wall time,
-rows/s, MB/s, peak RSS and the ratio ours/DuckDB.
+Runs our CLI and DuckDB (the same contract in SQL) on one generated file in
+interleaved pairs, checks that they agree on counts, rows and order, and
+prints each pair's wall times and ratio, the medians, peak RSS and the load.
   --rows N       rows to generate (default 1000000; cached under .bench/)
+  --shape S      generator shape: sample (default) or long-ids (longer ids,
+                 more distinct keys, fewer duplicates)
   --seed S       generator seed (default 1)
   --cpus C       pin both tools to C cores with taskset (default: all)
-  --repeat R     runs per tool; the median is reported (default 1)
+  --repeat R     interleaved pairs to run; medians are reported (default 1)
   --lookup FILE  category lookup (default data/category_lookup.csv)
   -h, --help     show this help`
 
@@ -39,6 +44,7 @@ function parseBenchArgs() {
       options: {
         rows: { type: 'string', default: '1000000' },
         seed: { type: 'string', default: '1' },
+        shape: { type: 'string', default: 'sample' },
         cpus: { type: 'string' },
         lookup: { type: 'string', default: 'data/category_lookup.csv' },
         repeat: { type: 'string', default: '1' },
@@ -63,9 +69,13 @@ if (pinned !== undefined && !(Number.isInteger(pinned) && pinned >= 1 && pinned 
   usageError(`--cpus must be from 1 to ${cpus().length}`)
 }
 
+const SHAPES = ['sample', 'long-ids']
+if (!SHAPES.includes(values.shape)) usageError(`--shape must be one of ${SHAPES.join(', ')}`)
+
 const work = resolve('.bench')
 mkdirSync(work, { recursive: true })
-const listings = join(work, `listings-${rows}-seed${values.seed}.csv`)
+const shapeSuffix = values.shape === 'sample' ? '' : `-${values.shape}`
+const listings = join(work, `listings-${rows}-seed${values.seed}${shapeSuffix}.csv`)
 if (!existsSync(listings)) {
   process.stderr.write(`generating ${listings}...\n`)
   const generated = spawnSync(
@@ -76,6 +86,8 @@ if (!existsSync(listings)) {
       String(rows),
       '--seed',
       String(values.seed),
+      '--shape',
+      values.shape,
       '--out',
       listings,
     ],
@@ -116,11 +128,33 @@ async function measure(
   return { wallSeconds, maxRssMb: result.maxRssKb / 1024, result }
 }
 
+/**
+ * The Node flags `npm run ingest` starts the CLI with (package.json's
+ * `ingest` script), so the benchmark measures the run a user gets.
+ */
+function ingestNodeFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> })
+    .scripts
+  const words = (scripts.ingest ?? '').split(/\s+/)
+  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--'))
+}
+const nodeFlags = ingestNodeFlags()
+
 async function runOurs(): Promise<Run> {
   const out = join(work, `ours-${rows}`)
   const { wallSeconds, maxRssMb } = await measure(
     'ours',
-    ['dist/bench-ours.mjs', '--listings', listings, '--lookup', lookup, '--out', out, '--quiet'],
+    [
+      ...nodeFlags,
+      'dist/bench-ours.mjs',
+      '--listings',
+      listings,
+      '--lookup',
+      lookup,
+      '--out',
+      out,
+      '--quiet',
+    ],
     join(work, 'ours.json'),
   )
   const report = JSON.parse(readFileSync(join(out, 'dq_report.json'), 'utf8')) as Record<string, number>
@@ -175,32 +209,58 @@ async function compare(a: string, b: string): Promise<{ onlyInOne: number; mispl
 }
 
 process.stderr.write(
-  `${rows.toLocaleString('en-GB')} rows, ${(bytes / 1e6).toFixed(1)} MB${pinned ? `, pinned to ${pinned} CPU` : ''}, median of ${repeat}\n`,
+  `${rows.toLocaleString('en-GB')} rows (${values.shape}), ${(bytes / 1e6).toFixed(1)} MB${pinned ? `, pinned to ${pinned} CPU` : ''}, ${repeat} interleaved pair(s), ours with node ${nodeFlags.join(' ')}\n`,
 )
-/** Runs a tool `repeat` times, alternating with nothing else, and keeps the median wall time. */
-async function median(run: () => Promise<Run>): Promise<Run> {
-  const runs: Run[] = []
-  for (let i = 0; i < repeat; i++) runs.push(await run())
-  runs.sort((a, b) => a.wallSeconds - b.wallSeconds)
-  return runs[Math.floor(runs.length / 2)] as Run
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
 }
 
-const ours = await median(runOurs)
-const duck = await median(runDuckdb)
-const { onlyInOne, misplaced } = await compare(ours.parquet, duck.parquet)
-const sameCounts = JSON.stringify(ours.counts) === JSON.stringify(duck.counts)
+const loadBefore = loadavg()[0] as number
+const pairs: { ours: Run; duck: Run; load: number }[] = []
+for (let i = 0; i < repeat; i++) {
+  const ours = await runOurs()
+  const duck = await runDuckdb()
+  pairs.push({ ours, duck, load: loadavg()[0] as number })
+}
+const loadAfter = loadavg()[0] as number
+const last = pairs[pairs.length - 1] as (typeof pairs)[number]
+const { onlyInOne, misplaced } = await compare(last.ours.parquet, last.duck.parquet)
+const sameCounts = pairs.every(
+  ({ ours, duck }) =>
+    JSON.stringify(ours.counts) === JSON.stringify(duck.counts) &&
+    JSON.stringify(ours.counts) === JSON.stringify(last.ours.counts),
+)
 
-const line = (run: Run) =>
-  `| ${run.tool} | ${run.wallSeconds.toFixed(2)} | ${Math.round(rows / run.wallSeconds).toLocaleString('en-GB')} | ${(bytes / 1e6 / run.wallSeconds).toFixed(1)} | ${Math.round(run.maxRssMb)} |`
+const ratios = pairs.map(({ ours, duck }) => ours.wallSeconds / duck.wallSeconds)
+const summary = (tool: string, runs: Run[]) => {
+  const wall = median(runs.map((run) => run.wallSeconds))
+  const rss = median(runs.map((run) => run.maxRssMb))
+  return `| ${tool} | ${wall.toFixed(2)} | ${Math.round(rows / wall).toLocaleString('en-GB')} | ${(bytes / 1e6 / wall).toFixed(1)} | ${Math.round(rss)} | ${Math.round(Math.max(...runs.map((run) => run.maxRssMb)))} |`
+}
+const ourRuns = pairs.map((pair) => pair.ours)
+const duckRuns = pairs.map((pair) => pair.duck)
 process.stdout.write(
   [
-    `| tool | wall s | rows/s | MB/s | peak RSS MB |`,
-    `| --- | --- | --- | --- | --- |`,
-    line(ours),
-    line(duck),
+    `| pair | ours wall s | DuckDB wall s | ratio ours/DuckDB | ours peak RSS MB | DuckDB peak RSS MB | 1-min load after |`,
+    `| --- | --- | --- | --- | --- | --- | --- |`,
+    ...pairs.map(
+      ({ ours, duck, load }, i) =>
+        `| ${i + 1} | ${ours.wallSeconds.toFixed(2)} | ${duck.wallSeconds.toFixed(2)} | ${(ratios[i] as number).toFixed(2)}x | ${Math.round(ours.maxRssMb)} | ${Math.round(duck.maxRssMb)} | ${load.toFixed(1)} |`,
+    ),
     '',
-    `ratio ours/DuckDB: wall ${(ours.wallSeconds / duck.wallSeconds).toFixed(2)}x, peak RSS ${(ours.maxRssMb / duck.maxRssMb).toFixed(2)}x`,
-    `counts ${sameCounts ? 'equal' : 'DIFFER'}: ${JSON.stringify(ours.counts)}${sameCounts ? '' : ` vs ${JSON.stringify(duck.counts)}`}`,
+    `| tool | median wall s | rows/s | MB/s | median peak RSS MB | max peak RSS MB |`,
+    `| --- | --- | --- | --- | --- | --- |`,
+    summary('ours (CLI)', ourRuns),
+    summary('DuckDB (SQL)', duckRuns),
+    '',
+    `ratio ours/DuckDB: wall ${median(ratios).toFixed(2)}x (median of ${pairs.length} interleaved pair(s); range ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x), peak RSS ${(median(ourRuns.map((r) => r.maxRssMb)) / median(duckRuns.map((r) => r.maxRssMb))).toFixed(2)}x`,
+    `load average (1 min, ${cpus().length} cores): ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`,
+    `counts ${sameCounts ? 'equal' : 'DIFFER'}: ${JSON.stringify(last.ours.counts)}${sameCounts ? '' : ` vs ${JSON.stringify(last.duck.counts)}`}`,
     `rows: ${onlyInOne} in only one output, ${misplaced} at different positions`,
     '',
   ].join('\n'),
