@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
+import { LARGE_FILE_CONTAINER } from '../../lambdas/ingest/src/orchestration.js'
 import { heapLimitMiB } from './capacity.js'
 import type { LargeFileConfig, PipelineConfig } from './config.js'
 import type { LookupLocation } from './ingest-function.js'
@@ -27,9 +28,6 @@ export const IMAGE_CONTEXT = [
   'lambdas/ingest/src',
   'shared/src',
 ] as const
-
-/** The container's name in the task definition, which the state machine's overrides name. */
-export const LARGE_FILE_CONTAINER = 'ingest'
 
 /**
  * The large-file path's compute: an ECS cluster (Fargate only, no instances),

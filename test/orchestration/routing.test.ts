@@ -3,9 +3,13 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3'
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LARGE_FILE_CONTAINER } from '../../infra/src/large-file-task.js'
 import { createHandler, createS3Client } from '../../lambdas/ingest/src/handler.js'
-import { STATES, TASK_EVENT_ENV, TASK_EXIT_CODES } from '../../lambdas/ingest/src/orchestration.js'
+import {
+  LARGE_FILE_CONTAINER,
+  STATES,
+  TASK_EVENT_ENV,
+  TASK_EXIT_CODES,
+} from '../../lambdas/ingest/src/orchestration.js'
 import { runTask } from '../../lambdas/ingest/src/task.js'
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'

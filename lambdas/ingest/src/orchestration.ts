@@ -139,3 +139,6 @@ export const ECS_SERVICE_RETRY = {
  * execution id for the logs.
  */
 export const TASK_EVENT_ENV = { event: 'INGEST_EVENT', executionId: 'INGEST_EXECUTION_ID' } as const
+
+/** The task definition's one (essential) container, which the state machine's overrides name. */
+export const LARGE_FILE_CONTAINER = 'ingest'
