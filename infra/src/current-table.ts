@@ -77,6 +77,9 @@ export const ATHENA_API_RETRY = {
 /** The error an execution fails with when the table could not be written. */
 export const CURRENT_TABLE_ERROR = 'CurrentTableWriteFailed'
 
+/** The error the merge step fails with when its input lacks what the source order needs. */
+export const CURRENT_TABLE_INPUT_ERROR = 'CurrentTableInputIncomplete'
+
 /** Where the Iceberg table keeps its data and metadata in the processed bucket. */
 export const CURRENT_TABLE_PREFIX = `${PROCESSED_PREFIXES.currentTable}`
 
@@ -345,7 +348,24 @@ export class CurrentTable extends Construct {
     )
     withSequencer.next(locked)
     withoutSequencer.next(locked)
-    fragment.startState = captureInput
+    // Without the source's Last-Modified the row's place in the source order is unknown: fail, say why.
+    const complete = new sfn.Choice(fragment, 'CurrentTableHasSourceOrder')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent(MERGE_INPUT.sourceLastModified),
+          sfn.Condition.isPresent(MERGE_INPUT.sourceKey),
+          sfn.Condition.isPresent(MERGE_INPUT.sourceEtag),
+          sfn.Condition.isPresent(MERGE_INPUT.parquetKey),
+        ),
+        captureInput,
+      )
+      .otherwise(
+        new sfn.Fail(fragment, 'CurrentTableInputIncomplete', {
+          error: CURRENT_TABLE_INPUT_ERROR,
+          cause: `The ingest result lacks ${MERGE_INPUT.sourceLastModified}, ${MERGE_INPUT.sourceKey}, ${MERGE_INPUT.sourceEtag} or ${MERGE_INPUT.parquetKey}`,
+        }),
+      )
+    fragment.startState = complete
     fragment.endStates = locked.endStates
     return fragment
   }

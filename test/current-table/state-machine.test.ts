@@ -12,7 +12,11 @@ import { copyFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CURRENT_TABLE_ERROR, ICEBERG_COMMIT_CONFLICT } from '../../infra/src/current-table.js'
+import {
+  CURRENT_TABLE_ERROR,
+  CURRENT_TABLE_INPUT_ERROR,
+  ICEBERG_COMMIT_CONFLICT,
+} from '../../infra/src/current-table.js'
 import { CurrentTable, isSkipped, readPublishedRun } from '../../local/src/current-table.js'
 import { DUCKDB_DIALECT, mergeStatement } from '../../shared/src/current-table-sql.js'
 import { currentTableStack, TEST_STATES } from '../infra/current-table-stack.js'
@@ -373,6 +377,19 @@ describe('ingest → MERGE in the ASL interpreter', () => {
     expect(takeover.status).toBe('SUCCEEDED')
     expect(takeover.path).toContain('CurrentTableTakeOverLock')
     expect(h.lock.holder).toBeUndefined()
+  })
+
+  it('an ingest result without the source Last-Modified fails the merge step with a reason, before taking the lock', async () => {
+    const h = await harness(files)
+    const { last_modified: _, ...source } = newer.summary.source
+    const run = await h.run(event('06'), { ...newer.summary, source } as Summary)
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      error: CURRENT_TABLE_INPUT_ERROR,
+      cause: expect.stringMatching(/last_modified/),
+    })
+    expect(h.lock.history).toEqual([])
+    expect(h.athena.queries).toEqual([])
   })
 
   it('a MERGE that fails for another reason releases the lock and fails the execution with the query error', async () => {
