@@ -392,7 +392,7 @@ function refuseDelimiter(name: string, header: Uint8Array): void {
     .filter((delimiter) => delimiter.count > 0)
     .sort((a, b) => b.count - a.count)[0]
   if (likely === undefined) return
-  const shown = Buffer.from(header.subarray(0, 60)).toString('utf8').replace(/\t/g, '\\t')
+  const shown = Buffer.from(header.subarray(0, 60)).toString('utf8')
   const more = header.byteLength > 60 ? '...' : ''
   throw new InputError(
     name,

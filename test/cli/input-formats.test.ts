@@ -71,7 +71,7 @@ describe('inputs it does not read: exit 2, one line naming the format and the wa
     [
       'tab-separated, gzipped',
       (dir) => gzipSync(Buffer.from(sample(dir).toString('utf8').replaceAll(',', '\t'))),
-      /^listings-ingest: error: in\.csv: looks tab-separated \(header: "date\\\\tseller_id/,
+      /^listings-ingest: error: in\.csv: looks tab-separated \(header: "date\\tseller_id\\tregion/,
     ],
     [
       'zip',

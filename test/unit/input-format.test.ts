@@ -278,17 +278,21 @@ describe('decodedSource: formats it does not read fail on the first read with on
 
 describe('decodedSource: a header with another delimiter names the one it looks like', () => {
   it.each([
-    ['semicolon', ';'],
-    ['tab', '\t'],
-    ['pipe (|)', '|'],
-  ])('%s-separated', async (name, delimiter) => {
+    ['semicolon', ';', '"date;seller_id;region;category;item_id;price_gbp"'],
+    ['tab', '\t', '"date\\tseller_id\\tregion\\tcategory\\titem_id\\tprice_gbp"'],
+    ['pipe (|)', '|', '"date|seller_id|region|category|item_id|price_gbp"'],
+  ])('%s-separated', async (name, delimiter, shown) => {
     const header = HEADER.replaceAll(',', delimiter)
     const text = `${header}\n${['2024-01-01', 'S1', 'London', 'Toys', 'A1', '5,50'].join(delimiter)}\n`
-    const shown = JSON.stringify(
-      header.slice(0, 60).replaceAll('\t', '\\t') + (header.length > 60 ? '...' : ''),
-    )
     expect(await problemOf(Buffer.from(text))).toBe(
       `looks ${name}-separated (header: ${shown}); the contract needs commas: export it again as comma-separated CSV`,
+    )
+  })
+
+  it('shows at most 60 bytes of a long header', async () => {
+    const header = `${HEADER},${'x'.repeat(100)}`.replaceAll(',', ';')
+    expect(await problemOf(Buffer.from(`${header}\n`))).toBe(
+      `looks semicolon-separated (header: ${JSON.stringify(`${header.slice(0, 60)}...`)}); the contract needs commas: export it again as comma-separated CSV`,
     )
   })
 
