@@ -203,7 +203,7 @@ async function classifyPass(
   for await (const batch of reading.batches) {
     if (buffered === undefined && lastOccurrence === undefined) {
       ;({ buffered, lastOccurrence } = holderFor(
-        planFor(options.listings.size, reading.bytesRead(), batch, layout.index.item_id),
+        planFor(options.listings.size, batch, layout.index.item_id),
         budget,
       ))
     }
@@ -240,7 +240,7 @@ async function classifyPass(
   }
   if (buffered === undefined && lastOccurrence === undefined) {
     // No data rows: the same choice, planned for an empty batch.
-    ;({ buffered, lastOccurrence } = holderFor(planFor(0, 0, [], layout.index.item_id), budget))
+    ;({ buffered, lastOccurrence } = holderFor(planFor(0, [], layout.index.item_id), budget))
     if (buffered !== undefined && buffered.bytes > budget) {
       lastOccurrence = new LastOccurrenceIndex()
       buffered = undefined
@@ -345,7 +345,6 @@ async function openListings(options: IngestOptions, phase: IngestProgress['phase
     layout: resolveColumns(listings.name, names, LISTING_COLUMNS),
     batches: records(),
     digest,
-    bytesRead: () => bytesRead,
     report(rows: number) {
       onProgress?.({ phase, bytesRead, totalBytes: listings.size, rows })
     },
@@ -364,21 +363,21 @@ interface Plan {
 
 /**
  * Estimates the file's rows from the first batch: the file's size over the
- * bytes per row seen so far. With no size known, plans for the first batch
- * only; the budget check after every batch still bounds the buffer.
+ * batch's bytes per record (line endings counted as one byte). With no size
+ * known, plans for the first batch only; the budget check after every batch
+ * still bounds the buffer.
  */
-function planFor(
-  fileBytes: number | undefined,
-  bytesRead: number,
-  batch: CsvRecord[],
-  itemColumn: number,
-): Plan {
+function planFor(fileBytes: number | undefined, batch: CsvRecord[], itemColumn: number): Plan {
   let itemChars = 0
-  for (const record of batch) itemChars += record.field(itemColumn)?.length ?? 0
+  let recordBytes = 0
+  for (const record of batch) {
+    itemChars += record.field(itemColumn)?.length ?? 0
+    recordBytes += record.recordBytes().length + 1
+  }
   const itemBytes = batch.length === 0 ? 16 : (itemChars / batch.length) * 1.1 + 1
-  const known = fileBytes !== undefined && batch.length > 0 && bytesRead > 0
+  const known = fileBytes !== undefined && batch.length > 0
   // A little over the estimate: the arrays still grow if the rest of the file differs.
-  const rows = Math.ceil((known ? (fileBytes / bytesRead) * batch.length : batch.length) * 1.05) + 16
+  const rows = Math.ceil((known ? (fileBytes / recordBytes) * batch.length : batch.length) * 1.05) + 16
   return { rows, itemBytes, bufferBytes: estimateBufferBytes(rows, itemBytes) }
 }
 
