@@ -251,8 +251,11 @@ async function runIngest(
   } finally {
     progress?.clear()
   }
-  if (untidy !== undefined)
-    logger.warn('outputs published; tidying up failed, the next run finishes it', { problem: untidy })
+  if (untidy !== undefined) {
+    const warning = 'outputs published; tidying up failed, the next run finishes it'
+    if (context.human) process.stderr.write(`listings-ingest: warning: ${warning} (${oneLine(untidy)})\n`)
+    else logger.warn(warning, { problem: untidy })
+  }
 
   const outcome: FileOutcome = {
     listings: listingsPath,
@@ -280,11 +283,13 @@ async function runIngest(
     logger.info('ingest succeeded', { ...summary, parquet: paths.parquet })
     return outcome
   }
-  logger.warn('data-quality threshold breached; parquet not published', {
-    ...summary,
-    breaches: report.thresholds.breaches,
-    live_parquet: live,
-  })
+  // On a terminal the summary above and the line below say it; elsewhere the log line is for machines.
+  if (!context.human)
+    logger.warn('data-quality threshold breached; parquet not published', {
+      ...summary,
+      breaches: report.thresholds.breaches,
+      live_parquet: live,
+    })
   const reasons = report.thresholds.breaches
     .map((breach) => `${breach.threshold} ${breach.actual.toFixed(4)} > ${breach.limit}`)
     .join('; ')

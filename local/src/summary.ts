@@ -48,15 +48,15 @@ const CATEGORIES_NAMED = 3
  */
 export function summaryLines(outcome: FileOutcome & { report: PublishedReport }, width = 80): string[] {
   const { report, listings } = outcome
-  const seconds = (report.timings_ms.total / 1000).toFixed(1)
+  const took = elapsed(report.timings_ms.total)
   const breached = report.status === 'threshold_breached'
   const count = counter([report.source_rows, report.rows_after_dedup, report.rejected_rows])
   const parquet = report.output.parquet
   const unmatchedRows = report.rows_without_segment - report.rows_with_empty_segment
   const lines = [
     breached
-      ? `listings-ingest: ${listings}: data-quality threshold breached (${seconds} s)`
-      : `listings-ingest: ${listings}: done in ${seconds} s`,
+      ? `listings-ingest: ${listings}: data-quality threshold breached (${took})`
+      : `listings-ingest: ${listings}: done in ${took}`,
     `  ${count(report.source_rows)} rows read`,
     parquet.published
       ? `  ${count(report.rows_after_dedup)} written to ${parquet.path}`
@@ -109,6 +109,11 @@ export function wrap(line: string, room: number): string[] {
   }
   lines.push(current)
   return lines
+}
+
+/** `85 ms` under a second, else `1.2 s`. */
+function elapsed(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`
 }
 
 /** Right-aligns counts to the widest of `values`. */

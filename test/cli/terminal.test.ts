@@ -64,13 +64,28 @@ describe.skipIf(!hasScript)('on a terminal (a pseudo-terminal under script(1))',
     expect(shown.some((frame) => /^writing Parquet {2}[\d,]+ rows written/.test(frame))).toBe(true)
     for (const frame of shown) expect(frame.length, frame).toBeLessThanOrEqual(49)
     const summary = shown.slice(shown.findIndex((frame) => frame.startsWith('listings-ingest: ')))
-    expect(summary[0]).toMatch(/^listings-ingest: large\.csv: done in \d+\.\d s$/)
+    expect(summary[0]).toMatch(/^listings-ingest: large\.csv: done in (\d+ ms|\d+\.\d s)$/)
     expect(summary[1]).toMatch(/^ {2}[\d,]+ rows read$/)
     expect(summary.join('\n')).toMatch(/written to o\/processed\/data\.parquet/)
     expect(summary.join('\n')).toMatch(/rejected, listed in\s+o\/rejected\/rejected_rows\.csv/)
     expect(summary.join('\n')).toMatch(/duplicates removed/)
     expect(summary.join('\n')).toMatch(/without a segment/)
     expect(summary.at(-1)).toBe('  report: o/dq_report.json')
+  })
+
+  it('a breach: the summary and the one breach line, no JSON', () => {
+    const { status, screen } = onTerminal(['--max-rejected-ratio', '0', '--out', 'o'], workspace(), 80)
+    expect(status).toBe(3)
+    const shown = frames(screen)
+    expect(shown.some((frame) => frame.startsWith('{'))).toBe(false)
+    expect(
+      shown.some((frame) =>
+        /^listings-ingest: data\/listings\.csv: data-quality threshold breached \(/.test(frame),
+      ),
+    ).toBe(true)
+    expect(shown.at(-1)).toMatch(
+      /^listings-ingest: data-quality threshold breached \(max_rejected_ratio 0\.\d+ > 0\); this run's Parquet not published \(no Parquet is published\), see o\/dq_report\.json$/,
+    )
   })
 
   it('--quiet shows nothing at all', () => {

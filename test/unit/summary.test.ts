@@ -68,6 +68,12 @@ describe('summaryLines: what a person at a terminal reads after a run', () => {
     expect(lines[2]).toBe('  4 kept, but not published: no Parquet is published')
   })
 
+  it('says how long it took in milliseconds under a second', async () => {
+    const report = await published()
+    const quick = { ...report, timings_ms: { ...report.timings_ms, total: 85 } }
+    expect(summaryLines(outcome(quick))[0]).toBe('listings-ingest: in.csv: done in 85 ms')
+  })
+
   it('wraps to the terminal width, continuing under the line it belongs to', async () => {
     const lines = summaryLines(outcome(await published()), 40)
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(39)
