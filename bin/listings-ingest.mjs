@@ -15,6 +15,7 @@
 // Paths on the command line are relative to the folder the command is run from: npx keeps
 // that folder as the working directory, and the child inherits it.
 import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { isFresh } from '../scripts/build-stamp.mjs'
 
@@ -22,8 +23,20 @@ const NODE_FLAGS = ['--max-semi-space-size=64', '--enable-source-maps']
 const CLI = new URL('../dist/ingest.mjs', import.meta.url)
 
 if (!isFresh('ingest')) {
-  const { buildBundles } = await import('../scripts/build.mjs')
-  await buildBundles(['ingest'])
+  try {
+    const { buildBundles } = await import('../scripts/build.mjs')
+    await buildBundles(['ingest'])
+  } catch (error) {
+    // esbuild has printed the details (a syntax error, say); this says what it means for the run.
+    const problem = String(error instanceof Error ? error.message : error).split('\n')[0]
+    if (!existsSync(CLI)) {
+      process.stderr.write(`listings-ingest: cannot build dist/ingest.mjs: ${problem}\n`)
+      process.exit(1)
+    }
+    process.stderr.write(
+      `listings-ingest: warning: the sources changed but rebuilding dist/ingest.mjs failed (${problem}); running the existing build\n`,
+    )
+  }
 }
 
 if (NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {

@@ -1,5 +1,14 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process'
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs'
 import { join, relative } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { leftovers, publishedSet, ROOT, removeWorkspaces, workspace } from './run-cli.js'
@@ -152,5 +161,22 @@ describe('the launcher builds the CLI bundle only when it is missing or stale (i
     appendFileSync(join(copy, 'local/src/cli.ts'), '\n// changed\n')
     expect(version().status).toBe(0)
     expect(statSync(bundle).mtimeMs, 'a changed source: rebuilt').toBeGreaterThan(built)
+
+    // A source that does not compile: the existing build runs, with one line saying so...
+    appendFileSync(join(copy, 'local/src/cli.ts'), '\nconst = broken\n')
+    const stale = version()
+    expect(stale.status).toBe(0)
+    expect(stale.stdout).toBe(`listings-ingest ${VERSION}\n`)
+    expect(stale.stderr).toMatch(
+      /^listings-ingest: warning: the sources changed but rebuilding dist\/ingest\.mjs failed \(Build failed with 1 error.*\); running the existing build$/m,
+    )
+    // ...and without one, exit 1 and one line.
+    rmSync(bundle)
+    const none = version()
+    expect(none.status).toBe(1)
+    expect(none.stderr).toMatch(
+      /^listings-ingest: cannot build dist\/ingest\.mjs: Build failed with 1 error/m,
+    )
+    expect(none.stderr).not.toMatch(/\n\s+at /)
   })
 })
