@@ -4,6 +4,7 @@ import { type ByteSource, type DqReport, InputError, ingest, thresholdsFrom } fr
 import { decodedSource } from '../../shared/src/input-format.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
 import { fileSource } from './files.js'
+import { asInputError } from './fs-errors.js'
 import { expandListings, type ListingsInput } from './inputs.js'
 import {
   DEFAULTS,
@@ -95,7 +96,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   let inputs: ListingsInput[]
   try {
     const invocation = invocationOf(process.env, process.cwd())
-    if (invocation.callerDir !== process.cwd()) process.chdir(invocation.callerDir)
+    if (invocation.callerDir !== process.cwd()) {
+      try {
+        process.chdir(invocation.callerDir)
+      } catch (error) {
+        throw asInputError(invocation.callerDir, error)
+      }
+    }
     if (options.listings.length === 0 && !defaultExists(invocation, DEFAULTS.listings))
       throw new UsageError(
         `no --listings given, and no sample ${DEFAULTS.listings} here: name a file, a folder or a quoted pattern`,
