@@ -1,7 +1,6 @@
 import type { ParquetWriter } from 'hyparquet-writer'
 import { writeColumn } from 'hyparquet-writer/src/column.js'
 import { writeDataPageV2, writePageHeader } from 'hyparquet-writer/src/datapage.js'
-import { writeDictionaryPage } from 'hyparquet-writer/src/dictionary.js'
 import { snappyCompressor } from 'hysnappy'
 
 /**
@@ -151,7 +150,7 @@ function writeDictionaryColumn(
   nullable: boolean,
 ): ColumnChunk {
   const offsetStart = writer.offset
-  const dictionary = unpackStrings(strings.values)
+  const distinct = strings.values.offsets.length - 1
   let nonNull = rows
   let definitionLevels: number[] = []
   let indexes = strings.ids.subarray(0, rows)
@@ -169,10 +168,20 @@ function writeDictionaryColumn(
   let uncompressed = 0
   let dictionaryPageOffset: bigint | undefined
   // A column of nulls only has no dictionary: its page is PLAIN with no values, as the library writes it.
-  const encoding = dictionary.length > 0 ? 'RLE_DICTIONARY' : 'PLAIN'
-  if (dictionary.length > 0) {
+  const encoding = distinct > 0 ? 'RLE_DICTIONARY' : 'PLAIN'
+  if (distinct > 0) {
     dictionaryPageOffset = BigInt(writer.offset)
-    uncompressed += writeDictionaryPage(writer, column, dictionary)
+    const page = plainByteArrays(strings.values, 0, distinct)
+    const compressed = compressorOf(column)(page)
+    const headerStart = writer.offset
+    writePageHeader(writer, {
+      type: 'DICTIONARY_PAGE',
+      uncompressed_page_size: page.length,
+      compressed_page_size: compressed.length,
+      dictionary_page_header: { num_values: distinct, encoding: 'PLAIN' },
+    } as Parameters<typeof writePageHeader>[1])
+    uncompressed += writer.offset - headerStart + page.length
+    writer.appendBytes(compressed)
   }
   const dataPageOffset = BigInt(writer.offset)
   uncompressed += writeDataPageV2({
@@ -186,11 +195,11 @@ function writeDictionaryColumn(
       maxDefinitionLevel: nullable ? 1 : 0,
     },
   })
-  const { min, max } = byteRange(dictionary)
+  const { min, max } = byteRange(strings.values)
   return {
     meta_data: {
       type: 'BYTE_ARRAY',
-      encodings: dictionary.length > 0 ? ['PLAIN', 'RLE_DICTIONARY'] : ['PLAIN'],
+      encodings: distinct > 0 ? ['PLAIN', 'RLE_DICTIONARY'] : ['PLAIN'],
       path_in_schema: [column.columnName],
       codec: column.codec,
       num_values: BigInt(rows),
@@ -205,7 +214,7 @@ function writeDictionaryColumn(
               null_count: BigInt(rows - nonNull),
             },
             encoding_stats: [
-              ...(dictionary.length > 0
+              ...(distinct > 0
                 ? [{ page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 } as const]
                 : []),
               { page_type: 'DATA_PAGE_V2', encoding, count: 1 } as const,
@@ -230,8 +239,8 @@ function writePackedColumn(
   rows: number,
 ): ColumnChunk {
   const offsetStart = writer.offset
-  const { bytes, offsets } = strings
-  const compress = column.compressors[column.codec] ?? ((page: Uint8Array) => page)
+  const { offsets } = strings
+  const compress = compressorOf(column)
   let uncompressed = 0
   for (let start = 0; start < rows; ) {
     let end = start
@@ -240,16 +249,7 @@ function writePackedColumn(
       valueBytes += (offsets[end + 1] as number) - (offsets[end] as number)
       end++
     }
-    const page = new Uint8Array(valueBytes + 4 * (end - start))
-    const view = new DataView(page.buffer)
-    let at = 0
-    for (let i = start; i < end; i++) {
-      const from = offsets[i] as number
-      const to = offsets[i + 1] as number
-      view.setUint32(at, to - from, true)
-      at += 4
-      for (let b = from; b < to; b++) page[at++] = bytes[b] as number
-    }
+    const page = plainByteArrays(strings, start, end)
     const compressed = compress(page)
     const headerStart = writer.offset
     writePageHeader(writer, {
@@ -285,19 +285,55 @@ function writePackedColumn(
   } as ColumnChunk
 }
 
-/** The smallest and largest value in unsigned byte order (UTF-8 order is code point order). */
-function byteRange(values: readonly Uint8Array[]): { min?: Uint8Array; max?: Uint8Array } {
-  let min: Uint8Array | undefined
-  let max: Uint8Array | undefined
-  for (const value of values) {
-    if (min === undefined || compareBytes(value, min) < 0) min = value
-    if (max === undefined || compareBytes(value, max) > 0) max = value
+/** The smallest and largest value in unsigned byte order (UTF-8 order is code point order), as copies. */
+function byteRange(packed: PackedStrings): { min?: Uint8Array; max?: Uint8Array } {
+  const { bytes, offsets } = packed
+  const count = offsets.length - 1
+  if (count === 0) return {}
+  let min = 0
+  let max = 0
+  for (let i = 1; i < count; i++) {
+    if (compareValues(packed, i, min) < 0) min = i
+    if (compareValues(packed, i, max) > 0) max = i
   }
-  return min === undefined ? {} : { min, max: max as Uint8Array }
+  return {
+    min: bytes.slice(offsets[min], offsets[min + 1]),
+    max: bytes.slice(offsets[max], offsets[max + 1]),
+  }
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const length = Math.min(a.length, b.length)
-  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number)
-  return a.length - b.length
+function compareValues({ bytes, offsets }: PackedStrings, a: number, b: number): number {
+  const aStart = offsets[a] as number
+  const bStart = offsets[b] as number
+  const aLength = (offsets[a + 1] as number) - aStart
+  const bLength = (offsets[b + 1] as number) - bStart
+  const length = Math.min(aLength, bLength)
+  for (let i = 0; i < length; i++) {
+    const difference = (bytes[aStart + i] as number) - (bytes[bStart + i] as number)
+    if (difference !== 0) return difference
+  }
+  return aLength - bLength
+}
+
+/** Values `from .. to` of packed strings as PLAIN byte arrays: a 4-byte length before each. */
+function plainByteArrays(packed: PackedStrings, from: number, to: number): Uint8Array {
+  const { bytes, offsets } = packed
+  const first = offsets[from] as number
+  const page = new Uint8Array((offsets[to] as number) - first + 4 * (to - from))
+  const view = new DataView(page.buffer)
+  let at = 0
+  for (let i = from; i < to; i++) {
+    const start = offsets[i] as number
+    const end = offsets[i + 1] as number
+    view.setUint32(at, end - start, true)
+    at += 4
+    // A byte loop, not set(subarray): a view per value is the garbage this avoids.
+    for (let b = start; b < end; b++) page[at++] = bytes[b] as number
+  }
+  return page
+}
+
+/** The column's codec as a function; the identity for an uncompressed column. */
+function compressorOf(column: ColumnEncoder): (page: Uint8Array) => Uint8Array {
+  return column.compressors[column.codec] ?? ((page) => page)
 }
