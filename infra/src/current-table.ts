@@ -16,6 +16,7 @@ import {
   PARTITION,
   rebuildStatements,
   type SqlDialect,
+  STATES_FORMAT_SLOT,
 } from '../../shared/src/current-table-sql.js'
 import type { Analytics } from './analytics.js'
 import type { PipelineConfig } from './config.js'
@@ -270,12 +271,7 @@ export class CurrentTable extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(
         this.serialized(this, 'Rebuild', [
           { name: 'Clear', query: clear },
-          {
-            name: 'Insert',
-            query: insert,
-            parameters:
-              "States.Array(States.Format('\\'{}\\'', States.Base64Encode($$.Execution.StartTime)))",
-          },
+          { name: 'Insert', query: insert, values: ['$$.Execution.StartTime'] },
         ]).next(new sfn.Succeed(this, 'RebuildDone')),
       ),
       tracingEnabled: true,
@@ -318,33 +314,35 @@ export class CurrentTable extends Construct {
   mergeStep(scope: Construct, id = 'MergeIntoCurrentTable'): sfn.StateMachineFragment {
     const fragment = new MergeFragment(scope, id)
     const hasSequencer = new sfn.Choice(fragment, 'CurrentTableHasSequencer')
-    const parameters = (sequencer: string) =>
-      new sfn.Pass(
-        fragment,
-        sequencer === "''" ? 'CurrentTableRunWithoutSequencer' : 'CurrentTableRunWithSequencer',
-        {
-          parameters: {
-            'values.$': mergeParameterArray(sequencer),
-          },
-          resultPath: '$.currentTable.parameters',
-        },
-      )
-    const locked = this.serialized(fragment, 'CurrentTable', [
-      {
-        name: 'Merge',
-        query: mergeStatement(this.athenaDialect()),
-        parameters: '$.currentTable.parameters.values',
-      },
-    ])
     const captureInput = new sfn.Pass(fragment, 'CurrentTableReadEvent', {
       parameters: { 'input.$': '$$.Execution.Input' },
       resultPath: '$.currentTable.execution',
     })
-    const sequencer = MERGE_INPUT.sequencer.replace('$', '$.currentTable.execution.input')
-    const withSequencer = parameters(sequencer)
-    const withoutSequencer = parameters("''")
+    const eventSequencer = MERGE_INPUT.sequencer.replace('$', '$.currentTable.execution.input')
+    const withSequencer = new sfn.Pass(fragment, 'CurrentTableRunWithSequencer', {
+      parameters: { 'value.$': eventSequencer },
+      resultPath: '$.currentTable.sequencer',
+    })
+    const withoutSequencer = new sfn.Pass(fragment, 'CurrentTableRunWithoutSequencer', {
+      result: sfn.Result.fromObject({ value: '' }),
+      resultPath: '$.currentTable.sequencer',
+    })
+    const parquetPath = `States.Format('s3://{}/{}', ${MERGE_INPUT.parquetBucket}, ${MERGE_INPUT.parquetKey})`
+    // In MERGE_PARAMETERS order.
+    const values = [
+      MERGE_INPUT.sourceKey,
+      MERGE_INPUT.sourceEtag,
+      MERGE_INPUT.sourceLastModified,
+      '$.currentTable.sequencer.value',
+      '$$.Execution.StartTime',
+      parquetPath,
+      parquetPath,
+    ]
+    const locked = this.serialized(fragment, 'CurrentTable', [
+      { name: 'Merge', query: mergeStatement(this.athenaDialect()), values },
+    ])
     captureInput.next(
-      hasSequencer.when(sfn.Condition.isPresent(sequencer), withSequencer).otherwise(withoutSequencer),
+      hasSequencer.when(sfn.Condition.isPresent(eventSequencer), withSequencer).otherwise(withoutSequencer),
     )
     withSequencer.next(locked)
     withoutSequencer.next(locked)
@@ -533,7 +531,7 @@ export class CurrentTable extends Construct {
   private serialized(
     scope: Construct,
     prefix: string,
-    steps: { name: string; query: string; parameters?: string }[],
+    steps: { name: string; query: string; values?: string[] }[],
   ): sfn.Chain {
     const { analytics } = this.props
     // Working data, out of the way of the input the machine passes on.
@@ -634,10 +632,11 @@ export class CurrentTable extends Construct {
           Type: 'Task',
           Resource: CURRENT_TABLE_INTEGRATIONS.athenaSync.resource,
           Parameters: {
-            QueryString: step.query,
+            ...(step.values === undefined
+              ? { QueryString: step.query }
+              : { 'QueryString.$': statesFormat(step.query, step.values) }),
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: analytics.databaseName },
             WorkGroup: analytics.workGroupName,
-            ...(step.parameters === undefined ? {} : { 'ExecutionParameters.$': step.parameters }),
           },
           ResultSelector: {
             'queryExecutionId.$': '$.QueryExecution.QueryExecutionId',
@@ -711,21 +710,22 @@ export class CurrentTable extends Construct {
   }
 }
 
-/** The ASL intrinsic that builds the MERGE's ExecutionParameters, in the template's order. */
-function mergeParameterArray(sequencer: string): string {
-  const quoted = (value: string) => `States.Format('\\'{}\\'', States.Base64Encode(${value}))`
-  const parquetPath = `States.Format('s3://{}/{}', ${MERGE_INPUT.parquetBucket}, ${MERGE_INPUT.parquetKey})`
-  return `States.Array(${[
-    MERGE_INPUT.sourceKey,
-    MERGE_INPUT.sourceEtag,
-    MERGE_INPUT.sourceLastModified,
-    sequencer,
-    '$$.Execution.StartTime',
-    parquetPath,
-    parquetPath,
-  ]
-    .map(quoted)
-    .join(', ')})`
+/**
+ * The `States.Format` intrinsic that fills a statement's `{}` slots with the
+ * base64 of each value (JSONPath or intrinsic expressions), in order. The
+ * statement's own `'`, `{`, `}` and `\` are escaped, as intrinsic string
+ * literals require.
+ *
+ * @throws {Error} when the statement's slots and the values differ in number
+ */
+export function statesFormat(statement: string, values: readonly string[]): string {
+  const slots = statement.split(STATES_FORMAT_SLOT).length - 1
+  if (slots !== values.length) throw new Error(`the statement has ${slots} slots for ${values.length} values`)
+  const literal = statement
+    .split(STATES_FORMAT_SLOT)
+    .map((part) => part.replace(/[\\'{}]/g, (c) => `\\${c}`))
+    .join(STATES_FORMAT_SLOT)
+  return `States.Format('${literal}', ${values.map((v) => `States.Base64Encode(${v})`).join(', ')})`
 }
 
 /** A fragment whose states are set after construction. */

@@ -123,14 +123,18 @@ export const PARTITION = { name: 'date_month', sourceColumn: 'date', transform: 
 /**
  * What differs between the engines, and nothing else.
  *
- * Every value that comes from a run (keys, versions, times, paths) reaches the
- * statement as a `?` parameter holding base64 text, decoded in SQL: the
- * state machine cannot escape a quote in an S3 key, and base64 has none, so
- * no key can break out of its literal.
+ * Every value that comes from a run (keys, versions, times, paths) reaches
+ * the statement as base64 text, decoded in SQL: the state machine cannot
+ * escape a quote in an S3 key, and base64 has none, so no key can break out
+ * of its literal. DuckDB binds it as a `?` parameter. Athena cannot: its
+ * execution parameters are allowed only in the WHERE clause of SELECT, INSERT
+ * INTO, CTAS and UNLOAD, not in MERGE; so the Athena rendering has a `{}`
+ * slot inside a string literal, which the state machine fills with
+ * `States.Format` (see {@link STATES_FORMAT_SLOT}).
  */
 export interface SqlDialect {
   name: 'athena' | 'duckdb'
-  /** A text parameter: `?` bound to the base64 of its UTF-8 bytes, decoded. */
+  /** A text value from the run: base64 of its UTF-8 bytes, decoded. */
   textParameter: string
   /** An ISO-8601 UTC instant (`2026-11-28T10:00:00.000Z`) as the table's timestamp type. */
   timestamp(iso: string): string
@@ -141,11 +145,17 @@ export interface SqlDialect {
   sourcesRelation: string
 }
 
-/** Athena engine v3 (Trino): Iceberg timestamps are microseconds, without zone. */
+/** The slot `States.Format` fills, in the Athena rendering: the only `{}` in its statements. */
+export const STATES_FORMAT_SLOT = '{}'
+
+/**
+ * Athena engine v3 (Trino): Iceberg timestamps are microseconds, without zone;
+ * run values are `{}` slots for `States.Format`.
+ */
 export function athenaDialect(manifestsTable: string, processedBucketUri: string): SqlDialect {
   return {
     name: 'athena',
-    textParameter: 'from_utf8(from_base64(?))',
+    textParameter: `from_utf8(from_base64('${STATES_FORMAT_SLOT}'))`,
     timestamp: (iso) => `CAST(from_iso8601_timestamp(${iso}) AS timestamp(6))`,
     // The manifests record, per source key, the live version and its Parquet key.
     sourcesRelation:
@@ -182,8 +192,8 @@ export interface RunSource {
 }
 
 /**
- * The MERGE's parameters, in the order their `?` appear: the state machine
- * binds them in this order (base64 of each value, quoted), and so does DuckDB.
+ * The MERGE's parameters, in the order their slots appear: the state machine
+ * fills them in this order (base64 of each value), and DuckDB binds them so.
  * The Parquet path is bound twice: once for `dt`, which the statement reads
  * from the path itself, and once for `"$path"`.
  */
@@ -259,7 +269,7 @@ export function mergeStatement(dialect: SqlDialect): string {
  * The rebuild: the table recomputed from every live output, each key at its
  * newest source, independent of the order the files were merged in. Two
  * statements (Iceberg commits each): empty the table, then insert the
- * winners. `ingested_at` is bound as the one parameter.
+ * winners. `ingested_at` is the one parameter.
  */
 export function rebuildStatements(dialect: SqlDialect): [string, string] {
   const p = dialect.textParameter

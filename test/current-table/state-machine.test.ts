@@ -18,7 +18,13 @@ import {
   ICEBERG_COMMIT_CONFLICT,
 } from '../../infra/src/current-table.js'
 import { CurrentTable, isSkipped, readPublishedRun } from '../../local/src/current-table.js'
-import { DUCKDB_DIALECT, mergeStatement } from '../../shared/src/current-table-sql.js'
+import {
+  athenaDialect,
+  DUCKDB_DIALECT,
+  MERGE_PARAMETERS,
+  mergeStatement,
+  STATES_FORMAT_SLOT,
+} from '../../shared/src/current-table-sql.js'
 import { currentTableStack, TEST_STATES } from '../infra/current-table-stack.js'
 import { stateMachineDefinition } from '../infra/synth.js'
 import { publish, removeScratch, scratchDir } from './helpers.js'
@@ -112,12 +118,17 @@ class LocalAthena {
     this.queries.push(query)
     const failure = this.failures.shift()
     if (failure !== undefined) throw failure
-    // The task must carry the Athena rendering of the template; DuckDB runs its own rendering.
-    const duckdb =
-      query === this.athenaMerge ? mergeStatement(DUCKDB_DIALECT) : fail(`unexpected query ${query}`)
-    const values = (parameters.ExecutionParameters as string[]).map((v) => v.replace(/^'(.*)'$/s, '$1'))
+    // The query Athena receives must be the template's Athena rendering with its slots filled
+    // (by the definition's States.Format) with base64 text; DuckDB runs its own rendering with the same values.
+    const values = [...query.matchAll(/from_utf8\(from_base64\('([A-Za-z0-9+/=]*)'\)\)/g)].map(
+      (m) => m[1] as string,
+    )
+    const template = mergeStatement(athenaDialect('listing_manifests', `s3://${BUCKET}/`))
+    let slot = 0
+    expect(query).toBe(template.replaceAll(STATES_FORMAT_SLOT, () => values[slot++] ?? '<missing>'))
+    expect(values).toHaveLength(MERGE_PARAMETERS.length)
     await this.table.exposeFiles([...this.files].map(([path, file]) => ({ file, path })))
-    const changed = await this.table.execute(duckdb, values)
+    const changed = await this.table.execute(mergeStatement(DUCKDB_DIALECT), values)
     return {
       QueryExecution: {
         QueryExecutionId: `q-${this.queries.length}`,
@@ -125,13 +136,6 @@ class LocalAthena {
         Statistics: { DataScannedInBytes: 1000, changed },
       },
     }
-  }
-
-  private get athenaMerge(): string {
-    const merge = Object.values(definition.States).find((s) =>
-      String(s.Parameters?.QueryString ?? '').startsWith('MERGE INTO'),
-    )
-    return String(merge?.Parameters?.QueryString)
   }
 }
 
@@ -321,10 +325,12 @@ describe('ingest → MERGE in the ASL interpreter', () => {
       source_version: newer.summary.source.etag,
     })
 
-    // A late older file (no event: a backfill) adds only the key nobody had.
-    expect(await h.run({ bucket: 'raw-bucket', key: 'incoming/older.csv' }, older.summary)).toMatchObject({
-      status: 'SUCCEEDED',
-    })
+    // A late older file (no event: a backfill) adds only the key nobody had; a key with quotes,
+    // braces and a backslash reaches the table unchanged (base64 through States.Format).
+    const oddKey = "incoming/it's {odd} \\ name.csv"
+    const late = { ...older.summary, source: { ...older.summary.source, key: oddKey } }
+    expect(await h.run({ bucket: 'raw-bucket', key: oddKey }, late)).toMatchObject({ status: 'SUCCEEDED' })
+    expect((await h.table.rows()).find((r) => r.item_id === 'k2')?.source_key).toBe(oddKey)
     // The same version again (a redelivered event): already_processed, merged again, nothing changes.
     const before = await h.table.rows()
     expect(

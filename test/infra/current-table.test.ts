@@ -7,7 +7,7 @@
 import { App, Stack } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
-import { readCurrentTableConfig } from '../../infra/src/current-table.js'
+import { readCurrentTableConfig, statesFormat } from '../../infra/src/current-table.js'
 import {
   ANALYST_QUERIES,
   CURRENT_TABLE_COLUMNS,
@@ -144,16 +144,27 @@ describe('maintenance', () => {
 
   it('the rebuild clears and refills the table from the manifests, in source order', () => {
     const definition = stateMachineDefinition(template, 'CurrentTableRebuildStateMachine') as {
-      States: Record<string, { Parameters?: { QueryString?: string } }>
+      States: Record<string, { Parameters?: { QueryString?: string; 'QueryString.$'?: string } }>
     }
-    const [clear, insert] = [definition.States.RebuildClear, definition.States.RebuildInsert].map(
-      (s) => s?.Parameters?.QueryString,
-    )
+    const clear = definition.States.RebuildClear?.Parameters?.QueryString
+    const insert = definition.States.RebuildInsert?.Parameters?.['QueryString.$']
     expect(clear).toBe('DELETE FROM listings_current')
     expect(insert).toMatch(
       /row_number\(\) OVER \(PARTITION BY r\.date, r\.item_id ORDER BY src\.source_modified_at DESC/,
     )
     expect(insert).toMatch(/FROM listing_manifests AS m WHERE m\.live IS NOT NULL/)
+    expect(insert).toMatch(
+      /^States\.Format\('INSERT INTO .*', States\.Base64Encode\(\$\$\.Execution\.StartTime\)\)$/s,
+    )
+  })
+})
+
+describe('run values in Athena statements', () => {
+  it("fill the statement's slots through States.Format, with its own reserved characters escaped", () => {
+    expect(statesFormat("SELECT '{}' AS a, '\\' AS b, '{x}' AS c", ['$.key'])).toBe(
+      "States.Format('SELECT \\'{}\\' AS a, \\'\\\\\\' AS b, \\'\\{x\\}\\' AS c', States.Base64Encode($.key))",
+    )
+    expect(() => statesFormat('SELECT 1', ['$.key'])).toThrow(/0 slots for 1 values/)
   })
 })
 

@@ -144,7 +144,8 @@ export function currentTableWriterCalls(t: ResolvedTemplate): AwsCall[] {
     }
     for (const [state, task] of queries) {
       const parameters = task.Parameters as {
-        QueryString: string
+        QueryString?: string
+        'QueryString.$'?: string
         WorkGroup: string
         QueryExecutionContext: { Database: string }
       }
@@ -153,7 +154,10 @@ export function currentTableWriterCalls(t: ResolvedTemplate): AwsCall[] {
         calls.push(call(state, action, workGroup))
       const database = parameters.QueryExecutionContext.Database
       const glue = (kind: string, rest = '') => `arn:${partition}:glue:${region}:${account}:${kind}${rest}`
-      const access = statementAccess(parameters.QueryString)
+      // A statement with run values is a States.Format intrinsic around it.
+      const query =
+        parameters.QueryString ?? String(parameters['QueryString.$']).replace(/^States\.Format\('/, '')
+      const access = statementAccess(query)
       for (const resource of [glue('catalog'), glue('database', `/${database}`)])
         calls.push(call(state, 'glue:GetDatabase', resource))
       for (const table of ['listings_current', ...access.tables]) {

@@ -11,6 +11,7 @@ import {
   mergeStatement,
   type RunSource,
   rebuildStatements,
+  STATES_FORMAT_SLOT,
   type SqlDialect,
 } from '../../shared/src/current-table-sql.js'
 import { LISTINGS_PARQUET_SCHEMA } from '../../shared/src/parquet.js'
@@ -29,7 +30,7 @@ const MARKERS: SqlDialect = {
 function throughHooks(template: string, dialect: SqlDialect): string {
   return template
     .replaceAll(/<TIMESTAMP <TEXT \?>>/g, dialect.timestamp(dialect.textParameter))
-    .replaceAll('<TEXT ?>', dialect.textParameter)
+    .replaceAll('<TEXT ?>', () => dialect.textParameter)
     .replaceAll('<SOURCES>', dialect.sourcesRelation)
 }
 
@@ -42,8 +43,9 @@ describe('one template, two renderings', () => {
     expect(statements(DUCKDB_DIALECT)).toEqual(template.map((t) => throughHooks(t, DUCKDB_DIALECT)))
   })
 
-  it('the hooks are the only differences: base64 decoding, timestamp parsing, and where source metadata lives', () => {
-    expect(ATHENA.textParameter).toBe('from_utf8(from_base64(?))')
+  it('the hooks are the only differences: how run values arrive and decode, timestamp parsing, where source metadata lives', () => {
+    // Athena allows execution parameters only in WHERE clauses of SELECT/INSERT/CTAS/UNLOAD: a States.Format slot instead.
+    expect(ATHENA.textParameter).toBe("from_utf8(from_base64('{}'))")
     expect(DUCKDB_DIALECT.textParameter).toBe('decode(from_base64(?))')
     expect(ATHENA.timestamp('x')).toBe('CAST(from_iso8601_timestamp(x) AS timestamp(6))')
     expect(DUCKDB_DIALECT.timestamp('x')).toBe('CAST(x AS TIMESTAMP)')
@@ -52,7 +54,9 @@ describe('one template, two renderings', () => {
     expect(athena).toHaveLength(duckdb.length)
     const differing = athena.filter((line, i) => line !== duckdb[i])
     expect(differing.length).toBeGreaterThan(0)
-    for (const line of differing) expect(line).toMatch(/from_utf8\(from_base64\(\?\)\)/)
+    for (const line of differing) expect(line).toMatch(/from_utf8\(from_base64\('\{\}'\)\)/)
+    expect(mergeStatement(ATHENA).split(STATES_FORMAT_SLOT)).toHaveLength(MERGE_PARAMETERS.length + 1)
+    expect(mergeStatement(ATHENA)).not.toContain('?')
   })
 
   it("the MERGE binds exactly MERGE_PARAMETERS, in the order its '?' appear", () => {
