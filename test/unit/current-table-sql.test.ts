@@ -11,8 +11,8 @@ import {
   mergeStatement,
   type RunSource,
   rebuildStatements,
-  STATES_FORMAT_SLOT,
   type SqlDialect,
+  STATES_FORMAT_SLOT,
 } from '../../shared/src/current-table-sql.js'
 import { LISTINGS_PARQUET_SCHEMA } from '../../shared/src/parquet.js'
 
