@@ -63,6 +63,18 @@ describe('listings-current', () => {
 
     const again = await current(['--out', out, a])
     expect(JSON.parse(again.stdout)).toMatchObject({ merged: [{ changed: 0 }], rows: 2 })
+
+    // --rebuild recomputes from the runs given only: a newer run given first still wins.
+    const newer = publish(dir, 'c', '2026-01-12T08:00:00.000Z', [['2025-12-01', 'k1', 12]])
+    const rebuilt = await current(['--out', out, '--rebuild', newer, a])
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ mode: 'rebuild', merged: [], rows: 2 })
+    const prices = await duckdb(
+      `SELECT item_id, price_gbp FROM read_parquet('${join(out, CURRENT_TABLE_PATH)}/**/*.parquet', hive_partitioning = true) ORDER BY item_id`,
+    )
+    expect(prices).toEqual([
+      { item_id: 'k1', price_gbp: 12 },
+      { item_id: 'k2', price_gbp: 20 },
+    ])
   })
 
   it('bad arguments and unusable runs end with one line and exit 2', async () => {
