@@ -163,7 +163,8 @@ export function athenaDialect(manifestsTable: string, processedBucketUri: string
       `concat(${quote(processedBucketUri)}, m.live.parquet) AS parquet_path, ` +
       'm.live.source.key AS source_key, ' +
       'm.live.source.etag AS source_version, ' +
-      'CAST(from_iso8601_timestamp(m.live.source.last_modified) AS timestamp(6)) AS source_modified_at, ' +
+      // Manifests written before they recorded Last-Modified fall back to the publish time.
+      'CAST(from_iso8601_timestamp(coalesce(m.live.source.last_modified, m.live.published_at)) AS timestamp(6)) AS source_modified_at, ' +
       `'${'0'.repeat(SEQUENCER_WIDTH)}' AS source_sequencer ` +
       `FROM ${manifestsTable} AS m WHERE m.live IS NOT NULL)`,
   }
