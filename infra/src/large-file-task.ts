@@ -128,7 +128,12 @@ export class LargeFileTask extends Construct {
   /** A VPC of the stack's own (public subnets, no NAT), or the existing one named by context. */
   private network(settings: LargeFileConfig): ec2.IVpc {
     if (settings.network) {
-      return ec2.Vpc.fromVpcAttributes(this, 'Vpc', { vpcId: settings.network.vpcId, availabilityZones: [] })
+      // Imported for its id only (the security group's VPC): the task names its subnets itself, so the
+      // VPC lists none, and one unnamed zone satisfies the CDK's subnets-per-zone arithmetic.
+      return ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: settings.network.vpcId,
+        availabilityZones: ['(subnets given by id)'],
+      })
     }
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,

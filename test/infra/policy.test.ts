@@ -105,6 +105,74 @@ describe('every call the deployed system makes', () => {
   })
 })
 
+describe('the large-file path', () => {
+  const task = only('AWS::ECS::TaskDefinition')
+  const taskRole = task.props.TaskRoleArn as string
+  const asTask = (action: string, resource: string): AwsCall => ({
+    ...asLambda(action, resource),
+    description: `task ${action} ${resource}`,
+    principal: taskRole,
+    identityPolicies: identityPoliciesOf(t, taskRole),
+  })
+  const machineRole = String(ingestMachine?.props.RoleArn)
+  const asMachine = (action: string, resource: string, context: Record<string, string> = {}): AwsCall => ({
+    description: `state machine ${action} ${resource}`,
+    principal: machineRole,
+    action,
+    resource,
+    context,
+    identityPolicies: identityPoliciesOf(t, machineRole),
+  })
+
+  it("evaluates the task's own calls (its roles, the image pull, its logs) and runTask.sync's, all allowed", async () => {
+    const taskCalls = largeFileTaskCalls(t)
+    const runJob = stateMachineCalls(t).filter((c) => /ecs:|iam:PassRole|events:/.test(c.action))
+    expect(new Set(runJob.map((c) => c.action))).toEqual(
+      new Set([
+        'ecs:RunTask',
+        'iam:PassRole',
+        'ecs:DescribeTasks',
+        'ecs:StopTask',
+        'events:PutTargets',
+        'events:PutRule',
+        'events:DescribeRule',
+      ]),
+    )
+    expect(await refused([...taskCalls, ...runJob])).toEqual([])
+  })
+
+  const { account, region } = FAKE_ENV
+  const denied: [string, AwsCall][] = [
+    ['the task writing into the raw bucket', asTask('s3:PutObject', `arn:aws:s3:::${raw}/incoming/x.csv`)],
+    [
+      'the task reading an output it never reads',
+      asTask('s3:GetObject', `arn:aws:s3:::${processed}/${keys.parquet}`),
+    ],
+    ['the task deleting a manifest', asTask('s3:DeleteObject', `arn:aws:s3:::${processed}/${keys.manifest}`)],
+    [
+      'the task starting other tasks',
+      asTask('ecs:RunTask', `arn:aws:ecs:${region}:${account}:task-definition/x:1`),
+    ],
+    [
+      'the state machine running another task definition',
+      asMachine('ecs:RunTask', `arn:aws:ecs:${region}:${account}:task-definition/someone-elses:1`),
+    ],
+    [
+      "the state machine passing the Lambda's role",
+      asMachine('iam:PassRole', lambdaRole, { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' }),
+    ],
+    [
+      'the state machine changing another EventBridge rule',
+      asMachine('events:PutTargets', `arn:aws:events:${region}:${account}:rule/someone-elses`),
+    ],
+  ]
+
+  it.each(denied)('refuses %s', async (_, call) => {
+    const { decision } = await evaluate(call)
+    expect(decision).not.toBe('Allowed')
+  })
+})
+
 describe('the stack without the large-file path (largeFiles=off)', () => {
   it('allows every call it makes too, and makes no ECS call', async () => {
     const off = deployedCalls(resolvedTemplate(template({ largeFiles: 'off' }).toJSON()))
