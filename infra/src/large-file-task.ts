@@ -10,7 +10,7 @@ import { LARGE_FILE_CONTAINER } from '../../lambdas/ingest/src/orchestration.js'
 import { heapLimitMiB } from './capacity.js'
 import type { LargeFileConfig, PipelineConfig } from './config.js'
 import type { LookupLocation } from './ingest-function.js'
-import { acknowledge } from './nag.js'
+import { acknowledge, subnetById } from './nag.js'
 import { grantObjectProcessing } from './object-grants.js'
 import { repositoryRoot } from './paths.js'
 import type { Storage } from './storage.js'
@@ -59,7 +59,7 @@ export class LargeFileTask extends Construct {
     this.settings = settings
     const vpc = this.network(settings)
     this.subnets = settings.network
-      ? settings.network.subnetIds.map((subnetId, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId))
+      ? settings.network.subnetIds.map((subnetId, i) => subnetById(this, `Subnet${i}`, subnetId))
       : vpc.publicSubnets
     this.securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
       vpc,

@@ -1,5 +1,6 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib'
-import type { IConstruct } from 'constructs'
+import { Annotations, type CfnElement, Stack, Validations } from 'aws-cdk-lib'
+import * as ec2 from 'aws-cdk-lib/aws-ec2'
+import type { Construct, IConstruct } from 'constructs'
 
 /**
  * Acknowledges one cdk-nag finding on a construct, with the reason it is
@@ -30,4 +31,18 @@ export function acknowledgeXRay(policy: IConstruct, others = ''): void {
     'xray:PutTraceSegments and xray:PutTelemetryRecords (and, for state machines, the CloudWatch Logs ' +
       `delivery actions) do not support resource-level permissions; AWS documents Resource "*" for them.${others ? ` ${others}` : ''}`,
   )
+}
+
+/**
+ * A subnet known only by its id, for naming in RunTask's network
+ * configuration; nothing reads its route table, so the CDK's warning that it
+ * has none is acknowledged.
+ */
+export function subnetById(scope: Construct, id: string, subnetId: string): ec2.ISubnet {
+  const subnet = ec2.Subnet.fromSubnetId(scope, id, subnetId)
+  Annotations.of(subnet).acknowledgeWarning(
+    '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+    'The subnet is only named in the task network configuration; its route table is never read.',
+  )
+  return subnet
 }

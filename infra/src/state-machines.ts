@@ -25,7 +25,7 @@ import {
 } from '../../lambdas/ingest/src/orchestration.js'
 import type { PipelineConfig } from './config.js'
 import type { LargeFileTask } from './large-file-task.js'
-import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
+import { acknowledge, acknowledgeXRay, arnReference, subnetById } from './nag.js'
 import type { Storage } from './storage.js'
 
 interface StateMachinesProps {
@@ -226,7 +226,7 @@ export class StateMachines extends Construct {
       assignPublicIp: settings.publicIp,
       subnets: {
         subnets: largeFiles.subnets.map((_, i) =>
-          ec2.Subnet.fromSubnetId(this, `${id}Subnet${i}`, `\${LargeFileSubnet${i}}`),
+          subnetById(this, `${id}Subnet${i}`, `\${LargeFileSubnet${i}}`),
         ),
       },
       securityGroups: [
