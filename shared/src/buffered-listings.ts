@@ -6,12 +6,20 @@ import { isAsciiWhiteSpaceByte, trimWhiteSpace } from './whitespace.js'
 
 const EMPTY = -1
 const MAX_LOAD = 0.6
+/**
+ * The row table's fill limit. Sized up front for every row of the file, it
+ * ends near half full (only distinct keys take slots), so the 0.7 limit is
+ * reached only when the plan was short, and it halves the table at 10M rows
+ * (2^24 slots, 67 MB, instead of 2^25).
+ */
+const ROW_TABLE_MAX_LOAD = 0.7
 const GROWTH = 1.5
 
 /**
  * Bytes one buffered row costs besides its item id: date 4, price 8, three
- * label ids 12, item offset 4, its share of the dedup slot table (4 bytes a
- * slot at 30-60% load, 7-13) and a superseded bit. The planner's estimate
+ * label ids 6 (2 each while a label has under 65,536 distinct values, else
+ * 4), item offset 4, its share of the dedup slot table (4 bytes a slot at
+ * 35-70% load, 6-11) and a superseded bit. The planner's estimate
  * (see {@link estimateBufferBytes}); {@link BufferedListings.bytes} is the truth.
  */
 export const BYTES_PER_BUFFERED_ROW = 40
@@ -72,7 +80,18 @@ function sameBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, b
   return true
 }
 
-function grow<T extends Int32Array | Uint32Array | Uint8Array | Float64Array>(array: T, length: number): T {
+/** Ids of one label column, row by row. */
+type LabelIds = Uint16Array | Int32Array
+
+/** The same ids in an array that can hold `id`: widened to 32 bits once a label passes 65,535 values. */
+function widenFor(ids: LabelIds, id: number): LabelIds {
+  if (id <= 0xffff || ids instanceof Int32Array) return ids
+  const wide = new Int32Array(ids.length)
+  wide.set(ids)
+  return wide
+}
+
+function grow<T extends LabelIds | Uint32Array | Uint8Array | Float64Array>(array: T, length: number): T {
   const larger = new (array.constructor as new (length: number) => T)(length)
   larger.set(array)
   return larger
@@ -176,9 +195,10 @@ export interface SegmentCounts {
 export class BufferedListings {
   #dates: Int32Array
   #prices: Float64Array
-  #sellers: Int32Array
-  #regions: Int32Array
-  #categories: Int32Array
+  /** Label ids: 16 bits each until a label has more distinct values (see {@link widenFor}). */
+  #sellers: LabelIds
+  #regions: LabelIds
+  #categories: LabelIds
   /** Row `i`'s item id is `#items[#itemOffsets[i] .. #itemOffsets[i + 1])`. */
   #itemOffsets: Uint32Array
   #items: Uint8Array
@@ -200,14 +220,14 @@ export class BufferedListings {
     const capacity = Math.max(16, Math.ceil(rows))
     this.#dates = new Int32Array(capacity)
     this.#prices = new Float64Array(capacity)
-    this.#sellers = new Int32Array(capacity)
-    this.#regions = new Int32Array(capacity)
-    this.#categories = new Int32Array(capacity)
+    this.#sellers = new Uint16Array(capacity)
+    this.#regions = new Uint16Array(capacity)
+    this.#categories = new Uint16Array(capacity)
     this.#itemOffsets = new Uint32Array(capacity + 1)
     this.#items = new Uint8Array(Math.ceil(capacity * itemBytes))
     this.#superseded = new Uint32Array(Math.ceil(capacity / 32))
     let slots = 1024
-    while (capacity > slots * MAX_LOAD) slots *= 2
+    while (capacity > slots * ROW_TABLE_MAX_LOAD) slots *= 2
     this.#slots = new Int32Array(slots).fill(EMPTY)
   }
 
@@ -226,11 +246,17 @@ export class BufferedListings {
     this.#dates[row] = date
     this.#prices[row] = price
     let bytes = trimmedBytes(record, columns.seller_id)
-    this.#sellers[row] = this.sellers.intern(bytes, span[0] as number, span[1] as number)
+    const seller = this.sellers.intern(bytes, span[0] as number, span[1] as number)
+    this.#sellers = widenFor(this.#sellers, seller)
+    this.#sellers[row] = seller
     bytes = trimmedBytes(record, columns.region)
-    this.#regions[row] = this.regions.intern(bytes, span[0] as number, span[1] as number)
+    const region = this.regions.intern(bytes, span[0] as number, span[1] as number)
+    this.#regions = widenFor(this.#regions, region)
+    this.#regions[row] = region
     bytes = trimmedBytes(record, columns.category)
-    this.#categories[row] = this.categories.intern(bytes, span[0] as number, span[1] as number)
+    const category = this.categories.intern(bytes, span[0] as number, span[1] as number)
+    this.#categories = widenFor(this.#categories, category)
+    this.#categories[row] = category
     bytes = trimmedBytes(record, columns.item_id)
     const start = span[0] as number
     const end = span[1] as number
@@ -420,7 +446,7 @@ export class BufferedListings {
     }
     this.#slots[slot] = row
     this.#keys++
-    if (this.#keys > this.#slots.length * MAX_LOAD) this.#rehash()
+    if (this.#keys > this.#slots.length * ROW_TABLE_MAX_LOAD) this.#rehash()
   }
 
   #rehash(): void {

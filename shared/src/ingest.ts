@@ -374,7 +374,7 @@ function planFor(fileBytes: number | undefined, batch: CsvRecord[], itemColumn: 
     itemChars += record.field(itemColumn)?.length ?? 0
     recordBytes += record.recordBytes().length + 1
   }
-  const itemBytes = batch.length === 0 ? 16 : (itemChars / batch.length) * 1.1 + 1
+  const itemBytes = batch.length === 0 ? 16 : (itemChars / batch.length) * 1.05 + 0.5
   const known = fileBytes !== undefined && batch.length > 0
   // A little over the estimate: the arrays still grow if the rest of the file differs.
   const rows = Math.ceil((known ? (fileBytes / recordBytes) * batch.length : batch.length) * 1.05) + 16
