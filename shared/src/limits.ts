@@ -41,3 +41,39 @@ export const ROW_GROUP_SIZE_RANGE = `a whole number from 1 to ${MAX_ROW_GROUP_SI
  * budget from its memory size instead.
  */
 export const DEFAULT_MEMORY_BUDGET_BYTES = 1 << 30
+
+/**
+ * The share of a runtime's memory a run may plan to spend on buffered rows;
+ * the rest is Node itself (about 60 MB), the heap's young generation, read
+ * chunks and the Parquet encoder. At 1,769 MB (the Lambda) that is 1,061
+ * MB, about 22 million rows of the benchmark's data in one pass.
+ */
+export const MEMORY_BUDGET_SHARE = 0.6
+
+/**
+ * The memory budget for a runtime with `memoryMiB` of memory, such as the
+ * Lambda's `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+ *
+ * @returns bytes, for `IngestOptions.memoryBudgetBytes`
+ */
+export function memoryBudgetForRuntime(memoryMiB: number): number {
+  return Math.floor(memoryMiB * MEMORY_BUDGET_SHARE) * 1_048_576
+}
+
+/** The largest memory budget a flag may set, in MiB: 1 TiB. */
+const MAX_MEMORY_BUDGET_MIB = 1_048_576
+
+/**
+ * Reads a memory budget written as whole MiB in decimal digits (0 forces
+ * two passes), or says why it cannot.
+ *
+ * @returns bytes, or `undefined` when `text` is not a whole number from 0 to 1,048,576
+ */
+export function parseMemoryBudgetMiB(text: string): number | undefined {
+  if (!/^\d{1,16}$/.test(text)) return undefined
+  const mib = Number(text)
+  return mib <= MAX_MEMORY_BUDGET_MIB ? mib * 1_048_576 : undefined
+}
+
+/** What a valid memory budget is, for error messages. */
+export const MEMORY_BUDGET_RANGE = `a whole number of MiB from 0 to ${MAX_MEMORY_BUDGET_MIB}`
