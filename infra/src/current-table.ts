@@ -82,7 +82,7 @@ export const CURRENT_TABLE_ERROR = 'CurrentTableWriteFailed'
 export const CURRENT_TABLE_INPUT_ERROR = 'CurrentTableInputIncomplete'
 
 /** Where the Iceberg table keeps its data and metadata in the processed bucket. */
-export const CURRENT_TABLE_PREFIX = `${PROCESSED_PREFIXES.currentTable}`
+export const CURRENT_TABLE_PREFIX = PROCESSED_PREFIXES.currentTable
 
 /** Settings of the current table, from CDK context, validated. */
 export interface CurrentTableConfig {
