@@ -638,10 +638,9 @@ export class CurrentTable extends Construct {
             QueryExecutionContext: { Catalog: 'AwsDataCatalog', Database: analytics.databaseName },
             WorkGroup: analytics.workGroupName,
           },
-          ResultSelector: {
-            'queryExecutionId.$': '$.QueryExecution.QueryExecutionId',
-            'scannedBytes.$': '$.QueryExecution.Statistics.DataScannedInBytes',
-          },
+          // Only what every query result has: a ResultSelector path that is missing (a statistic
+          // some statements lack) is a States.Runtime error, which no Catch handles.
+          ResultSelector: { 'queryExecutionId.$': '$.QueryExecution.QueryExecutionId' },
           ResultPath: `${work}.results.${step.name}`,
         },
       })

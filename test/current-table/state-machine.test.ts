@@ -133,7 +133,7 @@ class LocalAthena {
       QueryExecution: {
         QueryExecutionId: `q-${this.queries.length}`,
         Status: { State: 'SUCCEEDED' },
-        Statistics: { DataScannedInBytes: 1000, changed },
+        Statistics: { changed },
       },
     }
   }
