@@ -306,8 +306,9 @@ export const MAINTENANCE_STATEMENTS = {
 export function athenaCreateTable(location: string): string {
   return [
     `CREATE TABLE IF NOT EXISTS ${CURRENT_TABLE_NAME} (`,
-    CURRENT_TABLE_COLUMNS.map((c) => `  ${c.name} ${c.type}`).join(',\n'),
-    `) PARTITIONED BY (${PARTITION.transform}(${PARTITION.sourceColumn}))`,
+    // Athena DDL is Hive's: `date` is a reserved word there, so every name is backquoted.
+    CURRENT_TABLE_COLUMNS.map((c) => `  \`${c.name}\` ${c.type}`).join(',\n'),
+    `) PARTITIONED BY (${PARTITION.transform}(\`${PARTITION.sourceColumn}\`))`,
     `LOCATION ${quote(location)}`,
     "TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'snappy')",
   ].join('\n')

@@ -133,7 +133,8 @@ describe('the table', () => {
 
   it("Athena's DDL partitions by month(date) as an Iceberg table", () => {
     const ddl = athenaCreateTable('s3://processed-bucket/current/listings_current/')
-    expect(ddl).toContain('PARTITIONED BY (month(date))')
+    expect(ddl).toContain('PARTITIONED BY (month(`date`))')
+    expect(ddl).toContain('  `date` date,\n')
     expect(ddl).toContain("'table_type' = 'ICEBERG'")
     expect(ddl).toContain("LOCATION 's3://processed-bucket/current/listings_current/'")
   })
