@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { basename, join } from 'node:path'
+import type { S3Client } from '@aws-sdk/client-s3'
 import { type ByteSource, type DqReport, InputError, ingest, thresholdsFrom } from '../../shared/src/index.js'
 import { decodedSource } from '../../shared/src/input-format.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
@@ -17,6 +18,8 @@ import {
 import { createLogger } from './logger.js'
 import { ProgressLine } from './progress.js'
 import { faultAt, type OutputName, publishedPaths, RunOutputs } from './publish.js'
+import { publishedUris, S3RunOutputs, s3Source } from './s3-outputs.js'
+import { childPrefix, createCliS3Client, isS3Uri, parseS3Uri, type S3Location, s3Uri } from './s3-uri.js'
 import {
   batchLine,
   type FileOutcome,
@@ -61,8 +64,18 @@ interface RunContext {
   logger: ReturnType<typeof createLogger>
   /** A person reads stderr: plain summaries instead of JSON log lines. */
   human: boolean
-  /** The run in progress, for the signal handler. */
-  current: { outputs?: RunOutputs | undefined }
+  /** `--out` when it is an S3 prefix. */
+  outPrefix: S3Location | undefined
+  /** The S3 client, made on first use (only a run that names s3:// needs credentials). */
+  s3: () => S3Client
+  /** The run in progress, for the signal handler; `stopping` once an interrupt is undoing it. */
+  current: { outputs?: RunOutputs | S3RunOutputs | undefined; stopping?: boolean }
+}
+
+/** Undoes a run's unpublished outputs: at once on disk, by aborting its uploads on S3. */
+async function abandon(outputs: RunOutputs | S3RunOutputs | undefined): Promise<void> {
+  if (outputs instanceof S3RunOutputs) await outputs.abandon()
+  else outputs?.abandonSync()
 }
 
 /**
@@ -115,10 +128,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       options.listings.length > 0 ? options.listings : [defaultPath(invocation, DEFAULTS.listings)],
     )
     const human = process.stderr.isTTY === true && !options.quiet
+    const out = options.out ?? defaultPath(invocation, DEFAULTS.out)
+    let client: S3Client | undefined
     context = {
       options,
       lookup: options.lookup ?? defaultPath(invocation, DEFAULTS.lookup),
-      out: options.out ?? defaultPath(invocation, DEFAULTS.out),
+      out,
+      outPrefix: isS3Uri(out) ? parseS3Uri(out, '--out', 'prefix') : undefined,
+      s3: () => {
+        client ??= createCliS3Client(process.env)
+        return client
+      },
       logger: createLogger(options.quiet ? 'ERROR' : human ? 'WARN' : 'INFO'),
       human,
       current: {},
@@ -144,8 +164,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       pending ??= signal
       return
     }
+    const outputs = current.outputs
+    if (outputs instanceof S3RunOutputs) {
+      // S3 cannot be undone synchronously: abort the uploads and release the lock, then exit.
+      // A second signal while that runs exits at once (the uploads then expire by lifecycle rule).
+      if (current.stopping) process.exit(interrupted(signal))
+      current.stopping = true
+      void outputs.abandon().finally(() => process.exit(interrupted(signal)))
+      return
+    }
     // Synchronous to the end: the run stops here, in a state RunOutputs can undo.
-    current.outputs?.abandonSync()
+    outputs?.abandonSync()
     process.exit(interrupted(signal))
   }
   const signals = Object.keys(INTERRUPTS) as (keyof typeof INTERRUPTS)[]
@@ -194,12 +223,23 @@ async function runFile(
   input: ListingsInput,
   label: string | undefined,
 ): Promise<{ outcome: FileOutcome; stopsBatch: boolean }> {
-  const out = input.outputName === undefined ? context.out : join(context.out, input.outputName)
+  const prefix =
+    context.outPrefix === undefined || input.outputName === undefined
+      ? context.outPrefix
+      : childPrefix(context.outPrefix, input.outputName)
+  const out =
+    prefix !== undefined
+      ? s3Uri(prefix)
+      : input.outputName === undefined
+        ? context.out
+        : join(context.out, input.outputName)
   try {
-    const outcome = await runIngest(context, input.path, out, label)
+    const outcome = await runIngest(context, input.path, out, prefix, label)
     return { outcome, stopsBatch: false }
   } catch (error) {
-    context.current.outputs?.abandonSync()
+    // An interrupt is undoing this run and exits when done: its failure is not news.
+    if (context.current.stopping) await new Promise<never>(() => undefined)
+    await abandon(context.current.outputs)
     const { exitCode, error: line } = failure(error)
     const lookupFailed = error instanceof InputError && error.file === context.lookup
     return { outcome: { listings: input.path, out, exitCode, error: line }, stopsBatch: lookupFailed }
@@ -212,18 +252,23 @@ async function runIngest(
   context: RunContext,
   listingsPath: string,
   out: string,
+  prefix: S3Location | undefined,
   label: string | undefined,
 ): Promise<FileOutcome> {
   const { options, logger } = context
-  const listings = decodedSource(await fileSource(listingsPath, 'listings'))
-  const lookup = decodedSource(await fileSource(context.lookup, 'lookup'))
+  const listings = await openSource(context, listingsPath, 'listings')
+  const lookup = await openSource(context, context.lookup, 'lookup')
   // A format the pipeline does not read is diagnosed before any output folder is made.
   await probe(listings)
   await probe(lookup)
-  const paths = outputPaths(out)
-  const outputs = RunOutputs.openSync(out, (created) => {
+  const onCreated = (created: RunOutputs | S3RunOutputs) => {
     context.current.outputs = created
-  })
+  }
+  const paths = prefix === undefined ? outputPaths(out) : publishedUris(prefix)
+  const outputs =
+    prefix === undefined
+      ? RunOutputs.openSync(out, onCreated)
+      : await S3RunOutputs.open(context.s3(), prefix, onCreated)
   const live = outputs.livePath()
 
   const progress = showProgress(options) ? new ProgressLine(process.stderr, label) : undefined
@@ -305,6 +350,16 @@ async function runIngest(
     `listings-ingest: data-quality threshold breached (${reasons}); this run's Parquet not published (${kept}), see ${paths.report}\n`,
   )
   return outcome
+}
+
+/** A listings or lookup input, local or `s3://`, decoded (gzip recognised). */
+async function openSource(
+  context: RunContext,
+  path: string,
+  role: 'listings' | 'lookup',
+): Promise<ByteSource> {
+  if (isS3Uri(path)) return s3Source(context.s3(), path, `--${role}`)
+  return decodedSource(await fileSource(path, role))
 }
 
 /** Reads a source's first chunk, which runs its format checks (see decodedSource), and stops. */

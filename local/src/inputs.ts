@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path'
 import { InputError } from '../../shared/src/index.js'
 import { UsageError } from './args.js'
 import { asInputError, errorCode } from './fs-errors.js'
+import { isS3Uri, parseS3Uri } from './s3-uri.js'
 
 /** One listings file of a run, and where its outputs go. */
 export interface ListingsInput {
@@ -29,6 +30,8 @@ const WILDCARD = /[*?]/
  *
  * - A file is itself; a single file keeps the contract's layout (outputs in `--out`).
  * - A folder stands for its `*.csv` and `*.csv.gz` files (any case), in name order.
+ * - `s3://bucket/key` is one object, like a file. A prefix or pattern on S3
+ *   would need a bucket listing, which the CLI does not do: it is refused.
  * - A value with `*` or `?` in its last segment is a pattern (quote it so the
  *   shell leaves it alone): `*` matches any run of characters, `?` one
  *   character, within the file name only; hidden files match only a pattern
@@ -39,7 +42,7 @@ const WILDCARD = /[*?]/
  * gets its own folder under `--out`, named after the file (see {@link outputNames}).
  *
  * @param specs - the `--listings` values, as given
- * @throws {UsageError} for a wildcard outside the file name
+ * @throws {UsageError} for a wildcard outside the file name, or an `s3://` value that is not one object
  * @throws {InputError} for a folder or pattern that names no file
  */
 export function expandListings(specs: readonly string[]): ListingsInput[] {
@@ -64,6 +67,10 @@ export function expandListings(specs: readonly string[]): ListingsInput[] {
 }
 
 function kindOf(spec: string): 'file' | 'folder' | 'pattern' {
+  if (isS3Uri(spec)) {
+    parseS3Uri(spec, '--listings', 'object')
+    return 'file'
+  }
   try {
     return statSync(spec).isDirectory() ? 'folder' : 'file'
   } catch (error) {

@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  deleteObject,
+  getSmallObject,
+  headObject,
+  listedCommandsOnly,
+  objectSource,
+  S3UploadSink,
+} from '../../lambdas/ingest/src/s3-io.js'
+import { type ByteSource, InputError } from '../../shared/src/index.js'
+import { type OutputName, PUBLISHED } from './publish.js'
+import { asS3Error, parseS3Uri, type S3Location, s3Uri } from './s3-uri.js'
+
+/*
+ * How one run's outputs are published under an s3:// --out prefix.
+ *
+ * S3 has no rename and no symlink, so the local layout (a run directory made
+ * current by one rename) has no S3 equivalent. What S3 does give: a PUT or a
+ * CompleteMultipartUpload replaces one key atomically (a reader gets the old
+ * object or the new one whole, never a part), an upload is invisible until it
+ * completes, and an aborted multipart upload leaves nothing. So:
+ *
+ *   <prefix>.lock                        taken first (PUT If-None-Match: *), deleted last
+ *   <prefix>processed/data.parquet       streamed as a multipart upload while the run works
+ *   <prefix>rejected/rejected_rows.csv   the same
+ *   <prefix>dq_report.json               one PUT, after both uploads completed: the commit
+ *
+ * Every object carries `x-amz-meta-run-id`, and the report names the run and
+ * the sha256 of the other two. Until the uploads complete, a reader sees the
+ * previous run's objects only. The uploads complete only once the whole run
+ * has succeeded (the rejects, then the Parquet, then the report); a run that
+ * fails before that aborts them and nothing of it is ever visible. What S3
+ * cannot give is one instant for three keys: between the first completion and
+ * the report's PUT (milliseconds) a reader can get a new object beside the
+ * previous report, and a failure in that window (the Parquet's completion or
+ * the report's PUT failing after the rejects completed) leaves it so until the
+ * next run. A reader that needs one run for certain reads dq_report.json first
+ * and checks each object's run-id metadata (or sha256) against it.
+ */
+
+/** The lock's key under the prefix (the local lock's name, so both layouts read alike). */
+export const S3_LOCK_NAME = '.lock'
+
+/** What the lock object says about the run holding it. */
+interface LockOwner {
+  run_id: string
+  pid: number
+  host: string
+  started: string
+}
+
+/** Object metadata naming the run that wrote an object (`x-amz-meta-run-id`). */
+const RUN_ID_METADATA = 'run-id'
+
+/** The published key of each output under a prefix (the contract's names, with '/' on every platform). */
+export function publishedKeys(prefix: S3Location): Record<OutputName, S3Location> {
+  const key = (name: OutputName) => ({
+    bucket: prefix.bucket,
+    key: `${prefix.key}${PUBLISHED[name].split(/[\\/]/).join('/')}`,
+  })
+  return { parquet: key('parquet'), rejected: key('rejected'), report: key('report') }
+}
+
+/** The published URIs under an `--out` prefix, for the report and messages. */
+export function publishedUris(prefix: S3Location): Record<OutputName, string> {
+  const keys = publishedKeys(prefix)
+  return { parquet: s3Uri(keys.parquet), rejected: s3Uri(keys.rejected), report: s3Uri(keys.report) }
+}
+
+/**
+ * Opens `s3://bucket/key` as a listings or lookup source (gzip recognised,
+ * as for a local file), pinned to the version HEAD saw now.
+ *
+ * @throws {InputError} for a bad URI, a missing object, denied access or missing credentials
+ */
+export async function s3Source(client: S3Client, uri: string, option: string): Promise<ByteSource> {
+  const location = parseS3UriAsInput(uri, option)
+  let version: Awaited<ReturnType<typeof headObject>>
+  try {
+    version = await headObject(client, location.bucket, location.key)
+  } catch (error) {
+    throw asS3Error(uri, error)
+  }
+  // A HEAD answers 404 without a body, for a missing key and a missing bucket alike.
+  if (version === undefined) throw new InputError(uri, 'no such object (or no such bucket)')
+  return { ...objectSource(client, version), name: uri }
+}
+
+function parseS3UriAsInput(uri: string, option: string): S3Location {
+  try {
+    return parseS3Uri(uri, option, 'object')
+  } catch (error) {
+    throw new InputError(uri, (error as Error).message.replace(`${option} ${uri}: `, ''))
+  }
+}
+
+/**
+ * The outputs of one run under an S3 prefix: its lock, the two streamed
+ * uploads, and the publish that makes them visible (see the comment above).
+ */
+export class S3RunOutputs {
+  readonly prefix: S3Location
+  readonly runId: string
+  readonly files: { parquet: S3UploadSink; rejected: S3UploadSink }
+  readonly #client: S3Client
+  readonly #live: string | null
+  #committed = false
+  #finished = false
+
+  private constructor(client: S3Client, prefix: S3Location, runId: string, live: string | null) {
+    this.#client = client
+    this.prefix = prefix
+    this.runId = runId
+    this.#live = live
+    const keys = publishedKeys(prefix)
+    const metadata = { [RUN_ID_METADATA]: runId }
+    this.files = {
+      parquet: new S3UploadSink(
+        client,
+        { ...keys.parquet, contentType: 'application/vnd.apache.parquet', metadata },
+        {},
+      ),
+      rejected: new S3UploadSink(client, { ...keys.rejected, contentType: 'text/csv', metadata }, {}),
+    }
+  }
+
+  /**
+   * Takes the lock on the prefix and starts the run's uploads.
+   *
+   * @param onCreated - called as soon as there is something to undo, so a signal handler can
+   * @throws {InputError} when the prefix is unusable (no bucket, no access) or another run holds it
+   */
+  static async open(
+    client: S3Client,
+    prefix: S3Location,
+    onCreated: (outputs: S3RunOutputs) => void,
+  ): Promise<S3RunOutputs> {
+    const uri = s3Uri(prefix)
+    const runId = newRunId()
+    await acquireLock(client, prefix, runId)
+    let live: string | null
+    try {
+      const keys = publishedKeys(prefix)
+      live = (await headObject(client, keys.parquet.bucket, keys.parquet.key)) ? s3Uri(keys.parquet) : null
+    } catch (error) {
+      await releaseLock(client, prefix).catch(() => undefined)
+      throw asS3Error(uri, error)
+    }
+    const outputs = new S3RunOutputs(client, prefix, runId, live)
+    onCreated(outputs)
+    return outputs
+  }
+
+  /** Whether this run's outputs are published (its report is written). */
+  get committed(): boolean {
+    return this.#committed
+  }
+
+  /** The published Parquet a reader found when the run started (from an earlier run), or null. */
+  livePath(): string | null {
+    return this.#live
+  }
+
+  /**
+   * Publishes the run: completes both uploads (a breach aborts the Parquet's,
+   * so the live Parquet stays), then writes the report, then releases the lock.
+   *
+   * @param report - the report's bytes
+   * @param withParquet - whether this run's Parquet is published
+   * @returns undefined, or what went wrong releasing the lock after the outputs were published
+   */
+  async publish(report: Uint8Array, withParquet: boolean): Promise<string | undefined> {
+    const keys = publishedKeys(this.prefix)
+    // One after the other, the rejects first: when the rejects' upload fails (an upload that
+    // failed mid-run reports it here) no object has changed; only a failure of the Parquet's
+    // own completion, after the rejects completed, leaves this run's rejects beside the old report.
+    try {
+      await this.files.rejected.publish()
+    } catch (error) {
+      throw asS3Error(s3Uri(keys.rejected), error)
+    }
+    try {
+      if (withParquet) await this.files.parquet.publish()
+      else await this.files.parquet.discard()
+    } catch (error) {
+      throw asS3Error(s3Uri(keys.parquet), error)
+    }
+    try {
+      await listedCommandsOnly(this.#client).send(
+        new PutObjectCommand({
+          Bucket: keys.report.bucket,
+          Key: keys.report.key,
+          Body: report,
+          ContentType: 'application/json',
+          Metadata: { [RUN_ID_METADATA]: this.runId },
+        }),
+      )
+    } catch (error) {
+      throw asS3Error(s3Uri(keys.report), error)
+    }
+    this.#committed = true
+    this.#finished = true
+    try {
+      await releaseLock(this.#client, this.prefix)
+      return undefined
+    } catch (error) {
+      return `could not delete ${s3Uri(lockKey(this.prefix))}: ${asS3Error(s3Uri(lockKey(this.prefix)), error).message}`
+    }
+  }
+
+  /**
+   * Undoes an unfinished run: aborts both uploads (nothing of them becomes
+   * visible) and releases the lock. Safe to call at any point and more than once.
+   */
+  async abandon(): Promise<void> {
+    if (this.#finished) return
+    this.#finished = true
+    if (!this.#committed)
+      await Promise.all([this.files.parquet.discard(), this.files.rejected.discard()]).catch(() => undefined)
+    await releaseLock(this.#client, this.prefix).catch(() => undefined)
+  }
+}
+
+/** A run id in the local layout's form: UTC time to the second, pid, random suffix. */
+function newRunId(): string {
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
+  return `${stamp}-${process.pid}-${randomBytes(3).toString('hex')}`
+}
+
+function lockKey(prefix: S3Location): S3Location {
+  return { bucket: prefix.bucket, key: `${prefix.key}${S3_LOCK_NAME}` }
+}
+
+/**
+ * Takes the prefix's lock: an object created with `If-None-Match: *`, which S3
+ * (since August 2024) refuses with 412 when the key exists, so of two runs
+ * only one creates it. A server that ignores the condition (s3rver, an older
+ * S3-compatible store) would let the second PUT replace the first; the HEAD
+ * before and the read-back after catch every interleaving but two PUTs landing
+ * between each other's HEAD and read-back.
+ *
+ * @throws {InputError} naming the owner when another run holds the lock
+ */
+async function acquireLock(client: S3Client, prefix: S3Location, runId: string): Promise<void> {
+  const key = lockKey(prefix)
+  const uri = s3Uri(key)
+  const owner: LockOwner = {
+    run_id: runId,
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+  }
+  try {
+    const held = await getSmallObject(client, key.bucket, key.key)
+    if (held !== undefined) throw lockedBy(prefix, held)
+    await listedCommandsOnly(client).send(
+      new PutObjectCommand({
+        Bucket: key.bucket,
+        Key: key.key,
+        Body: `${JSON.stringify(owner)}\n`,
+        ContentType: 'application/json',
+        IfNoneMatch: '*',
+      }),
+    )
+  } catch (error) {
+    if (isPreconditionFailed(error))
+      throw lockedBy(prefix, (await getSmallObject(client, key.bucket, key.key).catch(() => undefined)) ?? '')
+    throw asS3Error(s3Uri(prefix), error)
+  }
+  let readBack: string | undefined
+  try {
+    readBack = await getSmallObject(client, key.bucket, key.key)
+  } catch (error) {
+    await releaseLock(client, prefix).catch(() => undefined)
+    throw asS3Error(uri, error)
+  }
+  if (readBack === undefined || parseOwner(readBack)?.run_id !== runId) throw lockedBy(prefix, readBack ?? '')
+}
+
+async function releaseLock(client: S3Client, prefix: S3Location): Promise<void> {
+  const key = lockKey(prefix)
+  await deleteObject(client, key.bucket, key.key)
+}
+
+function isPreconditionFailed(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null | undefined)?.name
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null | undefined)?.$metadata
+    ?.httpStatusCode
+  // 409 ConditionalRequestConflict: another conditional write to the key was in flight.
+  return (
+    name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409
+  )
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockOwner>
+    return typeof value.run_id === 'string' ? (value as LockOwner) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function lockedBy(prefix: S3Location, text: string): InputError {
+  const owner = parseOwner(text)
+  const who = owner ? ` (pid ${owner.pid} on ${owner.host}, started ${owner.started})` : ''
+  return new InputError(
+    s3Uri(prefix),
+    `another ingest run is writing here${who}; wait for it to finish, or delete ${s3Uri(lockKey(prefix))} if that run is gone`,
+  )
+}

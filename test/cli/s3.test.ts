@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createServer, request, type Server } from 'node:http'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
+import {
+  expectOneLineError,
+  HEADER,
+  ROOT,
+  type Run,
+  removeWorkspaces,
+  startCli,
+  workspace,
+} from './run-cli.js'
+
+const BUCKET = 'lake'
+const SAMPLE_LISTINGS = readFileSync(join(ROOT, 'data/listings.csv'))
+const SAMPLE_LOOKUP = readFileSync(join(ROOT, 'data/category_lookup.csv'))
+
+let s3: LocalS3
+beforeAll(async () => {
+  s3 = await startLocalS3([BUCKET, 'other'])
+  await put('in/listings.csv', SAMPLE_LISTINGS)
+  await put('in/listings.csv.gz', gzipSync(SAMPLE_LISTINGS))
+  await put('in/lookup.csv', SAMPLE_LOOKUP)
+})
+afterAll(async () => {
+  s3.client.destroy() // its kept-alive sockets would hold the server open
+  await s3.close()
+  removeWorkspaces()
+})
+const proxies: Server[] = []
+afterEach(async () => {
+  for (const server of proxies) server.closeAllConnections()
+  await Promise.all(proxies.splice(0).map((server) => new Promise((done) => server.close(done))))
+})
+
+async function put(key: string, body: Buffer | string, bucket = BUCKET): Promise<void> {
+  await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))
+}
+
+async function keysUnder(prefix: string, bucket = BUCKET): Promise<string[]> {
+  const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))
+  return (listed.Contents ?? []).map((object) => object.Key ?? '').sort()
+}
+
+async function body(key: string): Promise<Buffer> {
+  const got = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))
+  return Buffer.from(
+    await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  )
+}
+
+async function runIdOf(key: string): Promise<string | undefined> {
+  return (await s3.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).Metadata?.['run-id']
+}
+
+/** Runs the CLI against the local server (or a proxy in front of it), from a scratch folder. */
+function ingest(args: string[], endpoint = s3.endpoint, env: Record<string, string> = {}): Promise<Run> {
+  return startCli(args, workspace(), { S3_ENDPOINT: endpoint, ...env }).done
+}
+
+const PUBLISHED = ['dq_report.json', 'processed/data.parquet', 'rejected/rejected_rows.csv']
+
+interface Report {
+  status: string
+  source_rows: number
+  rows_after_dedup: number
+  output: {
+    run_id: string
+    parquet: { published: boolean; path?: string; live?: string | null; sha256?: string; rows?: number }
+    rejected: { path: string; sha256: string }
+  }
+}
+
+describe('the CLI on s3:// URIs', () => {
+  it('reads the listings and lookup from S3 and publishes the three outputs under the --out prefix, each naming the run', async () => {
+    const run = await ingest([
+      '--listings',
+      `s3://${BUCKET}/in/listings.csv`,
+      '--lookup',
+      `s3://${BUCKET}/in/lookup.csv`,
+      '--out',
+      `s3://${BUCKET}/runs/a/`,
+    ])
+    expect(run.status, run.stderr).toBe(0)
+    expect(await keysUnder('runs/a/')).toEqual(PUBLISHED.map((name) => `runs/a/${name}`))
+    const report = JSON.parse((await body('runs/a/dq_report.json')).toString()) as Report
+    expect(report.status).toBe('succeeded')
+    expect(report.output.parquet).toMatchObject({
+      published: true,
+      path: `s3://${BUCKET}/runs/a/processed/data.parquet`,
+    })
+    expect(report.output.rejected.path).toBe(`s3://${BUCKET}/runs/a/rejected/rejected_rows.csv`)
+    const parquet = await body('runs/a/processed/data.parquet')
+    expect(parquet.subarray(0, 4).toString()).toBe('PAR1')
+    expect(createHash('sha256').update(parquet).digest('hex')).toBe(report.output.parquet.sha256)
+    const rejected = await body('runs/a/rejected/rejected_rows.csv')
+    expect(createHash('sha256').update(rejected).digest('hex')).toBe(report.output.rejected.sha256)
+    for (const name of PUBLISHED) expect(await runIdOf(`runs/a/${name}`)).toBe(report.output.run_id)
+  })
+
+  it('gives the same outputs as the local run of the same files (gzip recognised on S3 too)', async () => {
+    const local = await startCli(['--quiet', '--json'], workspace()).done
+    const remote = await ingest([
+      '--quiet',
+      '--json',
+      '--listings',
+      `s3://${BUCKET}/in/listings.csv.gz`,
+      '--lookup',
+      `s3://${BUCKET}/in/lookup.csv`,
+      '--out',
+      `s3://${BUCKET}/runs/gz`,
+    ])
+    expect(local.status, local.stderr).toBe(0)
+    expect(remote.status, remote.stderr).toBe(0)
+    const [l, r] = [JSON.parse(local.stdout) as Report, JSON.parse(remote.stdout) as Report]
+    expect(r.source_rows).toBe(l.source_rows)
+    expect(r.rows_after_dedup).toBe(l.rows_after_dedup)
+    expect(r.output.parquet.sha256).toBe(l.output.parquet.sha256)
+    expect(r.output.rejected.sha256).toBe(l.output.rejected.sha256)
+  })
+
+  it('writes local inputs to S3 and S3 inputs to a local folder', async () => {
+    const toLocal = await ingest(['--quiet', '--listings', `s3://${BUCKET}/in/listings.csv`, '--out', 'here'])
+    expect(toLocal.status, toLocal.stderr).toBe(0)
+    expect(readFileSync(join(toLocal.cwd, 'here/processed/data.parquet')).subarray(0, 4).toString()).toBe(
+      'PAR1',
+    )
+    const toS3 = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/from-local`])
+    expect(toS3.status, toS3.stderr).toBe(0)
+    expect(await keysUnder('runs/from-local/')).toEqual(PUBLISHED.map((name) => `runs/from-local/${name}`))
+  })
+
+  it('gives several listings objects a folder each under the prefix', async () => {
+    await put('in/second.csv', `${HEADER}\n2024-01-01,s1,UK,Bikes,i1,10\n`)
+    const run = await ingest([
+      '--quiet',
+      '--listings',
+      `s3://${BUCKET}/in/listings.csv`,
+      '--listings',
+      `s3://${BUCKET}/in/second.csv`,
+      '--out',
+      `s3://${BUCKET}/runs/many/`,
+    ])
+    expect(run.status, run.stderr).toBe(0)
+    expect(await keysUnder('runs/many/')).toEqual([
+      ...PUBLISHED.map((name) => `runs/many/listings/${name}`),
+      ...PUBLISHED.map((name) => `runs/many/second/${name}`),
+    ])
+  })
+
+  it('after a breach publishes the report and rejects and keeps the live Parquet (exit 3)', async () => {
+    const first = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/breach/`])
+    expect(first.status, first.stderr).toBe(0)
+    const liveParquet = await body('runs/breach/processed/data.parquet')
+    const liveRun = await runIdOf('runs/breach/processed/data.parquet')
+    const run = await ingest(['--quiet', '--max-rejected-ratio', '0', '--out', `s3://${BUCKET}/runs/breach/`])
+    expect(run.status, run.stderr).toBe(3)
+    const report = JSON.parse((await body('runs/breach/dq_report.json')).toString()) as Report
+    expect(report.output.parquet).toEqual({
+      published: false,
+      live: `s3://${BUCKET}/runs/breach/processed/data.parquet`,
+    })
+    expect(await body('runs/breach/processed/data.parquet')).toEqual(liveParquet)
+    expect(await runIdOf('runs/breach/processed/data.parquet')).toBe(liveRun)
+    expect(await runIdOf('runs/breach/rejected/rejected_rows.csv')).toBe(report.output.run_id)
+    expect(await keysUnder('runs/breach/')).toEqual(PUBLISHED.map((name) => `runs/breach/${name}`))
+  })
+})
+
+describe('one run per --out prefix', () => {
+  it('refuses a prefix whose lock another run holds, naming it, and touches nothing', async () => {
+    const owner = { run_id: 'r1', pid: 4242, host: 'build-01', started: '2026-11-29T05:22:30.000Z' }
+    await put('runs/locked/.lock', JSON.stringify(owner))
+    const run = await ingest(['--out', `s3://${BUCKET}/runs/locked/`])
+    expect(run.status).toBe(2)
+    expectOneLineError(
+      run,
+      /^listings-ingest: error: s3:\/\/lake\/runs\/locked\/: another ingest run is writing here \(pid 4242 on build-01, started 2026-11-29T05:22:30\.000Z\); wait for it to finish, or delete s3:\/\/lake\/runs\/locked\/\.lock if that run is gone$/,
+    )
+    expect(await keysUnder('runs/locked/')).toEqual(['runs/locked/.lock'])
+  })
+
+  it('takes the lock with If-None-Match: * and deletes it after publishing', async () => {
+    const wire = await recordingProxy()
+    const run = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/lock/`], wire.endpoint)
+    expect(run.status, run.stderr).toBe(0)
+    const lockWrites = wire.requests.filter((r) => r.path.split('?')[0] === '/lake/runs/lock/.lock')
+    expect(lockWrites.map((r) => r.method)).toEqual(['GET', 'PUT', 'GET', 'DELETE'])
+    expect(lockWrites[1]?.ifNoneMatch).toBe('*')
+    expect(await keysUnder('runs/lock/')).not.toContain('runs/lock/.lock')
+  })
+})
+
+describe('a failure mid-upload', () => {
+  it('publishes nothing, aborts every multipart upload it started, and releases the lock', async () => {
+    // 9 MB of rows that are all rejected: the rejects file goes up as a multipart upload (8 MiB parts).
+    const row = `2024-01-01,s1,UK,Bikes,${'x'.repeat(200)},-1\n`
+    await put('in/big.csv', `${HEADER}\n${row.repeat(Math.ceil(9_000_000 / row.length))}`)
+    const wire = await recordingProxy((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.path))
+    const run = await ingest(
+      ['--quiet', '--listings', `s3://${BUCKET}/in/big.csv`, '--out', `s3://${BUCKET}/runs/cut/`],
+      wire.endpoint,
+    )
+    expect(run.status).toBe(1)
+    expectOneLineError(run, /^listings-ingest: unexpected error: /)
+    expect(wire.requests.filter((r) => r.cut).length).toBeGreaterThan(0)
+    expect(await keysUnder('runs/cut/')).toEqual([])
+    const started = wire.requests.filter((r) => r.method === 'POST' && /[?&]uploads(&|=|$)/.test(r.path))
+    expect(started.length).toBeGreaterThan(0)
+    const completed = wire.requests.filter((r) => r.method === 'POST' && /[?&]uploadId=/.test(r.path))
+    expect(completed).toEqual([])
+    const aborted = wire.requests.filter((r) => r.method === 'DELETE' && /[?&]uploadId=/.test(r.path))
+    expect(aborted.map((r) => r.path.split('?')[0])).toEqual(started.map((r) => r.path.split('?')[0]))
+  }, 60_000)
+})
+
+describe('errors are one line, exit 2', () => {
+  it.each([
+    [
+      'a missing object',
+      ['--listings', `s3://${BUCKET}/in/nope.csv`],
+      /s3:\/\/lake\/in\/nope\.csv: no such object/,
+    ],
+    [
+      'a missing bucket',
+      ['--lookup', 's3://no-such-bucket/lookup.csv'],
+      /s3:\/\/no-such-bucket\/lookup\.csv: no such object/,
+    ],
+    [
+      'a missing --out bucket',
+      ['--out', 's3://no-such-bucket/out/'],
+      /s3:\/\/no-such-bucket\/out\/: no such bucket/,
+    ],
+    [
+      'a bad bucket name',
+      ['--out', 's3://Bad_Bucket/out/'],
+      /--out s3:\/\/Bad_Bucket\/out\/: 'Bad_Bucket' is not a valid bucket name/,
+    ],
+    [
+      'a prefix as listings',
+      ['--listings', `s3://${BUCKET}/in/`],
+      /--listings s3:\/\/lake\/in\/: names a prefix/,
+    ],
+    ['a pattern on S3', ['--listings', `s3://${BUCKET}/in/*.csv`], /wildcards need a bucket listing/],
+  ])('%s', async (_name, args, pattern) => {
+    const run = await ingest(['--quiet', ...args])
+    expect(run.status).toBe(2)
+    expectOneLineError(run, pattern)
+  })
+
+  it('wrong credentials', async () => {
+    const run = await ingest(['--listings', `s3://${BUCKET}/in/listings.csv`], s3.endpoint, {
+      AWS_ACCESS_KEY_ID: 'WRONG',
+    })
+    expect(run.status).toBe(2)
+    expectOneLineError(
+      run,
+      /s3:\/\/lake\/in\/listings\.csv: (the AWS access key id is not valid|access denied)/,
+    )
+  })
+
+  it('no credentials at all: one line, quickly, no credential-chain stack', async () => {
+    const started = Date.now()
+    const run = await startCli(['--listings', `s3://${BUCKET}/in/listings.csv`], workspace(), {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_REGION: 'eu-west-1',
+      S3_ENDPOINT: s3.endpoint,
+    }).done
+    expect(run.status).toBe(2)
+    expectOneLineError(run, /s3:\/\/lake\/in\/listings\.csv: no AWS credentials found/)
+    expect(Date.now() - started).toBeLessThan(15_000)
+  })
+
+  it('an endpoint nobody listens on', async () => {
+    const run = await ingest(['--listings', `s3://${BUCKET}/in/listings.csv`], 'http://127.0.0.1:9')
+    expect(run.status).toBe(2)
+    expectOneLineError(run, /s3:\/\/lake\/in\/listings\.csv: cannot reach S3 \(ECONNREFUSED at S3_ENDPOINT=/)
+  })
+})
+
+/** One request as the proxy saw it. */
+interface WireRequest {
+  method: string
+  path: string
+  ifNoneMatch: string | undefined
+  cut: boolean
+}
+
+/**
+ * An HTTP proxy in front of the local server that records every request and
+ * drops the connection (no response) for those `cut` picks: the failure a
+ * network gives mid-upload.
+ */
+async function recordingProxy(
+  cut: (request: Omit<WireRequest, 'cut'>) => boolean = () => false,
+): Promise<{ endpoint: string; requests: WireRequest[] }> {
+  const target = new URL(s3.endpoint)
+  const requests: WireRequest[] = []
+  const server = createServer((incoming, outgoing) => {
+    const seen = {
+      method: incoming.method ?? '',
+      path: incoming.url ?? '',
+      ifNoneMatch: incoming.headers['if-none-match'] as string | undefined,
+    }
+    const dropped = cut(seen)
+    requests.push({ ...seen, cut: dropped })
+    if (dropped) {
+      incoming.socket.destroy()
+      return
+    }
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, connection: 'close' },
+        agent: false, // no kept-alive sockets to the server, so it can close when the tests end
+      },
+      (response) => {
+        outgoing.writeHead(response.statusCode ?? 502, response.headers)
+        response.pipe(outgoing)
+      },
+    )
+    upstream.on('error', () => outgoing.destroy())
+    // A client gone mid-request must not leave a half-sent request holding the server open.
+    outgoing.on('close', () => upstream.destroy())
+    incoming.pipe(upstream)
+  })
+  proxies.push(server)
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port')
+  return { endpoint: `http://127.0.0.1:${address.port}`, requests }
+}
