@@ -137,6 +137,7 @@ describe('the launcher builds the CLI bundle only when it is missing or stale (i
     for (const path of [
       'bin',
       'local',
+      'lambdas', // the CLI reads and writes s3:// through the Lambda's S3 module
       'shared',
       'scripts/build.mjs',
       'scripts/build-stamp.mjs',
