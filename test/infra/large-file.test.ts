@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import aslValidator from 'asl-validator'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../infra/src/app.js'
 import { CAPACITY_MODEL, heapLimitMiB, largeFileRunEstimate, runCapacity } from '../../infra/src/capacity.js'
 import { IMAGE_CONTEXT } from '../../infra/src/large-file-task.js'
 import { LARGE_FILE_CONTAINER, STATES } from '../../lambdas/ingest/src/orchestration.js'
-import { resource, template } from './synth.js'
+import { resource, stateMachineDefinition, template } from './synth.js'
 
 /**
  * The large-file path as synthesized (context largeFiles=on): the task
@@ -32,6 +33,17 @@ function taskDefinition(t = on) {
 function ingestMachine(t = on) {
   return resource(t, 'AWS::StepFunctions::StateMachine', 'OrchestrationIngestStateMachine').props
 }
+
+describe('the state machines with the large-file path', () => {
+  it('both pass asl-validator (Parallel, Fail with CausePath, States.StringToJson, ecs:runTask.sync)', () => {
+    for (const prefix of ['OrchestrationIngestStateMachine', 'OrchestrationBackfillStateMachine']) {
+      const definition = stateMachineDefinition(on, prefix)
+      const result = aslValidator(definition)
+      expect(result.errorsText('\n'), prefix).toBe('')
+      expect(JSON.stringify(definition)).toContain('arn:aws:states:::ecs:runTask.sync')
+    }
+  })
+})
 
 describe('the task definition', () => {
   it('runs one essential container on Fargate, Graviton, 2 vCPU and 16 GiB, with a read-only root file system', () => {
