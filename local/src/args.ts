@@ -57,10 +57,13 @@ Options:
                           order) or quote a pattern with * or ? in the file
                           name ('exports/*.csv.gz'); each file gets its own
                           outputs in <out>/<file name without .csv/.csv.gz>/
-                          (default: data/listings.csv, the sample)
-  --lookup <file>         category lookup CSV, plain or gzip (default:
-                          data/category_lookup.csv, the sample)
-  --out <dir>             output directory (default: out)
+                          (default: data/listings.csv, the sample);
+                          or s3://bucket/key, one object per --listings
+  --lookup <file>         category lookup CSV, plain or gzip, or
+                          s3://bucket/key (default: data/category_lookup.csv,
+                          the sample)
+  --out <dir>             output directory, or an S3 prefix
+                          s3://bucket/prefix/ (default: out)
   --null-values <list>    extra values that count as missing, comma-separated,
                           e.g. "NA,null,N/A"; may be repeated (default: none,
                           only empty values are missing)
@@ -87,6 +90,12 @@ The three outputs of a run are published together: they are written under
 <out>/.runs/<id>/ and made visible at once by one atomic rename of
 <out>/.current.
 Only one run may write to an <out> at a time (<out>/.lock).
+On S3 (default AWS credentials and region; S3_ENDPOINT=http://host:port for
+an S3-compatible server) the outputs are uploaded to their keys and become
+visible only after the run succeeded: rejects, then Parquet, then the
+report last; each object's x-amz-meta-run-id names its run, as the
+report's output.run_id does. A failed or interrupted run aborts its uploads.
+The lock is the object <prefix>.lock, created with If-None-Match: *.
 
 Exit codes: 0 success; 2 unusable input or arguments; 3 a data-quality
 threshold was breached (report and rejects published, Parquet withheld);

@@ -153,7 +153,12 @@ export class S3RunOutputs {
     return outputs
   }
 
-  /** Whether this run's outputs are published (its report is written). */
+  /**
+   * Whether the run is past undoing: its publish has begun completing uploads.
+   * From then on an interrupt lets the publish finish (as after the local
+   * rename), since a completed object cannot be taken back, only deleted, and
+   * deleting it would not bring back the previous run's.
+   */
   get committed(): boolean {
     return this.#committed
   }
@@ -173,6 +178,7 @@ export class S3RunOutputs {
    */
   async publish(report: Uint8Array, withParquet: boolean): Promise<string | undefined> {
     const keys = publishedKeys(this.prefix)
+    this.#committed = true
     // One after the other, the rejects first: when the rejects' upload fails (an upload that
     // failed mid-run reports it here) no object has changed; only a failure of the Parquet's
     // own completion, after the rejects completed, leaves this run's rejects beside the old report.
@@ -200,7 +206,6 @@ export class S3RunOutputs {
     } catch (error) {
       throw asS3Error(s3Uri(keys.report), error)
     }
-    this.#committed = true
     this.#finished = true
     try {
       await releaseLock(this.#client, this.prefix)
@@ -217,8 +222,8 @@ export class S3RunOutputs {
   async abandon(): Promise<void> {
     if (this.#finished) return
     this.#finished = true
-    if (!this.#committed)
-      await Promise.all([this.files.parquet.discard(), this.files.rejected.discard()]).catch(() => undefined)
+    // A publish that failed part-way: what did not complete is aborted, what did stays (see above).
+    await Promise.all([this.files.parquet.discard(), this.files.rejected.discard()]).catch(() => undefined)
     await releaseLock(this.#client, this.prefix).catch(() => undefined)
   }
 }

@@ -201,12 +201,29 @@ describe('one run per --out prefix', () => {
   })
 })
 
+describe('a lock taken by a run that raced this one', () => {
+  it('is refused when S3 answers the conditional PUT with 412, as AWS does for an existing key', async () => {
+    // s3rver ignores If-None-Match on PUT; the proxy answers as S3 does when another run created the lock first.
+    const wire = await recordingProxy((r) =>
+      r.method === 'PUT' && r.ifNoneMatch === '*' ? { status: 412, code: 'PreconditionFailed' } : undefined,
+    )
+    const run = await ingest(['--out', `s3://${BUCKET}/runs/raced/`], wire.endpoint)
+    expect(run.status).toBe(2)
+    expectOneLineError(
+      run,
+      /^listings-ingest: error: s3:\/\/lake\/runs\/raced\/: another ingest run is writing here; /,
+    )
+    expect(await keysUnder('runs/raced/')).toEqual([])
+    expect(wire.requests.filter((r) => r.method === 'PUT').map((r) => r.path.split('?')[0])).toEqual([
+      '/lake/runs/raced/.lock',
+    ])
+  })
+})
+
 describe('a failure mid-upload', () => {
   it('publishes nothing, aborts every multipart upload it started, and releases the lock', async () => {
-    // 9 MB of rows that are all rejected: the rejects file goes up as a multipart upload (8 MiB parts).
-    const row = `2024-01-01,s1,UK,Bikes,${'x'.repeat(200)},-1\n`
-    await put('in/big.csv', `${HEADER}\n${row.repeat(Math.ceil(9_000_000 / row.length))}`)
-    const wire = await recordingProxy((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.path))
+    await put('in/big.csv', bigRejectedListings())
+    const wire = await recordingProxy((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.path) && 'cut')
     const run = await ingest(
       ['--quiet', '--listings', `s3://${BUCKET}/in/big.csv`, '--out', `s3://${BUCKET}/runs/cut/`],
       wire.endpoint,
@@ -220,6 +237,41 @@ describe('a failure mid-upload', () => {
     const completed = wire.requests.filter((r) => r.method === 'POST' && /[?&]uploadId=/.test(r.path))
     expect(completed).toEqual([])
     const aborted = wire.requests.filter((r) => r.method === 'DELETE' && /[?&]uploadId=/.test(r.path))
+    expect(aborted.map((r) => r.path.split('?')[0])).toEqual(started.map((r) => r.path.split('?')[0]))
+  }, 60_000)
+})
+
+describe('an interrupt', () => {
+  // Where the signal lands depends on the machine's speed: in the write pass (the run is undone)
+  // or after the publish began completing uploads (too late to undo: the run finishes). Either
+  // way a non-zero exit means nothing of this run is visible, and the lock is gone.
+  it('mid-run: waits for the parts in flight, aborts the uploads, releases the lock, exits 130 publishing nothing; once publishing: finishes', async () => {
+    await put('in/big-int.csv', bigRejectedListings())
+    const wire = await recordingProxy((r) =>
+      r.method === 'PUT' && /[?&]partNumber=/.test(r.path) ? 'slow' : undefined,
+    )
+    const { child, done } = startCli(
+      ['--quiet', '--listings', `s3://${BUCKET}/in/big-int.csv`, '--out', `s3://${BUCKET}/runs/int/`],
+      workspace(),
+      { S3_ENDPOINT: wire.endpoint },
+    )
+    await expect
+      .poll(() => wire.requests.some((r) => /[?&]partNumber=/.test(r.path)), { timeout: 20_000 })
+      .toBe(true)
+    child.kill('SIGINT')
+    const run = await done
+    const started = wire.requests.filter((r) => r.method === 'POST' && /[?&]uploads(&|=|$)/.test(r.path))
+    const aborted = wire.requests.filter((r) => r.method === 'DELETE' && /[?&]uploadId=/.test(r.path))
+    expect(started.length).toBeGreaterThan(0)
+    if (run.status === 0) {
+      expect(run.stderr).toBe('')
+      expect(await keysUnder('runs/int/')).toEqual(PUBLISHED.map((name) => `runs/int/${name}`))
+      expect(aborted).toEqual([])
+      return
+    }
+    expect(run.status).toBe(130)
+    expect(run.stderr).toBe('listings-ingest: interrupted\n')
+    expect(await keysUnder('runs/int/')).toEqual([])
     expect(aborted.map((r) => r.path.split('?')[0])).toEqual(started.map((r) => r.path.split('?')[0]))
   }, 60_000)
 })
@@ -293,6 +345,12 @@ describe('errors are one line, exit 2', () => {
   })
 })
 
+/** 9 MB of rows that are all rejected: the rejects file goes up as a multipart upload (8 MiB parts). */
+function bigRejectedListings(): string {
+  const row = `2024-01-01,s1,UK,Bikes,${'x'.repeat(200)},-1\n`
+  return `${HEADER}\n${row.repeat(Math.ceil(9_000_000 / row.length))}`
+}
+
 /** One request as the proxy saw it. */
 interface WireRequest {
   method: string
@@ -302,12 +360,19 @@ interface WireRequest {
 }
 
 /**
+ * What the proxy does with a request instead of forwarding it: `cut` drops the
+ * connection without an answer (the failure a network gives mid-upload),
+ * `slow` forwards it a second and a half late (a slow link), a status answers
+ * with that status and an S3 error body.
+ */
+type Interference = 'cut' | 'slow' | { status: number; code: string } | undefined
+
+/**
  * An HTTP proxy in front of the local server that records every request and
- * drops the connection (no response) for those `cut` picks: the failure a
- * network gives mid-upload.
+ * interferes with those `rule` picks.
  */
 async function recordingProxy(
-  cut: (request: Omit<WireRequest, 'cut'>) => boolean = () => false,
+  rule: (request: Omit<WireRequest, 'cut'>) => Interference | boolean = () => undefined,
 ): Promise<{ endpoint: string; requests: WireRequest[] }> {
   const target = new URL(s3.endpoint)
   const requests: WireRequest[] = []
@@ -317,10 +382,19 @@ async function recordingProxy(
       path: incoming.url ?? '',
       ifNoneMatch: incoming.headers['if-none-match'] as string | undefined,
     }
-    const dropped = cut(seen)
+    const interference = rule(seen)
+    const dropped = interference === 'cut' || interference === true
     requests.push({ ...seen, cut: dropped })
     if (dropped) {
       incoming.socket.destroy()
+      return
+    }
+    if (typeof interference === 'object') {
+      incoming.resume()
+      outgoing.writeHead(interference.status, { 'content-type': 'application/xml' })
+      outgoing.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${interference.code}</Code><Message>${interference.code}</Message></Error>`,
+      )
       return
     }
     const upstream = request(
@@ -337,10 +411,12 @@ async function recordingProxy(
         response.pipe(outgoing)
       },
     )
+    const forward = () => incoming.pipe(upstream)
     upstream.on('error', () => outgoing.destroy())
     // A client gone mid-request must not leave a half-sent request holding the server open.
     outgoing.on('close', () => upstream.destroy())
-    incoming.pipe(upstream)
+    if (interference === 'slow') setTimeout(forward, 1_500)
+    else forward()
   })
   proxies.push(server)
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready))
