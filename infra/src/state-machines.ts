@@ -199,9 +199,9 @@ export class StateMachines extends Construct {
    *
    * runTask.sync fails the Task with `States.TaskFailed` when the essential
    * container exits non-zero, its Cause the stopped task's description as
-   * JSON. The branch parses it and chooses on `Containers[0].ExitCode`
-   * (orchestration.ts, TASK_EXIT_CODES): a Fail state with the Lambda's error
-   * name for each error class, so the Parallel fails with that name and the
+   * JSON. The branch checks the Cause is JSON, parses it and chooses on
+   * `Containers[0].ExitCode` (orchestration.ts, TASK_EXIT_CODES): a Fail state
+   * with the Lambda's error name for each error class, so the Parallel fails with that name and the
    * same Retry (TransientError) and Catch (DataQualityThresholdError, then
    * everything) apply as on the Lambda task; or an outcome for the successful
    * ones. A task that stopped without an exit code (it never started: image
@@ -275,14 +275,29 @@ export class StateMachines extends Construct {
     for (const error of TASK_EXIT_ERRORS) {
       mapExitCode.when(sfn.Condition.numberEquals(exitCodePath, TASK_EXIT_CODES[error]), fail(error))
     }
-    mapExitCode.otherwise(
-      new sfn.Fail(this, `${id}Crashed`, { error: TASK_CRASHED_ERROR, causePath: '$.taskFailure.Cause' }),
-    )
+    const crashed = new sfn.Fail(this, `${id}Crashed`, {
+      error: TASK_CRASHED_ERROR,
+      causePath: '$.taskFailure.Cause',
+    })
+    mapExitCode.otherwise(crashed)
     const readExitCode = new sfn.Pass(this, `${id}ReadExitCode`, {
       parameters: { 'task.$': 'States.StringToJson($.taskFailure.Cause)' },
       resultPath: '$.stopped',
     }).next(mapExitCode)
-    run.addCatch(readExitCode, { errors: [sfn.Errors.TASKS_FAILED], resultPath: '$.taskFailure' })
+    // Parse the Cause only when it is the task's JSON description: anything else (a Cause Step
+    // Functions words otherwise) fails as a crash, notified, instead of as an unhandled States.Runtime.
+    const causePath = '$.taskFailure.Cause'
+    const checkCause = new sfn.Choice(this, `${id}CauseIsTask`)
+      .when(
+        sfn.Condition.not(sfn.Condition.isPresent(causePath)),
+        new sfn.Fail(this, `${id}CrashedWithoutCause`, {
+          error: TASK_CRASHED_ERROR,
+          cause: 'The task failed without a description',
+        }),
+      )
+      .when(sfn.Condition.stringMatches(causePath, '{*'), readExitCode)
+      .otherwise(crashed)
+    run.addCatch(checkCause, { errors: [sfn.Errors.TASKS_FAILED], resultPath: '$.taskFailure' })
 
     const branch = new sfn.Parallel(this, id, {
       comment: 'The Fargate task, its exit code mapped to the Lambda task errors and outcomes',

@@ -128,8 +128,11 @@ function stoppedTask(exitCode: number | undefined) {
   }
 }
 
-/** How the ECS binding behaves on each attempt: run the real entry point, or stop without it. */
-type TaskAttempt = { env?: Record<string, string> } | { stopped: number | undefined }
+/**
+ * How the ECS binding behaves on each attempt: run the real entry point, stop without it, or fail
+ * with a Cause that is not the task's description.
+ */
+type TaskAttempt = { env?: Record<string, string> } | { stopped: number | undefined } | { failCause: string }
 
 /** The `error` a notification carries (the Catch's ResultPath), as SNS received it. */
 function notifiedError(run: Run): { Error?: string; Cause?: string } {
@@ -190,6 +193,9 @@ async function execute(
         const overrides = Object.fromEntries((container?.Environment ?? []).map((v) => [v.Name, v.Value]))
         const attempt = attempts[Math.min(run.taskOverrides.length, attempts.length - 1)] ?? {}
         run.taskOverrides.push(overrides)
+        if ('failCause' in attempt) {
+          throw Object.assign(new Error(attempt.failCause), { name: 'States.TaskFailed' })
+        }
         let exitCode: number | undefined
         if ('stopped' in attempt) {
           exitCode = attempt.stopped
@@ -378,6 +384,22 @@ describe('routing by size in the synthesized ingest state machine', () => {
     })
     expect(run.taskOverrides).toHaveLength(1)
     expect(notifiedError(run).Error).toBe('LargeFileTaskFailed')
+  })
+
+  it('notifies and fails a task failure whose Cause is not the task description, without retrying', async () => {
+    const run = await execute(ingest, objectCreated('incoming/large.csv', threshold + 1), [
+      { failCause: 'Essential container in task exited' },
+    ])
+    expect(run).toMatchObject({
+      status: 'FAILED',
+      error: 'IngestFailed',
+      path: [STATES.routeBySize, STATES.ingestLargeFile, STATES.notifyFailure, STATES.ingestFailed],
+    })
+    expect(run.taskOverrides).toHaveLength(1)
+    expect(notifiedError(run)).toEqual({
+      Error: 'LargeFileTaskFailed',
+      Cause: 'Essential container in task exited',
+    })
   })
 
   it('fails an invalid large file on the failure branch, not retried, named as the Lambda would name it', async () => {
