@@ -1,8 +1,10 @@
 /**
  * Every AWS call the deployed system makes, derived from the resolved
  * template and the call tables in lambdas/ingest/src/aws-calls.ts: the
- * Lambda's S3 and KMS requests (from LAMBDA_S3_CALLS), each state machine's
- * Task and ItemReader integrations (from the ASL, by TASK_INTEGRATIONS), the
+ * Lambda's S3 and KMS requests (from LAMBDA_S3_CALLS), the same requests by
+ * the large-file task's role plus its image pull and logs, each state
+ * machine's Task and ItemReader integrations (from the ASL, by
+ * TASK_INTEGRATIONS; runTask.sync with ECS_RUN_JOB_ACTIONS), the
  * Distributed Map's child executions, the EventBridge rule's targets and
  * dead-letter queue, the alarms' actions, server access logging, the log
  * groups' key, the roles' trust policies.
