@@ -105,15 +105,14 @@ export class S3RunOutputs {
   readonly runId: string
   readonly files: { parquet: S3UploadSink; rejected: S3UploadSink }
   readonly #client: S3Client
-  readonly #live: string | null
+  #live: string | null = null
   #committed = false
   #finished = false
 
-  private constructor(client: S3Client, prefix: S3Location, runId: string, live: string | null) {
+  private constructor(client: S3Client, prefix: S3Location, runId: string) {
     this.#client = client
     this.prefix = prefix
     this.runId = runId
-    this.#live = live
     const keys = publishedKeys(prefix)
     const metadata = { [RUN_ID_METADATA]: runId }
     this.files = {
@@ -137,19 +136,18 @@ export class S3RunOutputs {
     prefix: S3Location,
     onCreated: (outputs: S3RunOutputs) => void,
   ): Promise<S3RunOutputs> {
-    const uri = s3Uri(prefix)
     const runId = newRunId()
     await acquireLock(client, prefix, runId)
-    let live: string | null
-    try {
-      const keys = publishedKeys(prefix)
-      live = (await headObject(client, keys.parquet.bucket, keys.parquet.key)) ? s3Uri(keys.parquet) : null
-    } catch (error) {
-      await releaseLock(client, prefix).catch(() => undefined)
-      throw asS3Error(uri, error)
-    }
-    const outputs = new S3RunOutputs(client, prefix, runId, live)
+    // Handed over at once, holding the lock: from here an interrupt can undo the run.
+    const outputs = new S3RunOutputs(client, prefix, runId)
     onCreated(outputs)
+    const { parquet } = publishedKeys(prefix)
+    try {
+      outputs.#live = (await headObject(client, parquet.bucket, parquet.key)) ? s3Uri(parquet) : null
+    } catch (error) {
+      await outputs.abandon()
+      throw asS3Error(s3Uri(prefix), error)
+    }
     return outputs
   }
 
