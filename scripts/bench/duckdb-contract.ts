@@ -7,13 +7,24 @@
 
 const WHITESPACE = "' ' || chr(9) || chr(13) || chr(10) || chr(160)"
 
-/** SQL statements that produce the contract's counts and `out` Parquet. */
-export function contractSql(listings: string, lookup: string, parquetOut: string): string[] {
+/**
+ * SQL statements that produce the contract's counts and `out` Parquet.
+ *
+ * @param parallelCsv - DuckDB's parallel CSV reader; it refuses some files
+ *   (null padding with a quoted line break near a split point), which are
+ *   then read with `parallel = false`
+ */
+export function contractSql(
+  listings: string,
+  lookup: string,
+  parquetOut: string,
+  parallelCsv = true,
+): string[] {
   const t = (column: string) => `trim(coalesce(${column}, ''), ${WHITESPACE})`
   return [
     `CREATE TEMP TABLE raw AS SELECT * FROM read_csv('${listings}', header = false, skip = 1, delim = ',', quote = '"', escape = '"',
        columns = {'c1': 'VARCHAR', 'c2': 'VARCHAR', 'c3': 'VARCHAR', 'c4': 'VARCHAR', 'c5': 'VARCHAR', 'c6': 'VARCHAR', 'c7': 'VARCHAR', 'c8': 'VARCHAR'},
-       null_padding = true, strict_mode = false, nullstr = '\u0001', auto_detect = false)`,
+       null_padding = true, strict_mode = false, nullstr = '\u0001', auto_detect = false${parallelCsv ? '' : ', parallel = false'})`,
     `CREATE TEMP TABLE rows AS
        SELECT rowid AS rn, ${t('c1')} AS date, ${t('c2')} AS seller_id, ${t('c3')} AS region, ${t('c4')} AS category,
               ${t('c5')} AS item_id, ${t('c6')} AS price, c8 IS NOT NULL AS too_long

@@ -137,6 +137,20 @@ export class ByteInterner {
     return this.#arena.subarray(this.#offsets[id], this.#offsets[id + 1])
   }
 
+  /** Value `id`'s length in bytes. */
+  lengthOf(id: number): number {
+    return (this.#offsets[id + 1] as number) - (this.#offsets[id] as number)
+  }
+
+  /** Copies value `id`'s bytes to `target` at `at`; returns where they end. */
+  copyInto(id: number, target: Uint8Array, at: number): number {
+    const arena = this.#arena
+    const end = this.#offsets[id + 1] as number
+    let to = at
+    for (let from = this.#offsets[id] as number; from < end; from++) target[to++] = arena[from] as number
+    return to
+  }
+
   /** Value `id` as text. */
   textOf(id: number): string {
     const bytes = this.bytesOf(id)
@@ -502,18 +516,18 @@ class LocalDictionary {
 
   /** The group's dictionary column for `ids`; starts the next group afresh. */
   take(ids: Int32Array): DictionaryStrings {
+    const order = this.#order
     let total = 0
-    for (const id of this.#order) total += this.#values.bytesOf(id).length
+    for (let local = 0; local < order.length; local++) total += this.#values.lengthOf(order[local] as number)
     const bytes = new Uint8Array(total)
-    const offsets = new Uint32Array(this.#order.length + 1)
+    const offsets = new Uint32Array(order.length + 1)
     let at = 0
-    this.#order.forEach((id, local) => {
-      const value = this.#values.bytesOf(id)
-      bytes.set(value, at)
-      at += value.length
+    for (let local = 0; local < order.length; local++) {
+      const id = order[local] as number
+      at = this.#values.copyInto(id, bytes, at)
       offsets[local + 1] = at
       this.#localOf[id] = -1
-    })
+    }
     this.#order = []
     return { values: { bytes, offsets }, ids }
   }

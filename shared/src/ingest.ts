@@ -64,7 +64,10 @@ export interface IngestOptions {
   rowGroupSize?: number
   /**
    * Encode Parquet on a worker thread loaded from this module (see
-   * `ListingsParquetOptions.worker`), overlapping it with parsing.
+   * `ListingsParquetOptions.worker`), overlapping it with the second pass's
+   * parsing. Used only when the run takes two passes: a single pass has read
+   * every row before it encodes, so there is nothing to overlap, and the
+   * worker's heap would cost about 120 MB (docs/performance.md).
    * @default undefined (encode on the calling thread)
    */
   parquetWorker?: URL
