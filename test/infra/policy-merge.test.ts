@@ -32,8 +32,9 @@ const ingest = machines.find((m) => m.arn.endsWith(':listings-ingest-ingest'))
 if (ingest === undefined) throw new Error('no ingest machine')
 const ingestRole = ingest.props.RoleArn as string
 const [bucket] = t.ofType('AWS::S3::Bucket').filter((b) => b.logicalId.startsWith('StorageProcessed'))
-const [key] = t.ofType('AWS::KMS::Key')
-if (bucket === undefined || key === undefined) throw new Error('no processed bucket or key')
+const [foundKey] = t.ofType('AWS::KMS::Key')
+if (bucket === undefined || foundKey === undefined) throw new Error('no processed bucket or key')
+const key = foundKey
 const bucketPolicy = t.ofType('AWS::S3::BucketPolicy').find((p) => p.props.Bucket === bucket.ref)
   ?.props.PolicyDocument
 
