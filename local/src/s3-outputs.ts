@@ -9,7 +9,7 @@ import {
   objectSource,
   S3UploadSink,
 } from '../../lambdas/ingest/src/s3-io.js'
-import { type ByteSource, InputError } from '../../shared/src/index.js'
+import { type ByteSink, type ByteSource, InputError } from '../../shared/src/index.js'
 import { type OutputName, PUBLISHED } from './publish.js'
 import { asS3Error, parseS3Uri, type S3Location, s3Uri } from './s3-uri.js'
 
@@ -103,7 +103,9 @@ function parseS3UriAsInput(uri: string, option: string): S3Location {
 export class S3RunOutputs {
   readonly prefix: S3Location
   readonly runId: string
-  readonly files: { parquet: S3UploadSink; rejected: S3UploadSink }
+  /** What the ingest writes to: the uploads, with their failures named by the object's URI. */
+  readonly files: { parquet: ByteSink; rejected: ByteSink }
+  readonly #uploads: { parquet: S3UploadSink; rejected: S3UploadSink }
   readonly #client: S3Client
   #live: string | null = null
   #committed = false
@@ -115,13 +117,17 @@ export class S3RunOutputs {
     this.runId = runId
     const keys = publishedKeys(prefix)
     const metadata = { [RUN_ID_METADATA]: runId }
-    this.files = {
+    this.#uploads = {
       parquet: new S3UploadSink(
         client,
         { ...keys.parquet, contentType: 'application/vnd.apache.parquet', metadata },
         {},
       ),
       rejected: new S3UploadSink(client, { ...keys.rejected, contentType: 'text/csv', metadata }, {}),
+    }
+    this.files = {
+      parquet: namingFailures(this.#uploads.parquet, s3Uri(keys.parquet)),
+      rejected: namingFailures(this.#uploads.rejected, s3Uri(keys.rejected)),
     }
   }
 
@@ -181,13 +187,13 @@ export class S3RunOutputs {
     // failed mid-run reports it here) no object has changed; only a failure of the Parquet's
     // own completion, after the rejects completed, leaves this run's rejects beside the old report.
     try {
-      await this.files.rejected.publish()
+      await this.#uploads.rejected.publish()
     } catch (error) {
       throw asS3Error(s3Uri(keys.rejected), error)
     }
     try {
-      if (withParquet) await this.files.parquet.publish()
-      else await this.files.parquet.discard()
+      if (withParquet) await this.#uploads.parquet.publish()
+      else await this.#uploads.parquet.discard()
     } catch (error) {
       throw asS3Error(s3Uri(keys.parquet), error)
     }
@@ -221,7 +227,9 @@ export class S3RunOutputs {
     if (this.#finished) return
     this.#finished = true
     // A publish that failed part-way: what did not complete is aborted, what did stays (see above).
-    await Promise.all([this.files.parquet.discard(), this.files.rejected.discard()]).catch(() => undefined)
+    await Promise.all([this.#uploads.parquet.discard(), this.#uploads.rejected.discard()]).catch(
+      () => undefined,
+    )
     await releaseLock(this.#client, this.prefix).catch(() => undefined)
   }
 }
@@ -233,6 +241,19 @@ function newRunId(): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')
   return `${stamp}-${process.pid}-${randomBytes(3).toString('hex')}`
+}
+
+/** A sink whose write failures (an upload part that failed) name the object, in one line. */
+function namingFailures(sink: ByteSink, uri: string): ByteSink {
+  return {
+    async write(chunk) {
+      try {
+        await sink.write(chunk)
+      } catch (error) {
+        throw asS3Error(uri, error)
+      }
+    },
+  }
 }
 
 function lockKey(prefix: S3Location): S3Location {

@@ -129,8 +129,11 @@ export function asS3Error(uri: string, error: unknown): Error {
     return new InputError(uri, 'no AWS region configured (set AWS_REGION, or a region in your AWS profile)')
   if (typeof code === 'string' && UNREACHABLE.has(code))
     return new InputError(uri, `cannot reach S3 (${code}${endpointHint()})`)
-  if (name === 'TimeoutError' || code === 'ETIMEDOUT')
-    return new InputError(uri, `S3 did not answer in time${endpointHint()}`)
+  // The SDK names a reset or timed-out connection TimeoutError: a transfer cut short, not the user's to fix.
+  if (name === 'TimeoutError')
+    return new Error(
+      `${uri}: the connection to S3 was lost or timed out (${typeof code === 'string' ? code : name})`,
+    )
   return new Error(`${uri}: ${typeof name === 'string' && name !== 'Error' ? `${name}: ` : ''}${message}`)
 }
 
