@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest'
+import { HeadObjectCommand } from '@aws-sdk/client-s3'
+import type { NodeHttpHandler } from '@smithy/node-http-handler'
+import { describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../local/src/args.js'
-import { asS3Error, childPrefix, isS3Uri, parseS3Uri, s3Uri } from '../../local/src/s3-uri.js'
+import {
+  asS3Error,
+  childPrefix,
+  createCliS3Client,
+  isS3Uri,
+  parseS3Uri,
+  s3Uri,
+} from '../../local/src/s3-uri.js'
 import { InputError } from '../../shared/src/index.js'
 
 describe('isS3Uri', () => {
@@ -103,5 +112,20 @@ describe('asS3Error', () => {
   it('passes an InputError through unchanged', () => {
     const error = new InputError(uri, 'already explained')
     expect(asS3Error(uri, error)).toBe(error)
+  })
+})
+
+describe('createCliS3Client', () => {
+  it('times out a connection after 5 s and a quiet socket after 60 s, so nothing hangs', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'S3RVER')
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'S3RVER')
+    const client = createCliS3Client({ S3_ENDPOINT: 'http://127.0.0.1:9' })
+    // The handler resolves its settings on its first request (here refused at once: nothing listens on port 9).
+    await client.send(new HeadObjectCommand({ Bucket: 'lake', Key: 'k' })).catch(() => undefined)
+    const handler = client.config.requestHandler as NodeHttpHandler
+    expect(handler.httpHandlerConfigs()).toMatchObject({ connectionTimeout: 5_000, requestTimeout: 60_000 })
+    expect(client.config.forcePathStyle).toBe(true)
+    client.destroy()
+    vi.unstubAllEnvs()
   })
 })
