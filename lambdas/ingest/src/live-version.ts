@@ -33,6 +33,8 @@ export interface SourceVersion {
   key: string
   etag: string
   versionId?: string
+  /** The source's Last-Modified (ISO-8601): the first key of the current table's source order; absent in older manifests. */
+  last_modified?: string
 }
 
 /** The version whose Parquet is published. */

@@ -419,6 +419,8 @@ function describeVersion(version: ObjectVersion): SourceVersion {
     key: version.key,
     etag: version.etag,
     ...(version.versionId ? { versionId: version.versionId } : {}),
+    // The current table's source order starts with it (infra/src/current-table.ts MERGE_INPUT).
+    last_modified: version.lastModified.toISOString(),
   }
 }
 
