@@ -85,7 +85,19 @@ export async function s3Source(client: S3Client, uri: string, option: string): P
   }
   // A HEAD answers 404 without a body, for a missing key and a missing bucket alike.
   if (version === undefined) throw new InputError(uri, 'no such object (or no such bucket)')
-  return { ...objectSource(client, version), name: uri }
+  const source = objectSource(client, version)
+  return {
+    ...source,
+    name: uri,
+    // Each read is a GET, which can fail mid-run (the object replaced: 412; access revoked): one line naming it.
+    async *open() {
+      try {
+        yield* source.open()
+      } catch (error) {
+        throw asS3Error(uri, error)
+      }
+    },
+  }
 }
 
 function parseS3UriAsInput(uri: string, option: string): S3Location {

@@ -102,6 +102,8 @@ const PROBLEMS: Readonly<Record<string, string>> = {
   PermanentRedirect: 'the bucket is in another region (set AWS_REGION to its region)',
   AuthorizationHeaderMalformed: 'the bucket is in another region (set AWS_REGION to its region)',
   KMS_AccessDenied: 'access denied to the KMS key that encrypts this object',
+  PreconditionFailed:
+    'the object was replaced while the run read it (both reads are pinned to one version): run again',
 }
 
 /** Network failures that say the endpoint cannot be reached at all (not a transfer cut short). */

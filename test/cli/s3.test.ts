@@ -313,6 +313,27 @@ describe('an interrupt', () => {
 })
 
 describe('errors are one line, exit 2', () => {
+  it('the listings replaced during the run (S3 answers the next pinned GET with 412)', async () => {
+    await put('in/replaced.csv', SAMPLE_LISTINGS)
+    let gets = 0
+    // s3rver ignores If-Match; the proxy answers the reads after the first as S3 does once the ETag changed.
+    const wire = await recordingProxy((r) => {
+      if (r.method !== 'GET' || r.path.split('?')[0] !== '/lake/in/replaced.csv') return undefined
+      gets++
+      return gets >= 2 ? { status: 412, code: 'PreconditionFailed' } : undefined
+    })
+    const run = await ingest(
+      ['--quiet', '--listings', `s3://${BUCKET}/in/replaced.csv`, '--out', `s3://${BUCKET}/runs/replaced/`],
+      wire.endpoint,
+    )
+    expect(run.status).toBe(2)
+    expectOneLineError(
+      run,
+      /^listings-ingest: error: s3:\/\/lake\/in\/replaced\.csv: the object was replaced while the run read it/,
+    )
+    expect(await keysUnder('runs/replaced/')).toEqual([])
+  })
+
   it.each([
     [
       'a missing object',

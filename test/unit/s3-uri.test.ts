@@ -86,6 +86,7 @@ describe('asS3Error', () => {
     ['ExpiredToken', 400, /: the AWS session token has expired/],
     ['CredentialsProviderError', undefined, /: no AWS credentials found/],
     ['PermanentRedirect', 301, /: the bucket is in another region/],
+    ['PreconditionFailed', 412, /: the object was replaced while the run read it/],
   ])('%s (%s) is a one-line InputError', (name, status, pattern) => {
     const error = asS3Error(uri, sdkError(name, status))
     expect(error).toBeInstanceOf(InputError)
