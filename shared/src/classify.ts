@@ -65,26 +65,28 @@ export function classifyKey(
 
 /**
  * The same decision as {@link classifyListing}, without decoding seller,
- * region and category: the listing carries them empty, for a caller that
- * takes their bytes straight from the record (the single-pass buffer).
+ * region, category or item id: the listing carries them empty, for a caller
+ * that takes their bytes straight from the record (the single-pass buffer).
  */
 export function classifyWithoutLabels(
   fields: FieldSource,
   layout: ColumnLayout<ListingColumn>,
   isNull: (trimmed: string) => boolean,
 ): Classification {
-  return check(fields, layout, isNull, false)
+  return check(fields, layout, isNull, false, false)
 }
 
 /**
  * The contract's checks, once for every caller. With `full` false the
- * returned listing's seller, region and category are left empty.
+ * returned listing's seller, region and category are left empty, and with
+ * `decodeItem` false its item id too (checked for being missing only).
  */
 function check(
   fields: FieldSource,
   layout: ColumnLayout<ListingColumn>,
   isNull: (trimmed: string) => boolean,
   full: boolean,
+  decodeItem = true,
 ): Classification {
   if (fields.fieldCount > layout.names.length) {
     return {
@@ -112,8 +114,12 @@ function check(
     if (isMissing(fields, index.region, isNull)) return missing('region')
     if (isMissing(fields, index.category, isNull)) return missing('category')
   }
-  const item_id = trimmed(fields, index.item_id)
-  if (item_id === undefined || isNull(item_id)) return missing('item_id')
+  let item_id = ''
+  if (decodeItem) {
+    const text = trimmed(fields, index.item_id)
+    if (text === undefined || isNull(text)) return missing('item_id')
+    item_id = text
+  } else if (isMissing(fields, index.item_id, isNull)) return missing('item_id')
   const priceText = trimmed(fields, index.price_gbp)
   if (priceText === undefined || isNull(priceText)) return missing('price_gbp')
   // Undecodable bytes decode to U+FFFD, which would make `I\xff` and `I\xfe` one identifier.
