@@ -46,7 +46,7 @@ export interface PipelineConfig {
   /**
    * The large-file path (`largeFiles=on`, see {@link LargeFileConfig}); `off`
    * deploys without it: no size routing, no cluster, no image to build, and so
-   * no Docker needed by `cdk deploy`. @default undefined (off; {@link LARGE_FILES_DEFAULT})
+   * no Docker needed by `cdk deploy`. @default the settings below (on; {@link LARGE_FILES_DEFAULT})
    */
   largeFiles: LargeFileConfig | undefined
 }
@@ -81,11 +81,11 @@ export interface LargeFileConfig {
 }
 
 /**
- * Whether the large-file path is deployed when context does not say. Off for
- * now: the local runs of the synthesized state machine (test/orchestration,
- * test/lambda) still expect the ingest definition to start at the Lambda task.
+ * Whether the large-file path is deployed when context does not say: on, so a
+ * file larger than one Lambda run can take has a path by default;
+ * `-c largeFiles=off` deploys without it (and without Docker at deploy time).
  */
-export const LARGE_FILES_DEFAULT: 'on' | 'off' = 'off'
+export const LARGE_FILES_DEFAULT: 'on' | 'off' = 'on'
 
 /** Fargate's memory range (MiB) and step for each CPU size. */
 export const FARGATE_SIZES: Readonly<Record<number, { min: number; max: number; step: number }>> = {

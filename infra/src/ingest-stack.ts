@@ -9,6 +9,7 @@ import { parseS3Uri } from '../../lambdas/ingest/src/config.js'
 import { incomingKeyEventPattern, type KeyFilter } from '../../lambdas/ingest/src/incoming-keys.js'
 import { Analytics } from './analytics.js'
 import { readPipelineConfig } from './config.js'
+import { CurrentTable } from './current-table.js'
 import { IngestFunction } from './ingest-function.js'
 import { LargeFileTask } from './large-file-task.js'
 import { Monitoring } from './monitoring.js'
@@ -43,6 +44,9 @@ export class IngestStack extends Stack {
     const largeFiles = config.largeFiles
       ? new LargeFileTask(this, 'LargeFiles', { config, settings: config.largeFiles, storage, lookup })
       : undefined
+    // Before the state machines: the ingest machine merges into the current table.
+    const analytics = new Analytics(this, 'Analytics', { config, storage })
+    const currentTable = new CurrentTable(this, 'CurrentTable', { config, storage, analytics })
     const machines = new StateMachines(this, 'Orchestration', {
       config,
       storage,
@@ -50,6 +54,7 @@ export class IngestStack extends Stack {
       alerts,
       alertsKey: storage.key,
       largeFiles,
+      currentTable,
     })
 
     const deadLetters = new sqs.Queue(this, 'UndeliveredEvents', {
@@ -83,7 +88,6 @@ export class IngestStack extends Stack {
       ],
     })
 
-    const analytics = new Analytics(this, 'Analytics', { config, storage })
     new Monitoring(this, 'Monitoring', {
       config,
       alerts,
@@ -91,6 +95,7 @@ export class IngestStack extends Stack {
       ingest: machines.ingest,
       backfill: machines.backfill,
       deadLetters,
+      currentTable: { maintenance: currentTable.maintenance, rebuild: currentTable.rebuild },
     })
 
     new CfnOutput(this, 'RawBucketName', { value: storage.raw.bucketName })
@@ -105,6 +110,8 @@ export class IngestStack extends Stack {
       new CfnOutput(this, 'LargeFileCluster', { value: largeFiles.cluster.clusterName })
     }
     new CfnOutput(this, 'GlueTable', { value: `${analytics.databaseName}.${analytics.tableName}` })
+    new CfnOutput(this, 'CurrentTableName', { value: `${analytics.databaseName}.${currentTable.tableName}` })
+    new CfnOutput(this, 'RebuildStateMachineArn', { value: currentTable.rebuild.stateMachineArn })
   }
 }
 

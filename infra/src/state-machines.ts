@@ -24,6 +24,7 @@ import {
   TASK_EXIT_ERRORS,
 } from '../../lambdas/ingest/src/orchestration.js'
 import type { PipelineConfig } from './config.js'
+import type { CurrentTable } from './current-table.js'
 import type { LargeFileTask } from './large-file-task.js'
 import { acknowledge, acknowledgeXRay, arnReference, subnetById } from './nag.js'
 import type { Storage } from './storage.js'
@@ -37,7 +38,31 @@ interface StateMachinesProps {
   alertsKey: kms.IKey
   /** The Fargate task for files above the threshold; `undefined` deploys without size routing. */
   largeFiles: LargeFileTask | undefined
+  /** The Iceberg table every successful ingest is merged into; the backfill rebuilds it. */
+  currentTable: CurrentTable
 }
+
+/**
+ * Minutes the ingest machine's timeout allows for the current table: waiting
+ * for its writer lock (maintenance can hold it for minutes) and the MERGE, or
+ * a large file's rebuild.
+ */
+export const CURRENT_TABLE_MINUTES = 60
+
+/**
+ * Starting the current table's rebuild and waiting for its end
+ * (`startExecution.sync:2`): what the integration does with the caller's role,
+ * as the policy tests evaluate it. It starts the execution, watches it
+ * (and stops it if the caller is stopped), and manages the EventBridge rule
+ * through which Step Functions learns that the child ended.
+ */
+export const START_EXECUTION_SYNC = {
+  resource: 'arn:aws:states:::states:startExecution.sync:2',
+  onStateMachine: ['states:StartExecution'],
+  onExecution: ['states:DescribeExecution', 'states:StopExecution'],
+  onRule: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+  rule: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+} as const
 
 /** A retrier as orchestration.ts states it. */
 interface RetryPolicy {
@@ -91,9 +116,11 @@ export class StateMachines extends Construct {
       ...(substitutions ? { definitionSubstitutions: substitutions } : {}),
       tracingEnabled: true,
       logs: { destination: logGroup('Ingest'), level: sfn.LogLevel.ALL, includeExecutionData: true },
-      // Every attempt of the slower path, the service retries, and ten minutes for the rest.
+      // Every attempt of the slower path, the service retries, the current table, and ten minutes for the rest.
       timeout: Duration.minutes(
-        Math.max(config.lambdaTimeoutMinutes * attempts + serviceRetryMinutes, largeFileMinutes) + 10,
+        Math.max(config.lambdaTimeoutMinutes * attempts + serviceRetryMinutes, largeFileMinutes) +
+          CURRENT_TABLE_MINUTES +
+          10,
       ),
     })
     // SNS encrypts each message under the topic's key as the publisher, so publishing to the
@@ -109,6 +136,8 @@ export class StateMachines extends Construct {
         },
       }),
     )
+
+    props.currentTable.grantWrite(this.ingest, 'merge')
 
     const backfillEvent = { bucket: storage.raw.bucketName, 'key.$': '$.Key', 'etag.$': '$.Etag' }
     const backfillInvoke = this.invokeIngest('IngestObject', props.ingest, {
@@ -132,12 +161,19 @@ export class StateMachines extends Construct {
     this.backfill = new sfn.StateMachine(this, 'BackfillStateMachine', {
       stateMachineName: `${config.namePrefix}-backfill`,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(map.next(new sfn.Succeed(this, 'BackfillDone'))),
+      // One rebuild from every live output after the Map, in source order, instead of a MERGE per
+      // file (which would queue every item on the table's writer lock).
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        map
+          .next(this.startRebuild(STATES.rebuildAfterBackfill, props.currentTable))
+          .next(new sfn.Succeed(this, 'BackfillDone')),
+      ),
       ...(substitutions ? { definitionSubstitutions: substitutions } : {}),
       tracingEnabled: true,
       logs: { destination: logGroup('Backfill'), level: sfn.LogLevel.ALL, includeExecutionData: true },
     })
     this.acknowledgeFindings(props.ingest, props.largeFiles !== undefined)
+    this.acknowledgeRebuildFindings(props.currentTable)
     if (props.largeFiles) this.acknowledgeLargeFileFindings(props.largeFiles)
   }
 
@@ -153,6 +189,18 @@ export class StateMachines extends Construct {
       [LARGE_FILE_SUBSTITUTIONS.cluster]: largeFiles.cluster.clusterArn,
       [LARGE_FILE_SUBSTITUTIONS.securityGroup]: largeFiles.securityGroup.securityGroupId,
       ...Object.fromEntries(largeFiles.subnets.map((subnet, i) => [`LargeFileSubnet${i}`, subnet.subnetId])),
+    }
+  }
+
+  private acknowledgeRebuildFindings(currentTable: CurrentTable): void {
+    const rebuild = Stack.of(this).getLogicalId(currentTable.rebuild.node.defaultChild as CfnElement)
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${rebuild}"}]}]}*`
+    for (const machine of [this.ingest, this.backfill]) {
+      acknowledge(
+        machine.role.node.findChild('DefaultPolicy'),
+        `IAM5[Resource::${executions}]`,
+        'startExecution.sync:2 watches (and on abort stops) the rebuild execution it started, named at run time.',
+      )
     }
   }
 
@@ -309,6 +357,16 @@ export class StateMachines extends Construct {
     return branch
   }
 
+  /** Runs the current table's rebuild machine to its end (`startExecution.sync:2`); fails when it fails. */
+  private startRebuild(id: string, currentTable: CurrentTable): tasks.StepFunctionsStartExecution {
+    return new tasks.StepFunctionsStartExecution(this, id, {
+      stateMachine: currentTable.rebuild,
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      associateWithParent: true,
+      resultPath: sfn.JsonPath.DISCARD,
+    })
+  }
+
   private addRetries(task: sfn.TaskStateBase | sfn.Parallel, policies: readonly RetryPolicy[]): void {
     for (const policy of policies) {
       task.addRetry({
@@ -389,6 +447,16 @@ export class StateMachines extends Construct {
     const processed = new sfn.Succeed(this, STATES.processed)
     const nothingToDo = new sfn.Succeed(this, STATES.nothingToDo)
     const noRows = notify(STATES.notifyNoRows, 'Listings ingest: a file produced no rows').next(processed)
+    // The MERGE after every ingest that published rows, and after `already_processed` too: the
+    // MERGE is idempotent, so a redelivered event repairs a merge that failed the first time. A
+    // zero-row file has nothing to merge; a breach never gets here (caught above, no Parquet).
+    const merge = props.currentTable
+      .mergeStep(this)
+      .next(
+        new sfn.Choice(this, STATES.afterMerge)
+          .when(sfn.Condition.stringEquals('$.status', 'processed'), processed)
+          .otherwise(nothingToDo),
+      )
     const check = new sfn.Choice(this, STATES.checkResult)
       .when(
         sfn.Condition.and(
@@ -397,16 +465,27 @@ export class StateMachines extends Construct {
         ),
         noRows,
       )
-      .when(sfn.Condition.stringEquals('$.status', 'processed'), processed)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.status', 'processed'),
+          sfn.Condition.stringEquals('$.status', 'already_processed'),
+        ),
+        merge,
+      )
       .otherwise(nothingToDo)
     const lambdaPath = invoke.next(check)
     if (props.largeFiles === undefined) return lambdaPath
 
     const largeFile = this.largeFileRun(STATES.ingestLargeFile, props.largeFiles, sfn.JsonPath.entirePayload)
     catchFailures(largeFile)
+    // The task reports an exit code, not the summary (source Last-Modified, ETag, Parquet key) the
+    // MERGE needs: a processed large file rebuilds the table instead, from the live outputs' manifests,
+    // which is correct whatever order files arrive in. Large files are rare; a rebuild scans the table.
+    const rebuild = this.startRebuild(STATES.rebuildAfterLargeFile, props.currentTable)
+    rebuild.addCatch(failure, { errors: [sfn.Errors.ALL], resultPath: '$.error' })
     const checkLargeFile = new sfn.Choice(this, STATES.checkLargeFileResult)
       .when(sfn.Condition.stringEquals('$.outcome', LARGE_FILE_OUTCOMES.noRowsWritten), noRows)
-      .when(sfn.Condition.stringEquals('$.outcome', LARGE_FILE_OUTCOMES.processed), processed)
+      .when(sfn.Condition.stringEquals('$.outcome', LARGE_FILE_OUTCOMES.processed), rebuild.next(processed))
       .otherwise(nothingToDo)
     return this.routeBySize(
       STATES.routeBySize,

@@ -19,7 +19,9 @@ const { account, region, partition } = FAKE_ENV
 const TLS = { 'aws:SecureTransport': 'true' }
 
 /** Sample objects the statements touch. */
-const RUN_PARQUET = `${PROCESSED_PREFIXES.listings}dt=2026-11-28/${SAMPLE_SOURCE_NAME.replaceAll('/', '%2F').replace(/\.csv$/, '')}.parquet`
+// A function, not a constant: deployed-calls.ts imports this module, and this one reads its SAMPLE_SOURCE_NAME.
+const runParquet = () =>
+  `${PROCESSED_PREFIXES.listings}dt=2026-11-28/${SAMPLE_SOURCE_NAME.replaceAll('/', '%2F').replace(/\.csv$/, '')}.parquet`
 const TABLE_DATA = `${PROCESSED_PREFIXES.currentTable}data/date_month=2026-11/00000-0-abc.parquet`
 const TABLE_METADATA = `${PROCESSED_PREFIXES.currentTable}metadata/00001-abc.metadata.json`
 const MANIFEST = `${PROCESSED_PREFIXES.manifests}2024%2Fshop listings.json`
@@ -42,10 +44,10 @@ function statementAccess(query: string): {
   const table = [TABLE_DATA, TABLE_METADATA]
   switch (verb) {
     case 'MERGE':
-      return { reads: [RUN_PARQUET, ...table], writes: table, deletes: [], tables: ['listings'] }
+      return { reads: [runParquet(), ...table], writes: table, deletes: [], tables: ['listings'] }
     case 'INSERT':
       return {
-        reads: [RUN_PARQUET, MANIFEST, ...table],
+        reads: [runParquet(), MANIFEST, ...table],
         writes: table,
         deletes: [],
         tables: ['listings', 'listing_manifests'],

@@ -9,6 +9,9 @@
  * dead-letter queue, the alarms' actions, server access logging, the log
  * groups' key, the roles' trust policies.
  */
+
+import { CURRENT_TABLE_INTEGRATIONS } from '../../infra/src/current-table.js'
+import { START_EXECUTION_SYNC } from '../../infra/src/state-machines.js'
 import {
   actionFor,
   DISTRIBUTED_MAP_ACTIONS,
@@ -24,6 +27,7 @@ import {
   type TaskIntegration,
 } from '../../lambdas/ingest/src/aws-calls.js'
 import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
+import { currentTableWriterCalls, scheduleCalls } from './deployed-calls-merge.js'
 import type { AwsCall } from './policy-simulation.js'
 import { FAKE_ENV, type ResolvedResource, ResolvedTemplate } from './resolve-template.js'
 
@@ -364,6 +368,38 @@ function* statesOf(states: Record<string, AslState>): Generator<[string, AslStat
   }
 }
 
+/** The resources of the current table's own tasks, whose calls deployed-calls-merge.ts derives. */
+const CURRENT_TABLE_RESOURCES: ReadonlySet<string> = new Set(
+  Object.values(CURRENT_TABLE_INTEGRATIONS).map((integration) => integration.resource),
+)
+
+/** A task resource with the partition written as `aws`, as the integration tables name them. */
+function normalizedResource(resource: string): string {
+  return resource.replace(/^arn:[^:]+:states:::/, 'arn:aws:states:::')
+}
+
+/** The calls of a `startExecution.sync:2` task on the state machine its parameters name. */
+function startExecutionCalls(
+  call: Omit<AwsCall, 'resource' | 'context'>,
+  stateMachineArn: string,
+): AwsCall[] {
+  const execution = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:0123-child`
+  const rule = `arn:${partition}:events:${region}:${account}:rule/${START_EXECUTION_SYNC.rule}`
+  const on = (actions: readonly string[], resource: string) =>
+    actions.map((action) => ({
+      ...call,
+      action,
+      resource,
+      context: {},
+      description: `${call.description.replace(/: [^:]+$/, '')}: ${action} ${resource}`,
+    }))
+  return [
+    ...on(START_EXECUTION_SYNC.onStateMachine, stateMachineArn),
+    ...on(START_EXECUTION_SYNC.onExecution, execution),
+    ...on(START_EXECUTION_SYNC.onRule, rule),
+  ]
+}
+
 function integrationFor(resource: string): TaskIntegration {
   if (resource.startsWith(`arn:${partition}:lambda:`)) return TASK_INTEGRATIONS['arn:aws:lambda:function']
   const normalized = resource.replace(
@@ -400,6 +436,22 @@ export function stateMachineCalls(t: ResolvedTemplate): AwsCall[] {
       if (state.Type === 'Task' && state.Resource) uses.push([state.Resource, state.Parameters ?? {}])
       if (state.ItemReader) uses.push([state.ItemReader.Resource, state.ItemReader.Parameters])
       for (const [resource, parameters] of uses) {
+        if (CURRENT_TABLE_RESOURCES.has(normalizedResource(resource))) continue
+        if (normalizedResource(resource) === START_EXECUTION_SYNC.resource) {
+          const target = String(parameters.StateMachineArn)
+          calls.push(
+            ...startExecutionCalls(
+              {
+                principal: roleArn,
+                action: START_EXECUTION_SYNC.onStateMachine[0],
+                identityPolicies,
+                description: `state machine ${name}, ${stateName}: startExecution.sync:2`,
+              },
+              target,
+            ),
+          )
+          continue
+        }
         const integration = integrationFor(resource)
         const target = String(
           integration.resourceParameter === 'Resource' ? resource : parameters[integration.resourceParameter],
@@ -666,5 +718,7 @@ export function deployedCalls(t: ResolvedTemplate): AwsCall[] {
     ...alarmCalls(t),
     ...logGroupKeyCalls(t),
     ...accessLogCalls(t),
+    ...currentTableWriterCalls(t),
+    ...scheduleCalls(t),
   ]
 }

@@ -1,5 +1,7 @@
 import aslValidator from 'asl-validator'
 import { describe, expect, it } from 'vitest'
+import { MERGE_INPUT } from '../../infra/src/current-table.js'
+import { CURRENT_TABLE_MINUTES, START_EXECUTION_SYNC } from '../../infra/src/state-machines.js'
 import {
   DATA_QUALITY_ERROR,
   INGEST_RETRY,
@@ -7,7 +9,7 @@ import {
   lambdaServiceRetryBudgetSeconds,
   STATES,
 } from '../../lambdas/ingest/src/orchestration.js'
-import { resource, stateMachineDefinition, template } from './synth.js'
+import { resource, stateMachineDefinition, stateMachinePlaceholder, template } from './synth.js'
 
 const t = template()
 const ingest = stateMachineDefinition(t, 'OrchestrationIngestStateMachine') as {
@@ -48,21 +50,24 @@ describe('the ingest state machine', () => {
     expect(task.Parameters).toMatchObject({ 'event.$': '$', 'executionId.$': '$$.Execution.Id' })
   })
 
-  it('starts at the Lambda task by default (largeFiles off), with no routing and no ECS task', () => {
-    expect(ingest.StartAt).toBe(STATES.ingest)
-    expect(Object.keys(ingest.States)).not.toContain(STATES.routeBySize)
-    expect(JSON.stringify(ingest)).not.toContain('ecs:runTask')
-  })
-
-  it('with largeFiles=on, starts on the size routing, which sends events without a size and small objects to the Lambda', () => {
-    const on = stateMachineDefinition(template({ largeFiles: 'on' }), 'OrchestrationIngestStateMachine') as {
+  it('with largeFiles=off, starts at the Lambda task, with no routing and no ECS task', () => {
+    const off = stateMachineDefinition(
+      template({ largeFiles: 'off' }),
+      'OrchestrationIngestStateMachine',
+    ) as {
       StartAt: string
       States: Record<string, Record<string, unknown>>
     }
-    expect(on.StartAt).toBe(STATES.routeBySize)
+    expect(off.StartAt).toBe(STATES.ingest)
+    expect(Object.keys(off.States)).not.toContain(STATES.routeBySize)
+    expect(JSON.stringify(off)).not.toContain('ecs:runTask')
     const { Parameters, Retry, Catch, Next } = task
-    expect(on.States[STATES.ingest]).toMatchObject({ Parameters, Retry, Catch, Next })
-    const route = on.States[STATES.routeBySize] as {
+    expect(off.States[STATES.ingest]).toMatchObject({ Parameters, Retry, Catch, Next })
+  })
+
+  it('by default (largeFiles on), starts on the size routing, which sends events without a size and small objects to the Lambda', () => {
+    expect(ingest.StartAt).toBe(STATES.routeBySize)
+    const route = ingest.States[STATES.routeBySize] as {
       Type: string
       Choices: { Next: string }[]
       Default: string
@@ -101,10 +106,11 @@ describe('the ingest state machine', () => {
     const timeout = (definition: unknown) => (definition as { TimeoutSeconds: number }).TimeoutSeconds
     const attempts = INGEST_RETRY.maxRetries + 1
     const serviceRetries = Math.ceil(lambdaServiceRetryBudgetSeconds() / 60) * 60
-    expect(timeout(ingest)).toBe(15 * 60 * attempts + serviceRetries + 600)
+    const currentTable = CURRENT_TABLE_MINUTES * 60
+    const off = stateMachineDefinition(template({ largeFiles: 'off' }), 'OrchestrationIngestStateMachine')
+    expect(timeout(off)).toBe(15 * 60 * attempts + serviceRetries + currentTable + 600)
     // The Fargate task may run 180 minutes (largeFileTimeoutMinutes) per attempt, the Lambda 15.
-    const on = stateMachineDefinition(template({ largeFiles: 'on' }), 'OrchestrationIngestStateMachine')
-    expect(timeout(on)).toBe(180 * 60 * attempts + serviceRetries + 600)
+    expect(timeout(ingest)).toBe(180 * 60 * attempts + serviceRetries + currentTable + 600)
   })
 
   it('catches a data-quality breach and everything else into notify-then-fail branches', () => {
@@ -133,11 +139,56 @@ describe('the ingest state machine', () => {
       Default: string
     }
     expect(choice.Type).toBe('Choice')
-    expect(choice.Choices.map((c) => c.Next)).toEqual([STATES.notifyNoRows, STATES.processed])
-    expect(JSON.stringify(choice.Choices[0])).toContain('$.counts.rows_after_dedup')
+    const [noRows, published] = choice.Choices
+    expect(noRows?.Next).toBe(STATES.notifyNoRows)
+    expect(JSON.stringify(noRows)).toContain('$.counts.rows_after_dedup')
+    // Rows published, or already published before (a redelivery repairs a failed merge): the MERGE.
+    expect(JSON.stringify(published)).toContain('"processed"')
+    expect(JSON.stringify(published)).toContain('"already_processed"')
+    expect(ingest.States[published?.Next ?? '']).toMatchObject({ Type: 'Choice' })
+    expect(JSON.stringify(ingest.States[published?.Next ?? ''])).toContain(MERGE_INPUT.sourceLastModified)
     expect(choice.Default).toBe(STATES.nothingToDo)
   })
+
+  it('after the MERGE, ends where it would have ended without it: Processed or NothingToDo', () => {
+    const after = ingest.States[STATES.afterMerge] as {
+      Type: string
+      Choices: { Next: string }[]
+      Default: string
+    }
+    expect(after.Type).toBe('Choice')
+    expect(after.Choices.map((c) => c.Next)).toEqual([STATES.processed])
+    expect(after.Default).toBe(STATES.nothingToDo)
+    // Reached only from the merge step's end: the lock released (or already taken over).
+    const reaching = Object.entries(ingest.States)
+      .filter(([, s]) => s.Next === STATES.afterMerge)
+      .map(([name]) => name)
+    expect(reaching.sort()).toEqual(['CurrentTableLockAlreadyTakenOver', 'CurrentTableReleaseLock'])
+  })
+
+  it('rebuilds the current table after a processed large file (its task returns no summary to merge)', () => {
+    const check = ingest.States[STATES.checkLargeFileResult] as { Choices: { Next: string }[] }
+    expect(check.Choices.map((c) => c.Next)).toContain(STATES.rebuildAfterLargeFile)
+    const rebuild = ingest.States[STATES.rebuildAfterLargeFile] as {
+      Resource: string
+      Parameters: Record<string, unknown>
+      Next: string
+      Catch: { Next: string }[]
+    }
+    expect(rebuild.Resource).toBe(START_EXECUTION_SYNC.resource)
+    expect(rebuild.Parameters.StateMachineArn).toBe(stateMachinePlaceholder(rebuildMachineId()))
+    expect(rebuild.Next).toBe(STATES.processed)
+    expect(rebuild.Catch.map((c) => c.Next)).toEqual([STATES.notifyFailure])
+  })
 })
+
+/** The logical id of the current table's rebuild machine. */
+function rebuildMachineId(): string {
+  const machines = t.findResources('AWS::StepFunctions::StateMachine')
+  const ids = Object.keys(machines).filter((id) => id.startsWith('CurrentTableRebuild'))
+  expect(ids).toHaveLength(1)
+  return ids[0] ?? ''
+}
 
 describe('the backfill state machine', () => {
   const map = backfill.States[backfill.StartAt] as {
@@ -159,8 +210,27 @@ describe('the backfill state machine', () => {
     expect(map.MaxConcurrency).toBe(10)
   })
 
+  it('then rebuilds the current table once, from every live output, and waits for it', () => {
+    const map = backfill.States[backfill.StartAt] as { Next: string }
+    expect(map.Next).toBe(STATES.rebuildAfterBackfill)
+    const rebuild = backfill.States[STATES.rebuildAfterBackfill] as Record<string, unknown>
+    expect(rebuild).toMatchObject({
+      Type: 'Task',
+      Resource: START_EXECUTION_SYNC.resource,
+      Parameters: { StateMachineArn: stateMachinePlaceholder(rebuildMachineId()) },
+    })
+    // No MERGE per object: the items would queue on the table's writer lock.
+    expect(JSON.stringify(map)).not.toContain('athena')
+  })
+
   it('runs the same Lambda with the same retry for every object', () => {
-    const item = map.ItemProcessor.States[map.ItemProcessor.StartAt] as {
+    const item = Object.values(map.ItemProcessor.States).find(
+      (s) =>
+        s.Type === 'Task' &&
+        s.Parameters !== undefined &&
+        JSON.stringify(s.Parameters).includes('$.Key') &&
+        !JSON.stringify(s).includes('ecs'),
+    ) as {
       Parameters: Record<string, unknown>
       Resource: unknown
       Retry: unknown[]

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { LAMBDA_S3_CALLS } from '../../lambdas/ingest/src/aws-calls.js'
+import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
 import {
   alarmCalls,
@@ -22,8 +23,8 @@ import { type AwsCall, evaluate } from './policy-simulation.js'
 import { FAKE_ENV } from './resolve-template.js'
 import { template } from './synth.js'
 
-// The stack with the large-file path: every role and grant of the default stack, plus the task's.
-const t = resolvedTemplate(template({ largeFiles: 'on' }).toJSON())
+// The default stack: the large-file path and the current table are in it.
+const t = resolvedTemplate(template().toJSON())
 const calls = deployedCalls(t)
 
 /** The calls that are not Allowed, each as one line. */
@@ -80,6 +81,32 @@ describe('every call the deployed system makes', () => {
   it(`is allowed by the synthesized policies (${calls.length} calls)`, async () => {
     expect(await refused(calls)).toEqual([])
   }, 60_000)
+
+  it("includes the ingest machine's MERGE (Athena, the writer lock, Glue, S3, KMS) and its start of the table's rebuild", () => {
+    const ingestMachine = (c: AwsCall) => /state machine [^,]*-ingest,/.test(c.description)
+    const actions = new Set(calls.filter(ingestMachine).map((c) => c.action))
+    for (const action of [
+      'athena:StartQueryExecution',
+      'athena:GetQueryExecution',
+      'dynamodb:UpdateItem',
+      'dynamodb:GetItem',
+      'states:DescribeExecution',
+      'glue:UpdateTable',
+      's3:PutObject',
+      'kms:GenerateDataKey',
+      'states:StartExecution',
+      'events:PutRule',
+    ]) {
+      expect(actions, action).toContain(action)
+    }
+    const backfillRebuild = calls.filter(
+      (c) =>
+        c.description.includes(`, ${STATES.rebuildAfterBackfill}:`) && c.action === 'states:StartExecution',
+    )
+    expect(backfillRebuild.map((c) => c.resource)).toEqual([
+      expect.stringMatching(/:stateMachine:[^:]+-current-table-rebuild$/),
+    ])
+  })
 
   it('covers each kind of caller: Lambda, Fargate task, state machines, rule, dead-letter queue, alarms, logs, access logs', () => {
     const principals = new Set(calls.map((c) => c.principal))

@@ -208,9 +208,22 @@ describe('alerts and logs', () => {
     expect(Object.keys(t.findResources('AWS::SNS::Subscription'))).toHaveLength(0)
   })
 
-  it('encrypts and retains every log group: the Lambda and the two state machines', () => {
-    const groups = Object.values(t.findResources('AWS::Logs::LogGroup'))
-    expect(groups).toHaveLength(3)
+  it('encrypts and retains every log group: the Lambda, the Fargate task, and the four state machines', () => {
+    const found = t.findResources('AWS::Logs::LogGroup')
+    const owners = [
+      'IngestFunction',
+      'LargeFiles',
+      'OrchestrationIngest',
+      'OrchestrationBackfill',
+      'CurrentTableMaintenance',
+      'CurrentTableRebuild',
+    ]
+    expect(
+      Object.keys(found)
+        .map((id) => owners.find((owner) => id.startsWith(owner)))
+        .sort(),
+    ).toEqual([...owners].sort())
+    const groups = Object.values(found)
     for (const group of groups) {
       expect(group.Properties.KmsKeyId).toEqual({
         'Fn::GetAtt': [expect.stringMatching(/^StorageDataKey/), 'Arn'],

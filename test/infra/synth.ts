@@ -44,8 +44,15 @@ export function stateMachineDefinition(t: Template, prefix: string): Record<stri
 
 function placeholder(part: unknown): string {
   const text = JSON.stringify(part)
+  const ref = (part as { Ref?: unknown }).Ref
+  if (typeof ref === 'string' && ref.includes('StateMachine')) return stateMachinePlaceholder(ref)
   if (text.includes('Function')) return 'arn:aws:lambda:eu-west-2:123456789012:function:ingest'
   if (text.includes('Alerts')) return 'arn:aws:sns:eu-west-2:123456789012:alerts'
   if (text.includes('AWS::Partition')) return 'aws'
   return 'placeholder-bucket'
+}
+
+/** The placeholder ARN a definition gets for a state machine it references (by logical id). */
+export function stateMachinePlaceholder(logicalId: string): string {
+  return `arn:aws:states:eu-west-2:123456789012:stateMachine:${logicalId}`
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import {
   LOOKUP_KEY,
   type LocalPipeline,
@@ -9,7 +10,15 @@ import {
 import { synthesizedTemplate } from '../../local/src/s3/synthesized-template.js'
 import { type CuttingProxy, startCuttingProxy } from '../helpers/cutting-proxy.js'
 import { attemptsFor, lambdaTask } from '../orchestration/asl.js'
-import { deleteRaw, processedKeys, putRaw, readProcessed, SAMPLE_LISTINGS, SAMPLE_LOOKUP } from './helpers.js'
+import {
+  deleteRaw,
+  pathToIngest,
+  processedKeys,
+  putRaw,
+  readProcessed,
+  SAMPLE_LISTINGS,
+  SAMPLE_LOOKUP,
+} from './helpers.js'
 
 const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
 const open: (LocalPipeline | CuttingProxy)[] = []
@@ -51,7 +60,11 @@ describe('bad input', () => {
         message: 's3://raw/incoming/empty.csv: file is empty: expected a header row',
       },
       attempts: 1,
-      path: ['Ingest', 'NotifyFailure', 'IngestFailed'],
+      path: [
+        ...pathToIngest(pipeline.stateMachines.ingest.definition),
+        STATES.notifyFailure,
+        STATES.ingestFailed,
+      ],
     })
     expect(await processedKeys(pipeline)).toEqual([])
   })
@@ -102,7 +115,11 @@ describe('a data-quality threshold breach', () => {
       status: 'FAILED',
       error: 'DataQualityThresholdError',
       attempts: 1,
-      path: ['Ingest', 'NotifyDataQualityFailure', 'DataQualityFailed'],
+      path: [
+        ...pathToIngest(pipeline.stateMachines.ingest.definition),
+        STATES.notifyDataQualityFailure,
+        STATES.dataQualityFailed,
+      ],
     })
     expect(execution?.taskError?.message).toMatch(
       /^max_rejected_ratio 0\.0975 > 0\.05: s3:\/\/processed\/reports\/dt=.*\/listings\.json written/,
@@ -112,7 +129,9 @@ describe('a data-quality threshold breach', () => {
     expect(keys.some((key) => key.startsWith('rejected/'))).toBe(true)
     expect(keys.some((key) => key.startsWith('listings/'))).toBe(false)
     const report = JSON.parse(
-      (await readProcessed(pipeline, keys.find((k) => k.startsWith('reports/')) ?? '')).toString(),
+      (
+        await readProcessed(pipeline, keys.find((k) => k.startsWith('reports/') && k.endsWith('.json')) ?? '')
+      ).toString(),
     )
     expect(report).toMatchObject({ status: 'threshold_breached', output: { parquet: { published: false } } })
     const emf = pipeline.metrics.published.at(-1) as unknown as Record<string, number>

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DQ_DIMENSIONS, DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
+import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import { type LocalPipeline, startLocalPipeline } from '../../local/src/s3/pipeline.js'
 import { contractCounts, modelIngest } from '../helpers/model.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
 import {
   objectCreated,
+  outputCount,
+  pathToIngest,
   processedKeys,
   putRaw,
   readProcessed,
@@ -30,11 +33,16 @@ describe('an upload to the raw bucket', () => {
     await putRaw(pipeline, 'sample.csv', text)
     const executions = await pipeline.settle()
     const execution = executions.at(-1)
-    expect(execution).toMatchObject({
-      status: 'SUCCEEDED',
-      attempts: 1,
-      path: ['Ingest', 'CheckResult', 'Processed'],
-    })
+    expect(execution).toMatchObject({ status: 'SUCCEEDED', attempts: 1 })
+    // Routed to the Lambda, then the result merged into the current table (one MERGE), then Processed.
+    const path = execution?.path ?? []
+    expect(path.slice(0, 3)).toEqual([
+      ...pathToIngest(pipeline.stateMachines.ingest.definition),
+      STATES.checkResult,
+    ])
+    expect(path.slice(-2)).toEqual([STATES.afterMerge, STATES.processed])
+    expect(execution?.merges).toHaveLength(1)
+    expect(execution?.merges[0]).toMatch(/^MERGE INTO /)
     const summary = execution?.output
     const expected = modelIngest(text, readFileSync(SAMPLE_LOOKUP, 'utf8'))
     expect(summary?.counts).toMatchObject(contractCounts(expected))
@@ -69,7 +77,10 @@ describe('an upload to the raw bucket', () => {
     const again = await pipeline.execute(objectCreated('incoming/twice.csv', etag))
     expect(again.output).toMatchObject({ status: 'already_processed' })
     expect(await processedKeys(pipeline)).toEqual(before)
-    expect(before.filter((key) => key.includes('twice'))).toHaveLength(4)
+    expect(before.filter((key) => key.includes('twice'))).toHaveLength(outputCount(again.output?.outputs))
+    // Merged again (idempotent: it repairs a merge that failed the first time), and ends on NothingToDo.
+    expect(again.merges).toHaveLength(1)
+    expect(again.path.at(-1)).toBe(STATES.nothingToDo)
   })
 
   it('processes two files uploaded at once into one set of outputs each', async () => {
@@ -86,8 +97,13 @@ describe('an upload to the raw bucket', () => {
     expect(byKey.get('incoming/north.csv')?.output?.counts?.rows_after_dedup).toBe(2)
     expect(byKey.get('incoming/south.csv')?.output?.counts?.rows_after_dedup).toBe(1)
     const keys = await processedKeys(pipeline)
-    expect(keys.filter((key) => key.includes('north'))).toHaveLength(4)
-    expect(keys.filter((key) => key.includes('south'))).toHaveLength(4)
+    const count = outputCount(executions[0]?.output?.outputs)
+    expect(keys.filter((key) => key.includes('north'))).toHaveLength(count)
+    expect(keys.filter((key) => key.includes('south'))).toHaveLength(count)
+    // Both merged, one after the other (the writer lock serializes them).
+    for (const key of ['incoming/north.csv', 'incoming/south.csv']) {
+      expect(byKey.get(key)?.merges).toHaveLength(1)
+    }
   })
 
   it('replaces the outputs when the same key is uploaded again with new content', async () => {
@@ -123,7 +139,7 @@ describe('events that are not for the pipeline', () => {
     const execution = await pipeline.execute(objectCreated('incoming/notes.txt'))
     expect(execution).toMatchObject({
       status: 'SUCCEEDED',
-      output: { status: 'skipped', reason: 'not a .csv object under incoming/' },
+      output: { status: 'skipped', reason: 'not a .csv or .csv.gz object under incoming/' },
     })
   })
 

@@ -8,6 +8,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3'
+import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import type { LocalPipeline } from '../../local/src/s3/pipeline.js'
 import { INCOMING_PREFIX, PROCESSED_BUCKET, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
 
@@ -73,4 +74,21 @@ export function tempFile(name: string, bytes: Uint8Array): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lambda-test-')), name)
   writeFileSync(path, bytes)
   return path
+}
+
+/**
+ * The states an execution of the synthesized ingest machine enters up to its
+ * Lambda task: the size routing first when the definition starts with it
+ * (the default, largeFiles=on), then the task.
+ */
+export function pathToIngest(definition: { StartAt: string }): string[] {
+  return definition.StartAt === STATES.ingest ? [STATES.ingest] : [definition.StartAt, STATES.ingest]
+}
+
+/**
+ * The data outputs one processed file leaves beside its manifest, as its
+ * summary names them (Parquet, rejects, report, report page).
+ */
+export function outputCount(outputs: Record<string, unknown> | undefined): number {
+  return Object.keys(outputs ?? {}).filter((name) => name !== 'bucket').length + 1
 }

@@ -71,6 +71,18 @@ export const STATES = {
   /** The large-file branch (a Parallel around the Fargate task), retried and caught like `ingest`. */
   ingestLargeFile: 'IngestLargeFile',
   checkLargeFileResult: 'CheckLargeFileResult',
+  /**
+   * After the current table's MERGE (infra/src/current-table.ts, whose states are named
+   * `CurrentTable…`): a Choice that ends where the ingest would have ended without it.
+   */
+  afterMerge: 'AfterCurrentTableMerge',
+  /**
+   * The large-file branch's way into the current table: its task reports an exit code, not the
+   * summary the MERGE needs, so a processed large file starts the table's rebuild (startExecution.sync:2).
+   */
+  rebuildAfterLargeFile: 'RebuildCurrentTable',
+  /** The backfill's last step: the table rebuilt once from every live output, not merged per file. */
+  rebuildAfterBackfill: 'RebuildCurrentTableAfterBackfill',
 } as const
 
 /**

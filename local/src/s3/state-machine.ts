@@ -5,6 +5,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions'
+import { CurrentTableBindings, ServiceError } from './current-table-bindings.js'
 import { type AslDefinition, type AslState, PLACEHOLDER_ENV } from './synthesized-template.js'
 
 /**
@@ -13,7 +14,11 @@ import { type AslDefinition, type AslState, PLACEHOLDER_ENV } from './synthesize
  * Fail are the interpreter's, read from the definition as deployed. Only the
  * Task states' resources are bound locally: a Lambda task calls a local
  * function the way the Lambda service would (JSON in, JSON out, an error
- * reported by name with a JSON cause), and an SNS publish is recorded.
+ * reported by name with a JSON cause), an SNS publish is recorded, the
+ * current table's merge step runs against {@link CurrentTableBindings} (an
+ * in-memory writer lock; the MERGE recorded, or run by an executor), and the
+ * large-file branch's `ecs:runTask.sync` fails unless a binding is given
+ * (local files are far below the size threshold, so it is not reached).
  */
 
 polyfillPromiseWithResolvers()
@@ -51,6 +56,8 @@ export interface Execution<Output> {
   path: string[]
   /** Every SNS publish, in order. */
   notifications: Notification[]
+  /** The current-table statements (MERGE) this execution sent to Athena, in order. */
+  merges: string[]
 }
 
 /** A function behind a Lambda task; the local stand-in for the deployed function. */
@@ -77,6 +84,16 @@ export interface LocalStateMachineOptions {
   retryIntervalScale?: number
   /** Called with every SNS publish as it happens. */
   onNotification?: (notification: Notification) => void
+  /**
+   * The current table's lock and Athena, shared by the executions.
+   * @default new CurrentTableBindings() (the MERGE recorded, not executed)
+   */
+  currentTable?: CurrentTableBindings
+  /**
+   * What an `ecs:runTask.sync` task (the large-file branch) does with its parameters.
+   * @default a States.TaskFailed saying the task is not bound locally (the branch then fails as LargeFileTaskFailed)
+   */
+  largeFileTask?: (parameters: unknown) => Promise<unknown>
 }
 
 type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>
@@ -84,13 +101,18 @@ type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResou
 const LAMBDA_ARN = /^arn:[^:]+:lambda:[^:]+:\d+:function:/
 const LAMBDA_INVOKE = /^arn:[^:]+:states:::lambda:invoke$/
 const SNS_PUBLISH = /^arn:[^:]+:states:::sns:publish$/
+const ECS_RUN_TASK = /^arn:[^:]+:states:::ecs:runTask(\.sync)?$/
 
 /** One synthesized definition, ready to run locally any number of times, concurrently. */
 export class LocalStateMachine {
   private readonly machine: StateMachine
   private readonly lambdaStates: string[]
   private readonly snsStates: string[]
+  private readonly ecsStates: string[]
+  private readonly currentTableStates: string[]
+  private readonly currentTable: CurrentTableBindings
   private readonly retryIntervals: Record<string, number[]>
+  private readonly waits: Record<string, number>
 
   constructor(
     readonly definition: AslDefinition,
@@ -102,10 +124,20 @@ export class LocalStateMachine {
     this.snsStates = states
       .filter(([, state]) => SNS_PUBLISH.test(resource(state) ?? ''))
       .map(([name]) => name)
-    const unbound = states.filter(
-      ([name, state]) =>
-        state.Type === 'Task' && !this.lambdaStates.includes(name) && !this.snsStates.includes(name),
-    )
+    this.ecsStates = states
+      .filter(([, state]) => ECS_RUN_TASK.test(resource(state) ?? ''))
+      .map(([name]) => name)
+    this.currentTable = options.currentTable ?? new CurrentTableBindings()
+    this.currentTableStates = states
+      .filter(([, state]) => this.currentTable.handlerFor(resource(state) ?? '', () => '') !== undefined)
+      .map(([name]) => name)
+    const bound = new Set([
+      ...this.lambdaStates,
+      ...this.snsStates,
+      ...this.ecsStates,
+      ...this.currentTableStates,
+    ])
+    const unbound = states.filter(([name, state]) => state.Type === 'Task' && !bound.has(name))
     if (unbound.length > 0)
       throw new Error(
         `no local binding for Task ${unbound.map(([name, s]) => `${name} (${s.Resource})`).join(', ')}`,
@@ -120,6 +152,12 @@ export class LocalStateMachine {
               name,
               (state.Retry ?? []).map((r) => (r.IntervalSeconds ?? 1) * 1000 * scale),
             ]),
+    )
+    // The lock's random waits, scaled like the retries (the definition's seconds otherwise).
+    this.waits = Object.fromEntries(
+      scale === undefined
+        ? []
+        : states.filter(([, state]) => state.Type === 'Wait').map(([name]) => [name, 30 * 1000 * scale]),
     )
     this.machine = new StateMachine(
       withLambdaTimeouts(
@@ -142,6 +180,7 @@ export class LocalStateMachine {
       attempts: 0,
       path: [],
       notifications: [],
+      merges: [],
     }
     const handlers: LocalHandlers = {}
     for (const state of this.lambdaStates) {
@@ -167,11 +206,38 @@ export class LocalStateMachine {
         return { MessageId: randomUUID() }
       }
     }
+    for (const state of this.ecsStates) {
+      handlers[state] = async (parameters) => {
+        if (this.options.largeFileTask !== undefined)
+          return json(await this.options.largeFileTask(parameters))
+        throw new ServiceError(
+          'States.TaskFailed',
+          'the large-file task (ecs:runTask.sync) is not bound locally',
+        )
+      }
+    }
+    for (const state of this.currentTableStates) {
+      const resource = this.definition.States[state]?.Resource ?? ''
+      const handler = this.currentTable.handlerFor(resource, () => executionId)
+      handlers[state] = async (parameters) => {
+        const answer = await handler?.(parameters as Record<string, unknown>)
+        if (resource.endsWith('startQueryExecution.sync'))
+          execution.merges.push(String((parameters as { QueryString?: unknown }).QueryString))
+        return answer as never
+      }
+    }
+    this.currentTable.running.add(executionId)
     const { result, eventLogs } = this.machine.run(json(input), {
-      overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: this.retryIntervals },
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        retryIntervalOverrides: this.retryIntervals,
+        waitTimeOverrides: this.waits,
+      },
       context: {
         Execution: { Id: executionId, Name: name, RoleArn: `arn:${partition}:iam::${account}:role/local` },
         StateMachine: { Id: stateMachineArn, Name: this.options.name },
+        // The interpreter sets no State.EnteredTime (the lock records it): the execution's start stands in.
+        State: { EnteredTime: new Date().toISOString(), Name: '' },
       },
     })
     const history = (async () => {
@@ -191,6 +257,7 @@ export class LocalStateMachine {
       Object.assign(execution, { status: 'FAILED', error: failure.name, cause: failure.message })
     } finally {
       await history
+      this.currentTable.running.delete(executionId)
     }
     return execution
   }

@@ -227,7 +227,8 @@ function resolveString(template: Template, value: unknown): string {
 /**
  * A placeholder for a `Ref` or `Fn::GetAtt … Arn`, chosen by the referenced
  * resource's type: a Lambda function's ARN, an SNS topic's ARN, an S3
- * bucket's name (`bucket-<logical id, lower case>`), or a pseudo parameter.
+ * bucket's name (`bucket-<logical id, lower case>`), a state machine's ARN,
+ * a DynamoDB table's or an Athena workgroup's name, or a pseudo parameter.
  *
  * @throws {Error} for any other reference, so a new one is noticed, not guessed
  */
@@ -252,6 +253,16 @@ export function resolveReference(template: Template, reference: unknown): string
       return `arn:${partition}:sns:${region}:${account}:${name('TopicName')}`
     case 'AWS::S3::Bucket':
       if (ref !== undefined) return `bucket-${String(id).toLowerCase()}`
+      break
+    // The current table's rebuild (startExecution.sync:2), its lock table and its workgroup.
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:${partition}:states:${region}:${account}:stateMachine:${name('StateMachineName')}`
+    case 'AWS::DynamoDB::Table':
+      if (ref !== undefined) return name('TableName')
+      break
+    case 'AWS::Athena::WorkGroup':
+      if (ref !== undefined) return name('Name')
+      break
   }
   throw new Error(`cannot resolve ${JSON.stringify(reference)} in a state-machine definition`)
 }
