@@ -49,6 +49,7 @@ Validates, cleans, deduplicates and enriches marketplace listings, then writes
   <out>/processed/data.parquet   Snappy Parquet, only when the run succeeds
   <out>/rejected/rejected_rows.csv  every rejected row with its line and reason
   <out>/dq_report.json           the data-quality report
+  <out>/dq_report.html           the same report as a page to read in a browser
 
 Options:
   --listings <path>       listings CSV, plain or gzip-compressed (recognised by

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { type ByteSource, type DqReport, InputError, ingest, thresholdsFrom } from '../../shared/src/index.js'
 import { decodedSource } from '../../shared/src/input-format.js'
+import { renderDqReportHtml } from '../../shared/src/report-html.js'
 import { type CliOptions, HELP, parseCliArgs, UsageError } from './args.js'
 import { fileSource } from './files.js'
 import { asInputError } from './fs-errors.js'
@@ -299,7 +300,14 @@ async function runIngest(
   const published = asPublished(report, paths, succeeded ? undefined : live, outputs.runId)
   let untidy: string | undefined
   try {
-    untidy = await outputs.publish(Buffer.from(`${JSON.stringify(published, null, 2)}\n`), succeeded)
+    untidy = await outputs.publish(
+      Buffer.from(`${JSON.stringify(published, null, 2)}\n`),
+      // Links relative to the page, which sits beside dq_report.json.
+      Buffer.from(
+        renderDqReportHtml(published, { rejected: 'rejected/rejected_rows.csv', report: 'dq_report.json' }),
+      ),
+      succeeded,
+    )
   } finally {
     progress?.clear()
   }

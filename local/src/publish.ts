@@ -63,6 +63,8 @@ export const PUBLISHED = {
   parquet: join('processed', 'data.parquet'),
   rejected: join('rejected', 'rejected_rows.csv'),
   report: 'dq_report.json',
+  /** The same report as a page for people (shared/src/report-html.ts). */
+  page: 'dq_report.html',
 } as const
 
 /** One of the three outputs. */
@@ -78,6 +80,7 @@ export function publishedPaths(out: string): Record<OutputName, string> {
     parquet: join(out, PUBLISHED.parquet),
     rejected: join(out, PUBLISHED.rejected),
     report: join(out, PUBLISHED.report),
+    page: join(out, PUBLISHED.page),
   }
 }
 
@@ -239,12 +242,14 @@ export class RunOutputs {
    * live stays live.
    *
    * @param report - the report's bytes
+   * @param page - the report as an HTML page
    * @param withParquet - whether this run's Parquet is published
    * @returns undefined, or what went wrong tidying up after the outputs were published
    */
-  async publish(report: Uint8Array, withParquet: boolean): Promise<string | undefined> {
+  async publish(report: Uint8Array, page: Uint8Array, withParquet: boolean): Promise<string | undefined> {
     await faultAt('report')
     await this.files.report.write(report)
+    await this.files.page.write(page)
     for (const name of OUTPUT_NAMES) await this.files[name].finish()
     const runParquet = join(this.#runDir, PUBLISHED.parquet)
     if (!withParquet) unlinkSync(runParquet)

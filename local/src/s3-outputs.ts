@@ -60,13 +60,18 @@ export function publishedKeys(prefix: S3Location): Record<OutputName, S3Location
     bucket: prefix.bucket,
     key: `${prefix.key}${PUBLISHED[name].split(/[\\/]/).join('/')}`,
   })
-  return { parquet: key('parquet'), rejected: key('rejected'), report: key('report') }
+  return { parquet: key('parquet'), rejected: key('rejected'), report: key('report'), page: key('page') }
 }
 
 /** The published URIs under an `--out` prefix, for the report and messages. */
 export function publishedUris(prefix: S3Location): Record<OutputName, string> {
   const keys = publishedKeys(prefix)
-  return { parquet: s3Uri(keys.parquet), rejected: s3Uri(keys.rejected), report: s3Uri(keys.report) }
+  return {
+    parquet: s3Uri(keys.parquet),
+    rejected: s3Uri(keys.rejected),
+    report: s3Uri(keys.report),
+    page: s3Uri(keys.page),
+  }
 }
 
 /**
@@ -189,10 +194,11 @@ export class S3RunOutputs {
    * so the live Parquet stays), then writes the report, then releases the lock.
    *
    * @param report - the report's bytes
+   * @param page - the report as an HTML page, written just before the report (the commit record)
    * @param withParquet - whether this run's Parquet is published
    * @returns undefined, or what went wrong releasing the lock after the outputs were published
    */
-  async publish(report: Uint8Array, withParquet: boolean): Promise<string | undefined> {
+  async publish(report: Uint8Array, page: Uint8Array, withParquet: boolean): Promise<string | undefined> {
     const keys = publishedKeys(this.prefix)
     this.#committed = true
     // One after the other, the rejects first: when the rejects' upload fails (an upload that
@@ -209,18 +215,23 @@ export class S3RunOutputs {
     } catch (error) {
       throw asS3Error(s3Uri(keys.parquet), error)
     }
-    try {
-      await listedCommandsOnly(this.#client).send(
-        new PutObjectCommand({
-          Bucket: keys.report.bucket,
-          Key: keys.report.key,
-          Body: report,
-          ContentType: 'application/json',
-          Metadata: { [RUN_ID_METADATA]: this.runId },
-        }),
-      )
-    } catch (error) {
-      throw asS3Error(s3Uri(keys.report), error)
+    for (const [name, body, contentType] of [
+      ['page', page, 'text/html; charset=utf-8'],
+      ['report', report, 'application/json'],
+    ] as const) {
+      try {
+        await listedCommandsOnly(this.#client).send(
+          new PutObjectCommand({
+            Bucket: keys[name].bucket,
+            Key: keys[name].key,
+            Body: body,
+            ContentType: contentType,
+            Metadata: { [RUN_ID_METADATA]: this.runId },
+          }),
+        )
+      } catch (error) {
+        throw asS3Error(s3Uri(keys[name]), error)
+      }
     }
     this.#finished = true
     try {

@@ -75,6 +75,11 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
   ): Promise<Visit> {
     const file = join(dir, `${name}.html`)
     writeFileSync(file, renderDqReportHtml(report, links))
+    return open(name, file)
+  }
+
+  /** Opens a page file, recording every console error, page error and request. */
+  async function open(name: string, file: string): Promise<Visit> {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } })
     const problems: string[] = []
     const requests: string[] = []
@@ -181,6 +186,20 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
     }
     const rejects = page.locator('a[href="rejected/rejected_rows.csv"]')
     expect(await rejects.count()).toBeGreaterThan(0)
+    await page.close()
+  })
+
+  it('is published by the CLI beside dq_report.json, with numbers equal to it and a working link to the rejects', async () => {
+    const out = join(dir, 'published')
+    const report = runReport(['--out', out], 0)
+    const file = join(out, 'dq_report.html')
+    expect(existsSync(file)).toBe(true)
+    expect(JSON.parse(readFileSync(join(out, 'dq_report.json'), 'utf8'))).toEqual(report)
+    const { page, problems } = await open('published', file)
+    expect(problems).toEqual([])
+    await expectNumbersMatch(page, report, [...ALWAYS, 'output.parquet.rows'])
+    const href = await page.locator('a[href="rejected/rejected_rows.csv"]').first().getAttribute('href')
+    expect(existsSync(join(out, href ?? 'missing'))).toBe(true)
     await page.close()
   })
 

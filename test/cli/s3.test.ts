@@ -68,7 +68,8 @@ function ingest(args: string[], endpoint = s3.endpoint, env: Record<string, stri
   return startCli(args, workspace(), { S3_ENDPOINT: endpoint, ...env }).done
 }
 
-const PUBLISHED = ['dq_report.json', 'processed/data.parquet', 'rejected/rejected_rows.csv']
+/** What a run publishes under its prefix, in key order (the HTML page beside the JSON report). */
+const PUBLISHED = ['dq_report.html', 'dq_report.json', 'processed/data.parquet', 'rejected/rejected_rows.csv']
 
 interface Report {
   status: string
