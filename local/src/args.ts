@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util'
 import {
+  DEFAULT_MEMORY_BUDGET_BYTES,
   DEFAULT_ROW_GROUP_SIZE,
   MAX_ROW_GROUP_SIZE,
+  MEMORY_BUDGET_RANGE,
+  parseMemoryBudgetMiB,
   parseRowGroupSize,
   ROW_GROUP_SIZE_RANGE,
 } from '../../shared/src/limits.js'
@@ -26,6 +29,11 @@ export interface CliOptions {
   maxUnmatchedSegmentRatio: number | undefined
   /** At most {@link MAX_ROW_GROUP_SIZE}. @default 100000 */
   rowGroupSize: number
+  /**
+   * Bytes a run may spend buffering rows for one pass; above it the file is
+   * read twice. @default DEFAULT_MEMORY_BUDGET_BYTES (1 GiB)
+   */
+  memoryBudgetBytes: number
   /** Print the report on stdout. @default false */
   json: boolean
   /** Log errors only and show no progress. @default false */
@@ -76,6 +84,9 @@ Options:
                           output rows has no segment (default: no limit)
   --row-group-size <n>    rows per Parquet row group, 1 to ${MAX_ROW_GROUP_SIZE}
                           (default: ${DEFAULT_ROW_GROUP_SIZE})
+  --memory-budget <MiB>   memory a run may spend buffering rows to read the
+                          file once; a larger file is read twice instead
+                          (0 always reads twice; default: ${DEFAULT_MEMORY_BUDGET_BYTES / 1_048_576})
   --json                  print the report on stdout (several files: a JSON
                           array of {listings, out, exit_code, report|error})
   --quiet                 print errors only: no progress, summary or logs
@@ -130,6 +141,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       values['max-unmatched-segment-ratio'],
     ),
     rowGroupSize: rowGroupSize(values['row-group-size']),
+    memoryBudgetBytes: memoryBudget(values['memory-budget']),
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     progress: !(values['no-progress'] ?? false),
@@ -151,6 +163,7 @@ function parse(argv: readonly string[]) {
       'max-rejected-ratio': { type: 'string' },
       'max-unmatched-segment-ratio': { type: 'string' },
       'row-group-size': { type: 'string' },
+      'memory-budget': { type: 'string' },
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
       'no-progress': { type: 'boolean' },
@@ -170,6 +183,15 @@ function optionalRatio(flag: string, text: string | undefined): number | undefin
   const value = Number(text)
   if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
     throw new UsageError(`${flag} must be a number from 0 to 1, got ${JSON.stringify(text)}`)
+  }
+  return value
+}
+
+function memoryBudget(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MEMORY_BUDGET_BYTES
+  const value = parseMemoryBudgetMiB(text)
+  if (value === undefined) {
+    throw new UsageError(`--memory-budget must be ${MEMORY_BUDGET_RANGE}, got ${JSON.stringify(text)}`)
   }
   return value
 }

@@ -283,6 +283,7 @@ async function runIngest(
       nullMarkers: options.nullMarkers,
       thresholds: thresholdsFrom(options),
       rowGroupSize: options.rowGroupSize,
+      memoryBudgetBytes: options.memoryBudgetBytes,
       // With a second core, encode Parquet on a worker thread running this same bundle.
       ...(availableParallelism() > 1 ? { parquetWorker: new URL(import.meta.url) } : {}),
       onProgress: (update) => {

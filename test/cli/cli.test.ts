@@ -119,6 +119,17 @@ describe('flags', () => {
     const report = JSON.parse(readFileSync(join(run.cwd, 'out/dq_report.json'), 'utf8'))
     expect(report.output.parquet.row_groups).toBe(Math.ceil(report.rows_after_dedup / 100))
   })
+
+  it('--memory-budget 0 reads the file twice and publishes the same bytes as one pass', () => {
+    const onePass = cli(['--quiet'])
+    const twoPasses = cli(['--quiet', '--memory-budget', '0'])
+    expect(twoPasses.status, twoPasses.stderr).toBe(0)
+    for (const output of ['out/processed/data.parquet', 'out/rejected/rejected_rows.csv']) {
+      expect(readFileSync(join(twoPasses.cwd, output)), output).toEqual(
+        readFileSync(join(onePass.cwd, output)),
+      )
+    }
+  })
 })
 
 describe('exit code 2: unusable input or arguments', () => {

@@ -52,7 +52,18 @@ describe('parseCliArgs', () => {
     expect(refusal(['--row-group-size', '1e3'])).toMatch(/from 1 to 1048576/)
   })
 
-  it.each(['--listings', '--lookup', '--out', '--row-group-size', '--null-values'])(
+  it('reads --memory-budget as whole MiB (0 forces two passes) and refuses anything else in one line', () => {
+    expect(parseCliArgs([]).memoryBudgetBytes).toBe(1024 * 1_048_576)
+    expect(parseCliArgs(['--memory-budget', '0']).memoryBudgetBytes).toBe(0)
+    expect(parseCliArgs(['--memory-budget', '256']).memoryBudgetBytes).toBe(256 * 1_048_576)
+    for (const budget of ['+1', '1.5', '1e3', '1048577', 'lots']) {
+      expect(refusal(['--memory-budget', budget])).toBe(
+        `--memory-budget must be a whole number of MiB from 0 to 1048576, got "${budget}"`,
+      )
+    }
+  })
+
+  it.each(['--listings', '--lookup', '--out', '--row-group-size', '--memory-budget', '--null-values'])(
     'says in one line that %s needs a value, when it is last or followed by a flag',
     (flag) => {
       for (const argv of [[flag], [flag, '--quiet']]) {
