@@ -40,3 +40,21 @@ export function attemptsFor(task: AslState, error: string): number {
 export function caughtBy(task: AslState, error: string): string | undefined {
   return task.Catch?.find((c) => matches(c.ErrorEquals, error))?.Next
 }
+
+/**
+ * The states an execution enters up to and including `task`: the task itself
+ * when the definition starts there, else the start Choice (the size routing)
+ * whose Default is the task, then the task.
+ */
+export function pathTo(definition: AslDefinition, task: string): string[] {
+  if (definition.StartAt === task) return [task]
+  const start = state(definition, definition.StartAt) as AslState & { Default?: string }
+  if (start.Type !== 'Choice' || start.Default !== task)
+    throw new Error(`${definition.StartAt} does not lead to ${task} by default`)
+  return [definition.StartAt, task]
+}
+
+/** The states of the current table's merge step (infra/src/current-table.ts names them `CurrentTable…`). */
+export function isMergeState(name: string): boolean {
+  return name.startsWith('CurrentTable')
+}

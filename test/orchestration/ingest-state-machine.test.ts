@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { DataQualityThresholdError, TransientError } from '../../lambdas/ingest/src/errors.js'
+import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import {
   INCOMING_PREFIX,
   type LocalPipeline,
@@ -17,7 +18,7 @@ import {
   synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
 import { objectCreated, putRaw, SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
-import { attemptsFor, caughtBy, lambdaTask, state } from './asl.js'
+import { attemptsFor, caughtBy, isMergeState, lambdaTask, pathTo, state } from './asl.js'
 
 /**
  * The ingest state machine exactly as `cdk synth` writes it, run by the
@@ -90,12 +91,13 @@ function namedError(name: string, message: string): Error {
 }
 
 describe('the synthesized ingest state machine, run locally', () => {
-  it('runs the state machine named *-ingest, which starts at its one Lambda task', async () => {
+  it('runs the state machine named *-ingest, whose size routing sends small files to its one Lambda task', async () => {
     const pipeline = await pipelineWith()
     const { ingest: machine } = pipeline.stateMachines
     expect(machine.name).toMatch(/-ingest$/)
     const [name] = lambdaTask(machine.definition)
-    expect(machine.definition.StartAt).toBe(name)
+    expect(machine.definition.StartAt).toBe(STATES.routeBySize)
+    expect(pathTo(machine.definition, name)).toEqual([STATES.routeBySize, name])
   })
 
   it('rows written: the Choice ends in success, and nobody is notified', async () => {
@@ -105,11 +107,18 @@ describe('the synthesized ingest state machine, run locally', () => {
     const [task] = lambdaTask(definition)
     expect(execution).toMatchObject({ status: 'SUCCEEDED', attempts: 1, notifications: [] })
     expect(execution?.output).toMatchObject({ status: 'processed', counts: { rows_after_dedup: 342 } })
-    const [, choice, end] = execution?.path ?? []
-    expect(execution?.path[0]).toBe(task)
+    const path = execution?.path ?? []
+    const toTask = pathTo(definition, task)
+    expect(path.slice(0, toTask.length)).toEqual(toTask)
+    const [choice, ...afterChoice] = path.slice(toTask.length)
     expect(state(definition, choice ?? '').Type).toBe('Choice')
+    // Then the current table's MERGE (one statement, the lock taken and released), then success.
+    const end = afterChoice.pop()
     expect(state(definition, end ?? '').Type).toBe('Succeed')
-    expect(execution?.path).toHaveLength(3)
+    expect(afterChoice.pop()).toBe(STATES.afterMerge)
+    expect(afterChoice.length).toBeGreaterThan(0)
+    expect(afterChoice.filter((name) => !isMergeState(name))).toEqual([])
+    expect(execution?.merges).toHaveLength(1)
     // The task received what its Parameters build: the whole event and the execution ARN.
     expect(execution?.executionId).toMatch(/^arn:aws:states:[^:]+:\d+:execution:[^:]+-ingest:/)
   })
@@ -155,7 +164,7 @@ describe('the synthesized ingest state machine, run locally', () => {
       error: state(definition, fail).Error,
       cause: state(definition, fail).Cause,
       attempts: 1,
-      path: [task, branch, fail],
+      path: [...pathTo(definition, task), branch, fail],
       taskError: { error: 'DataQualityThresholdError' },
     })
     expect(execution?.error).toBe(DataQualityThresholdError.name)
@@ -185,7 +194,7 @@ describe('the synthesized ingest state machine, run locally', () => {
       status: 'FAILED',
       error: state(definition, fail).Error,
       attempts: attemptsFor(taskState, 'TypeError'),
-      path: [task, branch, fail],
+      path: [...pathTo(definition, task), branch, fail],
       taskError: { error: 'TypeError', message: 'cannot read properties of undefined' },
     })
     expect(execution?.attempts).toBe(1)
@@ -194,7 +203,7 @@ describe('the synthesized ingest state machine, run locally', () => {
     ])
   })
 
-  it('already processed: a repeated event ends on the Choice default, with no notification', async () => {
+  it('already processed: a repeated event merges again (a no-op, or the repair of a failed merge) and ends on the Choice default, with no notification', async () => {
     const pipeline = await pipelineWith()
     const etag = await putRaw(pipeline, 'twice.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await pipeline.settle()
@@ -205,9 +214,13 @@ describe('the synthesized ingest state machine, run locally', () => {
     expect(again).toMatchObject({
       status: 'SUCCEEDED',
       output: { status: 'already_processed' },
-      path: [task, state(definition, task).Next, choice.Default],
       notifications: [],
     })
+    const toChoice = [...pathTo(definition, task), state(definition, task).Next]
+    expect(again.path.slice(0, toChoice.length)).toEqual(toChoice)
+    expect(again.path.slice(-2)).toEqual([STATES.afterMerge, choice.Default])
+    expect(again.path.slice(toChoice.length, -2).every(isMergeState)).toBe(true)
+    expect(again.merges).toHaveLength(1)
   })
 
   it('Lambda.TooManyRequestsException: retried as often as the synthesized Retry says, then notified and failed', async () => {

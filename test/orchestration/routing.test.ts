@@ -12,6 +12,7 @@ import {
 } from '../../lambdas/ingest/src/orchestration.js'
 import { runTask } from '../../lambdas/ingest/src/task.js'
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
+import { CurrentTableBindings } from '../../local/src/s3/current-table-bindings.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
 import {
   type AslDefinition,
@@ -149,6 +150,10 @@ interface Run {
   /** The environment each ECS task attempt received through its container overrides. */
   taskOverrides: Record<string, string>[]
   notifications: { subject: string; message: Record<string, unknown> }[]
+  /** The current table's MERGE statements sent to Athena. */
+  merges: number
+  /** Rebuilds of the current table started (startExecution.sync:2). */
+  rebuilds: number
 }
 
 /**
@@ -161,7 +166,18 @@ async function execute(
   input: unknown,
   attempts: TaskAttempt[] = [{}],
 ): Promise<Run> {
-  const run: Run = { status: 'SUCCEEDED', path: [], lambdaCalls: 0, taskOverrides: [], notifications: [] }
+  const run: Run = {
+    status: 'SUCCEEDED',
+    path: [],
+    lambdaCalls: 0,
+    taskOverrides: [],
+    notifications: [],
+    merges: 0,
+    rebuilds: 0,
+  }
+  // The current table's lock, Athena (MERGE recorded) and rebuild, as the local pipeline binds them.
+  const executionId = 'arn:aws:states:us-east-1:000000000000:execution:listings-ingest-ingest:run-1'
+  const currentTable = new CurrentTableBindings()
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {}
   const retryIntervals: Record<string, number> = {}
   const logger = new Logger({ serviceName: 'listings-ingest', logLevel: 'SILENT' })
@@ -213,6 +229,9 @@ async function execute(
         run.notifications.push({ subject: Subject, message: Message })
         return { MessageId: 'm-1' }
       }
+    } else if (currentTable.handlerFor(resource, () => executionId) !== undefined) {
+      const handler = currentTable.handlerFor(resource, () => executionId)
+      handlers[name] = async (parameters) => handler?.(parameters as Record<string, unknown>)
     } else if (state.Type === 'Task') {
       throw new Error(`no binding for ${name} (${resource})`)
     }
@@ -223,7 +242,8 @@ async function execute(
   const { result, eventLogs } = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retryIntervals },
     context: {
-      Execution: { Id: 'arn:aws:states:us-east-1:000000000000:execution:listings-ingest-ingest:run-1' },
+      Execution: { Id: executionId },
+      State: { EnteredTime: '2026-11-29T06:00:00.000Z', Name: '' },
     },
   })
   const history = (async () => {
@@ -242,6 +262,8 @@ async function execute(
   } finally {
     await history
   }
+  run.merges = currentTable.queries.length
+  run.rebuilds = currentTable.rebuilds.length
   return run
 }
 
@@ -261,10 +283,13 @@ describe('routing by size in the synthesized ingest state machine', () => {
     const run = await execute(ingest, objectCreated('incoming/small.csv', threshold))
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
-      path: [STATES.routeBySize, STATES.ingest, STATES.checkResult, STATES.processed],
       lambdaCalls: 1,
       taskOverrides: [],
+      merges: 1,
+      rebuilds: 0,
     })
+    expect(run.path.slice(0, 3)).toEqual([STATES.routeBySize, STATES.ingest, STATES.checkResult])
+    expect(run.path.slice(-2)).toEqual([STATES.afterMerge, STATES.processed])
     expect(threshold).toBeGreaterThan(1_000_000_000)
   })
 
@@ -278,11 +303,20 @@ describe('routing by size in the synthesized ingest state machine', () => {
     await put('incoming/large.csv', listings)
     const event = objectCreated('incoming/large.csv', threshold + 1)
     const run = await execute(ingest, event)
+    // The task returns no summary to MERGE: the current table is rebuilt from the live outputs instead.
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
-      path: [STATES.routeBySize, STATES.ingestLargeFile, STATES.checkLargeFileResult, STATES.processed],
+      path: [
+        STATES.routeBySize,
+        STATES.ingestLargeFile,
+        STATES.checkLargeFileResult,
+        STATES.rebuildAfterLargeFile,
+        STATES.processed,
+      ],
       lambdaCalls: 0,
       notifications: [],
+      merges: 0,
+      rebuilds: 1,
     })
     expect(run.taskOverrides).toEqual([
       {
@@ -355,7 +389,13 @@ describe('routing by size in the synthesized ingest state machine', () => {
     ])
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
-      path: [STATES.routeBySize, STATES.ingestLargeFile, STATES.checkLargeFileResult, STATES.processed],
+      path: [
+        STATES.routeBySize,
+        STATES.ingestLargeFile,
+        STATES.checkLargeFileResult,
+        STATES.rebuildAfterLargeFile,
+        STATES.processed,
+      ],
     })
     expect(run.taskOverrides).toHaveLength(2)
   }, 30_000)
