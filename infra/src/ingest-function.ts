@@ -71,7 +71,7 @@ export class IngestFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: DQ_SERVICE_NAME,
         // Let the heap use most of the function's memory (the dedup index lives there), and give
         // the young generation room: the transform allocates short-lived strings per row.
-        NODE_OPTIONS: `--enable-source-maps --max-semi-space-size=64 --max-old-space-size=${Math.floor(config.lambdaMemoryMb * 0.8)}`,
+        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${Math.floor(config.lambdaMemoryMb * 0.8)}`,
         ...(config.maxRejectedRatio === undefined
           ? {}
           : { MAX_REJECTED_RATIO: String(config.maxRejectedRatio) }),

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import { LARGE_FILE_CONTAINER } from '../../lambdas/ingest/src/orchestration.js'
+import { memoryBudgetForRuntime } from '../../shared/src/limits.js'
 import { heapLimitMiB } from './capacity.js'
 import type { LargeFileConfig, PipelineConfig } from './config.js'
 import type { LookupLocation } from './ingest-function.js'
@@ -112,8 +113,10 @@ export class LargeFileTask extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'ingest' }),
       environment: {
         ...objectProcessingEnvironment(config, storage, lookup),
-        // The heap holds the dedup index: most of the task's memory, as in the Lambda.
-        NODE_OPTIONS: `--max-semi-space-size=64 --max-old-space-size=${heapLimitMiB(settings.memoryMiB)}`,
+        // The heap holds the buffered rows or the dedup index: most of the task's memory, as in the Lambda,
+        // and the one-pass budget is the same share of it as the Lambda's (shared/src/limits.ts).
+        NODE_OPTIONS: `--max-old-space-size=${heapLimitMiB(settings.memoryMiB)}`,
+        MEMORY_BUDGET_MIB: String(memoryBudgetForRuntime(settings.memoryMiB) / 1_048_576),
       },
     })
     acknowledge(

@@ -6,6 +6,7 @@ import { buildApp } from '../../infra/src/app.js'
 import { CAPACITY_MODEL, heapLimitMiB, largeFileRunEstimate, runCapacity } from '../../infra/src/capacity.js'
 import { IMAGE_CONTEXT } from '../../infra/src/large-file-task.js'
 import { LARGE_FILE_CONTAINER, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { memoryBudgetForRuntime } from '../../shared/src/limits.js'
 import { resource, stateMachineDefinition, template } from './synth.js'
 
 /**
@@ -72,9 +73,11 @@ describe('the task definition', () => {
       Environment: { Variables: Record<string, unknown> }
     }
     const { NODE_OPTIONS: lambdaOptions, ...lambdaEnv } = fn.Environment.Variables
-    const { NODE_OPTIONS: taskOptions, ...taskEnv } = env
+    const { NODE_OPTIONS: taskOptions, MEMORY_BUDGET_MIB: taskBudget, ...taskEnv } = env
     expect(taskEnv).toEqual(lambdaEnv)
-    expect(taskOptions).toBe(`--max-semi-space-size=64 --max-old-space-size=${heapLimitMiB(16384)}`)
+    // The Lambda's budget comes from AWS_LAMBDA_FUNCTION_MEMORY_SIZE; the task states its own.
+    expect(taskBudget).toBe(String(memoryBudgetForRuntime(16384) / 1_048_576))
+    expect(taskOptions).toBe(`--max-old-space-size=${heapLimitMiB(16384)}`)
     expect(lambdaOptions).toContain(`--max-old-space-size=${heapLimitMiB(1769)}`)
   })
 

@@ -137,7 +137,7 @@ describe('the Lambda', () => {
           PROCESSED_BUCKET: { Ref: Match.stringLikeRegexp('^StorageProcessed') },
           INCOMING_PREFIX: 'incoming/',
           POWERTOOLS_SERVICE_NAME: 'listings-ingest',
-          NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=64 --max-old-space-size=1415',
+          NODE_OPTIONS: '--enable-source-maps --max-old-space-size=1415',
           OUTPUT_KMS_KEY_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageDataKey'), 'Arn'] },
         }),
       },

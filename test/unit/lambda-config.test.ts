@@ -14,7 +14,21 @@ describe('readConfig', () => {
       incomingPrefix: 'incoming/',
       nullMarkers: [],
       rowGroupSize: 100_000,
+      memoryBudgetBytes: 1024 * 1_048_576,
     })
+  })
+
+  it("budgets 60% of the Lambda's memory for one pass, or MEMORY_BUDGET_MIB when set, refusing a bad value", () => {
+    expect(readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769' }).memoryBudgetBytes).toBe(
+      1061 * 1_048_576,
+    )
+    expect(
+      readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1769', MEMORY_BUDGET_MIB: '9830' })
+        .memoryBudgetBytes,
+    ).toBe(9830 * 1_048_576)
+    expect(readConfig({ ...base, MEMORY_BUDGET_MIB: '0' }).memoryBudgetBytes).toBe(0)
+    expect(() => readConfig({ ...base, MEMORY_BUDGET_MIB: 'half' })).toThrow(ConfigurationError)
+    expect(() => readConfig({ ...base, MEMORY_BUDGET_MIB: 'half' })).toThrow(/MEMORY_BUDGET_MIB must be/)
   })
 
   it('trims null markers by the contract whitespace, keeping U+FEFF that String#trim would drop', () => {

@@ -1,5 +1,9 @@
 import {
+  DEFAULT_MEMORY_BUDGET_BYTES,
   DEFAULT_ROW_GROUP_SIZE,
+  MEMORY_BUDGET_RANGE,
+  memoryBudgetForRuntime,
+  parseMemoryBudgetMiB,
   parseRowGroupSize,
   ROW_GROUP_SIZE_RANGE,
 } from '../../../shared/src/limits.js'
@@ -27,6 +31,12 @@ export interface IngestConfig {
   rowGroupSize: number
   /** `OUTPUT_KMS_KEY_ARN`: when set, outputs are written with SSE-KMS under this key. */
   kmsKeyArn?: string
+  /**
+   * Bytes a run may spend buffering rows to read the source once: `MEMORY_BUDGET_MIB`
+   * when set (the Fargate task sets it from its size), else 60% of the Lambda's
+   * `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`. @default DEFAULT_MEMORY_BUDGET_BYTES (1 GiB)
+   */
+  memoryBudgetBytes: number
 }
 
 /**
@@ -46,6 +56,7 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
       .map((marker) => trimWhiteSpace(marker))
       .filter((marker) => marker !== ''),
     rowGroupSize: rowGroupSize(env.ROW_GROUP_SIZE),
+    memoryBudgetBytes: memoryBudget(env),
   }
   const maxRejected = ratio('MAX_REJECTED_RATIO', env.MAX_REJECTED_RATIO)
   if (maxRejected !== undefined) config.maxRejectedRatio = maxRejected
@@ -87,4 +98,21 @@ function rowGroupSize(text: string | undefined): number {
     )
   }
   return value
+}
+
+function memoryBudget(env: Record<string, string | undefined>): number {
+  const configured = env.MEMORY_BUDGET_MIB
+  if (configured !== undefined && configured.trim() !== '') {
+    const bytes = parseMemoryBudgetMiB(configured.trim())
+    if (bytes === undefined) {
+      throw new ConfigurationError(
+        `MEMORY_BUDGET_MIB must be ${MEMORY_BUDGET_RANGE}, got ${JSON.stringify(configured)}`,
+      )
+    }
+    return bytes
+  }
+  const lambdaMemoryMiB = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
+  return Number.isSafeInteger(lambdaMemoryMiB) && lambdaMemoryMiB > 0
+    ? memoryBudgetForRuntime(lambdaMemoryMiB)
+    : DEFAULT_MEMORY_BUDGET_BYTES
 }

@@ -209,6 +209,7 @@ async function transform(
       nullMarkers: config.nullMarkers,
       thresholds: thresholdsFrom(config),
       rowGroupSize: config.rowGroupSize,
+      memoryBudgetBytes: config.memoryBudgetBytes,
     })
   } catch (error) {
     await discardAll()
