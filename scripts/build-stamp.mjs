@@ -16,6 +16,7 @@ export const ENTRIES = {
   ingest: 'local/src/ingest.ts',
   'local-e2e': 'local/src/s3/e2e.ts',
   'local-s3': 'local/src/s3/serve.ts',
+  current: 'local/src/current.ts',
   'infra-app': 'infra/bin/app.ts',
   deck: 'scripts/deck/main.ts',
   bench: 'scripts/bench/bench.ts',
