@@ -37,6 +37,11 @@ try {
     `execution ${execution?.executionId} ${execution?.status} (${execution?.path.join(' -> ')})`,
   )
   check(execution?.notifications.length === 0, 'no SNS notification for a file that wrote rows')
+  // Locally the MERGE is recorded, not run (current-table-bindings.ts); test/current-table runs it in DuckDB.
+  check(
+    execution?.merges.length === 1 && execution.merges[0]?.startsWith('MERGE INTO ') === true,
+    `one MERGE into the current table sent to (local, recording) Athena: ${execution?.merges.length ?? 0}`,
+  )
   const summary = execution?.output
   console.log(JSON.stringify(summary, null, 2))
 
