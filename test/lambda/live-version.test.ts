@@ -190,9 +190,16 @@ describe('the source changing under a run', () => {
   /** Called with each request the handler makes, before it is forwarded. */
   let hook: (method: string, objectPath: string) => Promise<void> = async () => undefined
   /** Counts the GETs of one object path (`/bucket/key`). */
+  /**
+   * Counts the HEAD requests for one object. The handler HEADs the source
+   * when it starts and again just before it publishes, after its reads
+   * (one read when the rows fit the memory budget, two otherwise), so the
+   * second HEAD is the moment between reading the source and publishing.
+   */
   const counter = (target: string) => {
-    let gets = 0
-    return (method: string, objectPath: string) => (method === 'GET' && objectPath === target ? ++gets : gets)
+    let heads = 0
+    return (method: string, objectPath: string) =>
+      method === 'HEAD' && objectPath === target ? ++heads : heads
   }
 
   beforeAll(async () => {
@@ -212,12 +219,12 @@ describe('the source changing under a run', () => {
     await proxy.close()
   })
 
-  it('skips a source deleted between its two reads, publishing nothing: no misconfiguration', async () => {
+  it('skips a source deleted after it was read, publishing nothing: no misconfiguration', async () => {
     const key = `${INCOMING_PREFIX}vanishing.csv`
-    const reads = counter(`/${RAW_BUCKET}/${key}`)
+    const heads = counter(`/${RAW_BUCKET}/${key}`)
     let deleted = false
     hook = async (method, objectPath) => {
-      if (reads(method, objectPath) !== 2 || deleted) return
+      if (heads(method, objectPath) !== 2 || deleted) return
       deleted = true
       await proxied.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
     }
@@ -237,11 +244,11 @@ describe('the source changing under a run', () => {
 
   it('publishes nothing from a run that a newer upload overtook after its reads', async () => {
     const key = `${INCOMING_PREFIX}overtaken.csv`
-    const reads = counter(`/${RAW_BUCKET}/${key}`)
+    const heads = counter(`/${RAW_BUCKET}/${key}`)
     let overtaken = false
-    // Once the first run has read the source twice, its next request waits until a newer upload is fully processed.
+    // Once the first run has read the source, its check before publishing waits until a newer upload is fully processed.
     hook = async (method, objectPath) => {
-      if (reads(method, objectPath) !== 2 || method === 'GET' || overtaken) return
+      if (heads(method, objectPath) !== 2 || overtaken) return
       overtaken = true
       const started = proxied.executions.length
       await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V3 }))
