@@ -16,6 +16,9 @@ export const PRICES = {
   customMetricMonth: 0.3,
   alarmMonth: 0.1,
   dashboardMonth: 3,
+  athenaPerTbScanned: 5,
+  /** Athena bills every query for at least this much scanned. */
+  athenaMinimumBytes: 10 * 1024 ** 2,
 } as const
 
 /** One workload to price. */
@@ -42,6 +45,13 @@ export interface PerFileFacts {
   kmsRequestsPerFile: number
   customMetrics: number
   alarms: number
+  /**
+   * Bytes the current table's MERGE scans per file, as a multiple of the
+   * file's own Parquet: the run's file plus the months of the table it
+   * touches (about 5x for a daily export spread over recent months; 0 when
+   * the stack has no current table).
+   */
+  mergeScanParquetMultiple: number
 }
 
 /** A priced workload, per month (30 days). */
@@ -52,6 +62,7 @@ export interface Estimate {
   s3Requests: number
   s3Storage: number
   kms: number
+  athena: number
   monitoring: number
   total: number
   /** Raw plus processed data added per month, GB. */
@@ -76,10 +87,26 @@ export function estimateMonthlyCost(workload: Workload, facts: PerFileFacts): Es
     (files * workload.rowsPerFile * (facts.csvBytesPerRow + facts.parquetBytesPerRow)) / 1024 ** 3
   const s3Storage = (storageAddedGb / 2) * PRICES.s3StandardGbMonth
   const kms = PRICES.kmsKeyMonth + files * facts.kmsRequestsPerFile * PRICES.kmsRequest
+  const mergeBytes = facts.mergeScanParquetMultiple * workload.rowsPerFile * facts.parquetBytesPerRow
+  const athena =
+    facts.mergeScanParquetMultiple === 0
+      ? 0
+      : (files * Math.max(mergeBytes, PRICES.athenaMinimumBytes) * PRICES.athenaPerTbScanned) / 1e12
   const monitoring =
     facts.customMetrics * PRICES.customMetricMonth + facts.alarms * PRICES.alarmMonth + PRICES.dashboardMonth
-  const total = lambda + stepFunctions + s3Requests + s3Storage + kms + monitoring
-  return { workload, lambda, stepFunctions, s3Requests, s3Storage, kms, monitoring, total, storageAddedGb }
+  const total = lambda + stepFunctions + s3Requests + s3Storage + kms + athena + monitoring
+  return {
+    workload,
+    lambda,
+    stepFunctions,
+    s3Requests,
+    s3Storage,
+    kms,
+    athena,
+    monitoring,
+    total,
+    storageAddedGb,
+  }
 }
 
 /** `$1.23`, or `<$0.01`. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Template } from 'aws-cdk-lib/assertions'
 import { buildApp } from '../../infra/src/app.js'
+import { largeFileRunEstimate } from '../../infra/src/capacity.js'
 import { repositoryRoot } from '../../infra/src/paths.js'
 import { DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
 import { INGEST_RETRY, LAMBDA_SERVICE_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
@@ -13,6 +14,8 @@ export interface Measurements {
   machine: string
   rows: number
   seconds: number
+  /** Seconds for the same rows when they fit the memory budget (one pass). */
+  singlePassSeconds: number
   peakRssMb: number
   csvBytesPerRow: number
   parquetBytesPerRow: number
@@ -39,6 +42,16 @@ export interface DeckFacts {
     abortUploadsDays: number
   }
   eventPattern: string
+  /** The Fargate path for files one Lambda cannot take; undefined when deployed with largeFiles=off. */
+  largeFiles?: {
+    thresholdBytes: number
+    vcpu: number
+    memoryGiB: number
+    /** Estimated minutes and USD for one 10 GB file. */
+    tenGb: { minutes: number; usd: number }
+  }
+  /** The Iceberg table kept across files, if the stack has it. */
+  currentTable?: { name: string }
   measurements: Measurements
   estimates: Estimate[]
 }
@@ -63,6 +76,24 @@ export function collectFacts(): DeckFacts {
   const rawTransitions = rules('StorageRaw').find((r) => r.Transitions)?.Transitions ?? []
   const definition = JSON.stringify(template.toJSON())
   const concurrency = Number(/\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1] ?? Number.NaN)
+  const outputs = (template.toJSON().Outputs ?? {}) as Record<string, { Value: unknown }>
+  const output = (name: string) => outputs[name]?.Value
+  const taskDefinition = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0]?.Properties
+  const thresholdBytes = Number(output('LargeFileThresholdBytes'))
+  const largeFiles =
+    taskDefinition === undefined || !Number.isFinite(thresholdBytes)
+      ? undefined
+      : {
+          thresholdBytes,
+          vcpu: Number(taskDefinition.Cpu) / 1024,
+          memoryGiB: Number(taskDefinition.Memory) / 1024,
+          tenGb: largeFileRunEstimate(10e9, {
+            vcpu: Number(taskDefinition.Cpu) / 1024,
+            memoryGiB: Number(taskDefinition.Memory) / 1024,
+            publicIp: true,
+          }),
+        }
+  const currentTableName = output('CurrentTableName')
   const measurements = JSON.parse(
     readFileSync(join(repositoryRoot(), 'docs/performance.json'), 'utf8'),
   ) as Measurements
@@ -87,6 +118,7 @@ export function collectFacts(): DeckFacts {
     kmsRequestsPerFile: 6,
     customMetrics: metricNames.length,
     alarms: alarms.length,
+    mergeScanParquetMultiple: typeof currentTableName === 'string' ? 5 : 0,
   }
   return {
     stackName: stack.stackName,
@@ -113,7 +145,9 @@ export function collectFacts(): DeckFacts {
         rules('StorageRaw').find((r) => r.AbortIncompleteMultipartUpload)?.AbortIncompleteMultipartUpload
           ?.DaysAfterInitiation ?? Number.NaN,
     },
-    eventPattern: 'aws.s3 · Object Created · raw bucket · incoming/*.csv (any case)',
+    eventPattern: 'aws.s3 · Object Created · raw bucket · incoming/*.csv or .csv.gz (any case)',
+    ...(largeFiles ? { largeFiles } : {}),
+    ...(typeof currentTableName === 'string' ? { currentTable: { name: currentTableName } } : {}),
     measurements,
     estimates: [
       estimateMonthlyCost(

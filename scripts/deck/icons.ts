@@ -17,6 +17,7 @@ export const ICONS = {
   sns: 'architecture-service/AmazonSimpleNotificationService.svg',
   sqs: 'architecture-service/AmazonSimpleQueueService.svg',
   xRay: 'architecture-service/AWSXRay.svg',
+  fargate: 'architecture-service/AWSFargate.svg',
 } as const
 
 export type IconName = keyof typeof ICONS

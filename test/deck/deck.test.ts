@@ -85,7 +85,7 @@ describe('architecture.pptx', () => {
       'Step Functions',
       'Lambda transform',
       'Processed bucket',
-      'Glue table',
+      'Iceberg table',
       'Athena',
     ]) {
       expect(text).toContain(topic)
@@ -99,6 +99,7 @@ describe('architecture.pptx', () => {
       'Backfill',
       'Distributed Map',
       'X-Ray',
+      'ECS Fargate',
     ]) {
       expect(text).toContain(topic)
     }
@@ -124,7 +125,9 @@ describe('architecture.pptx', () => {
       'dt=',
       'Lifecycle',
       'Versioning',
-      'Glue (Spark) or Fargate',
+      'Choice on size',
+      'Iceberg',
+      'MERGE',
       'Distributed Map',
       'KMS',
       'IAM least privilege',
@@ -144,7 +147,9 @@ describe('architecture.pptx', () => {
     expect(text).toContain(`Retry ${facts.retry.maxRetries}×`)
     expect(text).toContain(`${facts.throttleRetry.maxRetries}× with full jitter`)
     expect(text).toContain(`${facts.measurements.seconds.toFixed(1)} s`)
-    expect(facts.alarms).toHaveLength(8)
+    expect(facts.alarms.length).toBeGreaterThanOrEqual(9)
+    expect(text).toContain(`files ≤ ${(Number(facts.largeFiles?.thresholdBytes) / 1e9).toFixed(1)} GB`)
+    expect(text).toContain(`${facts.largeFiles?.vcpu} vCPU, ${facts.largeFiles?.memoryGiB} GiB`)
     expect(facts.lifecycle).toEqual({
       rawToIaDays: 30,
       rawToGlacierIrDays: 90,
@@ -167,6 +172,7 @@ describe('estimateMonthlyCost', () => {
     kmsRequestsPerFile: 0,
     customMetrics: 0,
     alarms: 0,
+    mergeScanParquetMultiple: 0,
   }
 
   it('prices Lambda GB-seconds, transitions, requests and storage from the listed prices', () => {
@@ -182,6 +188,7 @@ describe('estimateMonthlyCost', () => {
         estimate.s3Requests +
         estimate.s3Storage +
         estimate.kms +
+        estimate.athena +
         estimate.monitoring,
       10,
     )
