@@ -1,22 +1,17 @@
 import { join } from 'node:path'
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib'
+import { Duration, RemovalPolicy } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
-import {
-  actionFor,
-  LAMBDA_LOG_ACTIONS,
-  LAMBDA_S3_CALLS,
-  S3_COMMANDS,
-  type S3Target,
-} from '../../lambdas/ingest/src/aws-calls.js'
+import { LAMBDA_LOG_ACTIONS } from '../../lambdas/ingest/src/aws-calls.js'
 import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
+import { grantObjectProcessing } from './object-grants.js'
 import { repositoryRoot } from './paths.js'
-import { PROCESSED_PREFIXES, type Storage } from './storage.js'
+import type { Storage } from './storage.js'
 
 /** Where the function reads its category lookup. */
 export interface LookupLocation {
@@ -97,9 +92,10 @@ export class IngestFunction extends Construct {
   }
 
   /**
-   * Explicit actions only, each on the narrowest resource it supports, derived
-   * from the table of calls the code makes (lambdas/ingest/src/aws-calls.ts):
-   * each target gets exactly the S3 actions its calls need, KMS only through S3.
+   * Explicit actions only, each on the narrowest resource it supports: its
+   * own log group, and what `processObject` calls, derived from the table of
+   * its calls (lambdas/ingest/src/aws-calls.ts) by {@link grantObjectProcessing},
+   * the same grants as the large-file task's.
    */
   private grantLeastPrivilege(
     role: iam.Role,
@@ -107,7 +103,6 @@ export class IngestFunction extends Construct {
     lookup: LookupLocation,
     incomingPrefix: string,
   ): void {
-    const { raw, processed, key } = storage
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
@@ -115,52 +110,7 @@ export class IngestFunction extends Construct {
         resources: [this.logGroup.logGroupArn, `${this.logGroup.logGroupArn}:log-stream:*`],
       }),
     )
-    const lookupBucketArn =
-      lookup.bucket === raw.bucketName ? raw.bucketArn : `arn:${Aws.PARTITION}:s3:::${lookup.bucket}`
-    const targets: Record<S3Target, { bucketArn: string; keys: string }> = {
-      source: { bucketArn: raw.bucketArn, keys: `${incomingPrefix}*` },
-      lookup: { bucketArn: lookupBucketArn, keys: lookup.key },
-      manifest: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.manifests}*` },
-      parquet: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.listings}*` },
-      rejected: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.rejected}*` },
-      report: { bucketArn: processed.bucketArn, keys: `${PROCESSED_PREFIXES.reports}*` },
-    }
-    for (const [target, { bucketArn, keys }] of Object.entries(targets) as [
-      S3Target,
-      (typeof targets)[S3Target],
-    ][]) {
-      const actions = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.target === target).map(actionFor))].sort()
-      if (actions.length === 0) continue
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: `S3For${target[0]?.toUpperCase()}${target.slice(1)}`,
-          actions,
-          resources: [`${bucketArn}/${keys}`],
-        }),
-      )
-    }
-    // S3 answers 404 for a missing key only to a caller allowed ListBucket (else 403). AWS does not
-    // document whether that check carries s3:prefix, so the condition holds when it is absent and
-    // otherwise limits listing to the keys the function may find missing.
-    const mayBeMissing = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.mayBeMissing).map((c) => c.target))]
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListForNotFound',
-        actions: ['s3:ListBucket'],
-        resources: [...new Set(mayBeMissing.map((target) => targets[target].bucketArn))],
-        conditions: {
-          StringLikeIfExists: { 's3:prefix': mayBeMissing.map((target) => targets[target].keys) },
-        },
-      }),
-    )
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'UseDataKeyThroughS3',
-        actions: [...new Set(LAMBDA_S3_CALLS.flatMap((c) => S3_COMMANDS[c.command].kms))].sort(),
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
-      }),
-    )
+    grantObjectProcessing(role, storage, lookup, incomingPrefix)
     const policy = role.node.findChild('DefaultPolicy')
     acknowledgeXRay(policy)
     acknowledge(
@@ -168,23 +118,5 @@ export class IngestFunction extends Construct {
       `IAM5[Resource::${arnReference(this.logGroup)}:log-stream:*]`,
       "Lambda names its log streams at run time; the grant is limited to this function's own log group.",
     )
-    acknowledge(
-      policy,
-      `IAM5[Resource::${arnReference(raw)}/${incomingPrefix}*]`,
-      'The function reads whichever file lands under the incoming prefix; keys are not known in advance.',
-    )
-    const outputs = [
-      PROCESSED_PREFIXES.listings,
-      PROCESSED_PREFIXES.rejected,
-      PROCESSED_PREFIXES.reports,
-      PROCESSED_PREFIXES.manifests,
-    ]
-    for (const prefix of outputs) {
-      acknowledge(
-        policy,
-        `IAM5[Resource::${arnReference(processed)}/${prefix}*]`,
-        `Output keys under ${prefix} derive from each source file's name and date; the grant is limited to that prefix.`,
-      )
-    }
   }
 }

@@ -10,8 +10,8 @@ import { PROCESSED_PREFIXES, type Storage } from './storage.js'
  * calls, derived from the table of its calls (lambdas/ingest/src/aws-calls.ts):
  * each target gets exactly the S3 actions its calls need, `ListBucket` only
  * where a missing key must read as 404, and KMS only through S3. The same
- * grants as the ingest Lambda's (infra/src/ingest-function.ts), for the
- * large-file task that runs the same program.
+ * grants for the ingest Lambda (infra/src/ingest-function.ts) and the
+ * large-file task (infra/src/large-file-task.ts), which run the same program.
  */
 export function grantObjectProcessing(
   role: iam.Role,
@@ -44,7 +44,9 @@ export function grantObjectProcessing(
       }),
     )
   }
-  // S3 answers 404 for a missing key only to a caller allowed ListBucket (else 403); see ingest-function.ts.
+  // S3 answers 404 for a missing key only to a caller allowed ListBucket (else 403). AWS does not
+  // document whether that check carries s3:prefix, so the condition holds when it is absent and
+  // otherwise limits listing to the keys the program may find missing.
   const mayBeMissing = [...new Set(LAMBDA_S3_CALLS.filter((c) => c.mayBeMissing).map((c) => c.target))]
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
