@@ -301,6 +301,23 @@ describe('the bundled entry point, as the container runs it', () => {
     expect(await keysOf(BY_TASK)).toContain('_manifests/bundled.json')
   }, 60_000)
 
+  it('reads a file over its memory budget twice, encoding on its second core, with the same Parquet', async () => {
+    await put('incoming/bundled-one-pass.csv', listings)
+    await put('incoming/bundled-two-passes.csv', listings)
+    expect((await runBundle(objectCreated('incoming/bundled-one-pass.csv', listings.length))).code).toBe(0)
+    // A budget of 0 MiB forces two passes; on two cores the encoder then runs on a worker thread.
+    const twoPasses = await runBundle(objectCreated('incoming/bundled-two-passes.csv', listings.length), {
+      MEMORY_BUDGET_MIB: '0',
+    })
+    expect(twoPasses.code).toBe(0)
+    const keys = await keysOf(BY_TASK)
+    const parquetOf = (name: string) =>
+      keys.find((k) => k.startsWith('listings/') && k.endsWith(`/${name}.parquet`))
+    const onePass = await read(BY_TASK, parquetOf('bundled-one-pass') ?? 'missing')
+    expect(onePass.length).toBeGreaterThan(0)
+    expect(await read(BY_TASK, parquetOf('bundled-two-passes') ?? 'missing')).toEqual(onePass)
+  }, 60_000)
+
   it('exits with the DataQualityThresholdError code on a breach', async () => {
     await put('incoming/bundled-breach.csv', listings)
     const { code } = await runBundle(objectCreated('incoming/bundled-breach.csv', listings.length), {

@@ -13,6 +13,12 @@ export interface HandlerDeps {
   env: Record<string, string | undefined>
   logger: Logger
   metrics: Metrics
+  /**
+   * A module that runs the Parquet encoder thread (the bundle itself, whose entry calls
+   * `runParquetWorker`), for runtimes with a second core: the large-file task.
+   * @default undefined (encode on the main thread, as the one-vCPU Lambda does)
+   */
+  parquetWorker?: URL
 }
 
 /**
@@ -41,6 +47,7 @@ export function createHandler(deps: HandlerDeps) {
         config: readConfig(deps.env),
         logger,
         metrics,
+        ...(deps.parquetWorker ? { parquetWorker: deps.parquetWorker } : {}),
       })
       if (summary.status !== 'processed') logger.info(`object ${summary.status}`, { reason: summary.reason })
       return summary

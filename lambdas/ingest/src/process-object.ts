@@ -75,6 +75,8 @@ export interface ProcessDeps {
   config: IngestConfig
   logger: Logger
   metrics: Metrics
+  /** Encode Parquet on a worker thread running this module (see `HandlerDeps.parquetWorker`). @default undefined */
+  parquetWorker?: URL
 }
 
 /**
@@ -210,6 +212,7 @@ async function transform(
       thresholds: thresholdsFrom(config),
       rowGroupSize: config.rowGroupSize,
       memoryBudgetBytes: config.memoryBudgetBytes,
+      ...(deps.parquetWorker ? { parquetWorker: deps.parquetWorker } : {}),
     })
   } catch (error) {
     await discardAll()

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics } from '@aws-lambda-powertools/metrics'
@@ -98,6 +99,9 @@ export async function main(env: Record<string, string | undefined> = process.env
       env,
       logger: new Logger({ serviceName: DQ_SERVICE_NAME }),
       metrics: new Metrics({ namespace: DQ_METRICS_NAMESPACE, serviceName: DQ_SERVICE_NAME }),
+      // The task has more than one vCPU: a file read twice (over the memory budget) encodes
+      // Parquet on a second thread running this same bundle (task-main.ts starts it).
+      ...(availableParallelism() > 1 ? { parquetWorker: new URL(import.meta.url) } : {}),
     })
   } finally {
     // Idle keep-alive sockets would hold the process open after the work is done.
