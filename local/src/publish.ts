@@ -150,8 +150,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((wake) => setTimeout(wake, ms))
 }
 
-/** A new run's id: sortable by start time, unique per process. */
-function newRunId(): string {
+/** A new run's id: sortable by start time (UTC, to the second), then pid and a random suffix. */
+export function newRunId(): string {
   const stamp = new Date()
     .toISOString()
     .replace(/[-:]/g, '')

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
@@ -10,7 +9,7 @@ import {
   S3UploadSink,
 } from '../../lambdas/ingest/src/s3-io.js'
 import { type ByteSink, type ByteSource, InputError } from '../../shared/src/index.js'
-import { type OutputName, PUBLISHED } from './publish.js'
+import { newRunId, type OutputName, PUBLISHED } from './publish.js'
 import { asS3Error, parseS3Uri, type S3Location, s3Uri } from './s3-uri.js'
 
 /*
@@ -255,15 +254,6 @@ export class S3RunOutputs {
     )
     await releaseLock(this.#client, this.prefix).catch(() => undefined)
   }
-}
-
-/** A run id in the local layout's form: UTC time to the second, pid, random suffix. */
-function newRunId(): string {
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')
-  return `${stamp}-${process.pid}-${randomBytes(3).toString('hex')}`
 }
 
 /** A sink whose write failures (an upload part that failed) name the object, in one line. */
