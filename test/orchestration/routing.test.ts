@@ -14,6 +14,7 @@ import { runTask } from '../../lambdas/ingest/src/task.js'
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
 import { CurrentTableBindings } from '../../local/src/s3/current-table-bindings.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
+import { polyfillPromiseWithResolvers } from '../../local/src/s3/state-machine.js'
 import {
   type AslDefinition,
   type AslState,
@@ -481,17 +482,3 @@ describe("routing by size in the backfill's item processor", () => {
     expect(run).toMatchObject({ status: 'FAILED', error: 'DataQualityThresholdError' })
   })
 })
-
-/** aws-local-stepfunctions 3 calls `Promise.withResolvers` (Node 22+); Node 20 lacks it. */
-function polyfillPromiseWithResolvers(): void {
-  const promise = Promise as unknown as { withResolvers?: () => unknown }
-  promise.withResolvers ??= () => {
-    let resolve: unknown
-    let reject: unknown
-    const created = new Promise((res, rej) => {
-      resolve = res
-      reject = rej
-    })
-    return { promise: created, resolve, reject }
-  }
-}

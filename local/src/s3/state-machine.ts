@@ -327,7 +327,7 @@ function json<T>(value: T): never {
 }
 
 /** aws-local-stepfunctions 3 calls `Promise.withResolvers` (Node 22+); Node 20 lacks it. */
-function polyfillPromiseWithResolvers(): void {
+export function polyfillPromiseWithResolvers(): void {
   const promise = Promise as unknown as { withResolvers?: () => unknown }
   promise.withResolvers ??= () => {
     let resolve: unknown
