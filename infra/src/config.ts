@@ -1,5 +1,16 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs'
 import type { Node } from 'constructs'
+import { parseS3ObjectUri } from '../../lambdas/ingest/src/s3-uri.js'
+import {
+  describeDecimal,
+  describeWholeNumber,
+  isBlank,
+  type NumberRange,
+  parseDecimal,
+  parseRatio,
+  parseWholeNumber,
+  RATIO_DESCRIPTION,
+} from '../../shared/src/setting-values.js'
 import { runCapacity } from './capacity.js'
 
 /**
@@ -12,7 +23,12 @@ export const LOG_RETENTION_DAYS: readonly RetentionDays[] = Object.values(Retent
   .filter((value): value is RetentionDays => typeof value === 'number' && value !== RetentionDays.INFINITE)
   .sort((a, b) => a - b)
 
-/** The stack's settings, from CDK context (`-c key=value` or cdk.json), with defaults. */
+/**
+ * The stack's settings, from CDK context (`-c key=value` or cdk.json), with
+ * defaults. Numbers are read as shared/src/setting-values.ts says (surrounding
+ * White_Space ignored, plain decimals only; counts, sizes and durations are
+ * whole numbers); a key whose value is empty or only White_Space is unset.
+ */
 export interface PipelineConfig {
   /** Prefix of every resource name. @default 'listings-ingest' */
   namePrefix: string
@@ -103,19 +119,8 @@ export const FARGATE_SIZES: Readonly<Record<number, { min: number; max: number; 
  * @throws {Error} naming the context key that is malformed
  */
 export function readPipelineConfig(node: Node): PipelineConfig {
-  const text = (key: string) => {
-    const value: unknown = node.tryGetContext(key)
-    return value === undefined || value === null || value === '' ? undefined : String(value)
-  }
-  const number = (key: string, min: number, max: number): number | undefined => {
-    const raw = text(key)
-    if (raw === undefined) return undefined
-    const value = Number(raw)
-    if (!Number.isFinite(value) || value < min || value > max) {
-      throw new Error(`context ${key} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}`)
-    }
-    return value
-  }
+  const context = contextReader(node)
+  const { text, whole, decimal } = context
   const retention = (days: number | undefined): RetentionDays | undefined => {
     if (days === undefined) return undefined
     const accepted = LOG_RETENTION_DAYS.find((value) => value === days)
@@ -132,29 +137,66 @@ export function readPipelineConfig(node: Node): PipelineConfig {
   }
   const incomingPrefix = text('incomingPrefix') ?? 'incoming/'
   if (!incomingPrefix.endsWith('/')) throw new Error('context incomingPrefix must end with /')
-  const lambdaMemoryMb = number('lambdaMemoryMb', 512, 10240) ?? 1769
-  const lambdaTimeoutMinutes = number('lambdaTimeoutMinutes', 1, 15) ?? 15
+  const lambdaMemoryMb = whole('lambdaMemoryMb', { min: 512, max: 10240 }) ?? 1769
+  const lambdaTimeoutMinutes = whole('lambdaTimeoutMinutes', { min: 1, max: 15 }) ?? 15
+  const lookupUri = text('lookupUri')
+  const lookup = lookupUri === undefined ? undefined : parseS3ObjectUri(lookupUri)
+  if (lookup?.ok === false) {
+    throw new Error(
+      `context lookupUri must look like s3://bucket/key, got ${JSON.stringify(lookupUri)}: ${lookup.reason}`,
+    )
+  }
   return {
     namePrefix: text('namePrefix') ?? 'listings-ingest',
     incomingPrefix,
-    lookupUri: text('lookupUri'),
-    maxRejectedRatio: number('maxRejectedRatio', 0, 1),
-    maxUnmatchedSegmentRatio: number('maxUnmatchedSegmentRatio', 0, 1),
-    rejectedPercentAlarm: number('rejectedPercentAlarm', 0, 100) ?? 10,
+    lookupUri,
+    maxRejectedRatio: context.ratio('maxRejectedRatio'),
+    maxUnmatchedSegmentRatio: context.ratio('maxUnmatchedSegmentRatio'),
+    rejectedPercentAlarm: decimal('rejectedPercentAlarm', { min: 0, max: 100 }) ?? 10,
     alarmEmail: text('alarmEmail'),
     lambdaMemoryMb,
     lambdaTimeoutMinutes,
-    backfillMaxConcurrency: number('backfillMaxConcurrency', 1, 1000) ?? 10,
-    logRetentionDays: retention(number('logRetentionDays', 1, 3653)) ?? RetentionDays.ONE_YEAR,
-    rejectedRetentionDays: number('rejectedRetentionDays', 1, 3653) ?? 90,
+    backfillMaxConcurrency: whole('backfillMaxConcurrency', { min: 1, max: 1000 }) ?? 10,
+    logRetentionDays: retention(whole('logRetentionDays', { min: 1, max: 3653 })) ?? RetentionDays.ONE_YEAR,
+    rejectedRetentionDays: whole('rejectedRetentionDays', { min: 1, max: 3653 }) ?? 90,
     removalPolicy: removal,
-    largeFiles: readLargeFileConfig(text, number, lambdaMemoryMb, lambdaTimeoutMinutes),
+    largeFiles: readLargeFileConfig(context, lambdaMemoryMb, lambdaTimeoutMinutes),
+  }
+}
+
+/** Typed reads of context keys, each throwing `context <key> must be …` for a malformed value. */
+type ContextReader = ReturnType<typeof contextReader>
+
+/**
+ * Reads context as text: `-c` gives strings, cdk.json may give JSON numbers,
+ * which are read as JavaScript writes them (`String(value)`). `text` is
+ * `undefined` when a key is unset, null or ''; a number also when it is only White_Space.
+ */
+function contextReader(node: Node) {
+  const text = (key: string): string | undefined => {
+    const value: unknown = node.tryGetContext(key)
+    return value === undefined || value === null || value === '' ? undefined : String(value)
+  }
+  const numeric = (key: string, parse: (raw: string) => number | undefined, description: string) => {
+    const raw = text(key)
+    if (raw === undefined || isBlank(raw)) return undefined
+    const value = parse(raw)
+    if (value === undefined)
+      throw new Error(`context ${key} must be ${description}, got ${JSON.stringify(raw)}`)
+    return value
+  }
+  return {
+    text,
+    whole: (key: string, range: NumberRange) =>
+      numeric(key, (raw) => parseWholeNumber(raw, range), describeWholeNumber(range)),
+    decimal: (key: string, range: NumberRange) =>
+      numeric(key, (raw) => parseDecimal(raw, range), describeDecimal(range)),
+    ratio: (key: string) => numeric(key, parseRatio, RATIO_DESCRIPTION),
   }
 }
 
 function readLargeFileConfig(
-  text: (key: string) => string | undefined,
-  number: (key: string, min: number, max: number) => number | undefined,
+  { text, whole }: ContextReader,
   lambdaMemoryMb: number,
   lambdaTimeoutMinutes: number,
 ): LargeFileConfig | undefined {
@@ -163,14 +205,14 @@ function readLargeFileConfig(
     throw new Error(`context largeFiles must be on or off, got ${JSON.stringify(enabled)}`)
   }
   if (enabled === 'off') return undefined
-  const cpu = number('largeFileCpu', 1024, 16384) ?? 2048
+  const cpu = whole('largeFileCpu', { min: 1024, max: 16384 }) ?? 2048
   const sizes = FARGATE_SIZES[cpu]
   if (sizes === undefined) {
     throw new Error(
       `context largeFileCpu must be one of ${Object.keys(FARGATE_SIZES).join(', ')}, got ${cpu}`,
     )
   }
-  const memoryMiB = number('largeFileMemoryMiB', sizes.min, sizes.max) ?? Math.min(16384, sizes.max)
+  const memoryMiB = whole('largeFileMemoryMiB', sizes) ?? Math.min(16384, sizes.max)
   if ((memoryMiB - sizes.min) % sizes.step !== 0) {
     throw new Error(
       `context largeFileMemoryMiB must be ${sizes.min} to ${sizes.max} in steps of ${sizes.step} for largeFileCpu ${cpu}, got ${memoryMiB}`,
@@ -199,10 +241,11 @@ function readLargeFileConfig(
   }
   const lambda = runCapacity(lambdaMemoryMb, lambdaTimeoutMinutes * 60)
   return {
-    thresholdBytes: number('largeFileThresholdBytes', 1, Number.MAX_SAFE_INTEGER) ?? lambda.bytes,
+    thresholdBytes:
+      whole('largeFileThresholdBytes', { min: 1, max: Number.MAX_SAFE_INTEGER }) ?? lambda.bytes,
     cpu,
     memoryMiB,
-    timeoutMinutes: number('largeFileTimeoutMinutes', 5, 7 * 24 * 60) ?? 180,
+    timeoutMinutes: whole('largeFileTimeoutMinutes', { min: 5, max: 7 * 24 * 60 }) ?? 180,
     network: vpcId === undefined ? undefined : { vpcId, subnetIds },
     publicIp: publicIp === 'true',
   }

@@ -8,6 +8,7 @@ import {
   parseRowGroupSize,
   ROW_GROUP_SIZE_RANGE,
 } from '../../shared/src/limits.js'
+import { isBlank, parseNullMarkers, parseRatio, RATIO_DESCRIPTION } from '../../shared/src/setting-values.js'
 
 /** Options of one CLI run, after validation. */
 export interface CliOptions {
@@ -134,7 +135,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     listings: (values.listings ?? []).map((value) => nonEmpty('--listings', value)),
     lookup: values.lookup === undefined ? undefined : nonEmpty('--lookup', values.lookup),
     out: values.out === undefined ? undefined : nonEmpty('--out', values.out),
-    nullMarkers: (values['null-values'] ?? []).flatMap((list) => list.split(',')).filter((m) => m !== ''),
+    nullMarkers: nullMarkers(values['null-values'] ?? []),
     maxRejectedRatio: optionalRatio('--max-rejected-ratio', values['max-rejected-ratio']),
     maxUnmatchedSegmentRatio: optionalRatio(
       '--max-unmatched-segment-ratio',
@@ -174,17 +175,29 @@ function parse(argv: readonly string[]) {
 }
 
 function nonEmpty(flag: string, value: string): string {
-  if (value.trim() === '') throw new UsageError(`${flag} needs a non-empty value`)
+  if (isBlank(value)) throw new UsageError(`${flag} needs a non-empty value`)
   return value
 }
 
 function optionalRatio(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined
-  const value = Number(text)
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new UsageError(`${flag} must be a number from 0 to 1, got ${JSON.stringify(text)}`)
-  }
+  const value = parseRatio(text)
+  if (value === undefined)
+    throw new UsageError(`${flag} must be ${RATIO_DESCRIPTION}, got ${JSON.stringify(text)}`)
   return value
+}
+
+/** Every `--null-values` list must name a marker: an empty one is most likely an empty shell variable. */
+function nullMarkers(lists: readonly string[]): string[] {
+  return lists.flatMap((list) => {
+    const markers = parseNullMarkers([list])
+    if (markers.length === 0) {
+      throw new UsageError(
+        `--null-values must name at least one marker (comma-separated), got ${JSON.stringify(list)}`,
+      )
+    }
+    return markers
+  })
 }
 
 function memoryBudget(text: string | undefined): number {

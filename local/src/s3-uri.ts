@@ -1,65 +1,38 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { NodeHttpHandler } from '@smithy/node-http-handler'
 import { createS3Client } from '../../lambdas/ingest/src/handler.js'
+import { parseS3ObjectUri, parseS3PrefixUri, type S3Location } from '../../lambdas/ingest/src/s3-uri.js'
 import { InputError } from '../../shared/src/index.js'
 import { UsageError } from './args.js'
 
-/** An object, or (for `--out`) a folder-like prefix, in a bucket. */
-export interface S3Location {
-  bucket: string
-  /** The key as given; for a prefix, '' (the bucket's root) or ending in '/'. */
-  key: string
-}
-
-const SCHEME = 's3://'
-/** S3's rules for bucket names (3-63 lower-case letters, digits, dots and hyphens, starting and ending alphanumeric). */
-const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
-
-/** Whether a CLI path names S3 rather than a local file (any case of the scheme, so `S3://` is not a local folder). */
-export function isS3Uri(value: string): boolean {
-  return value.slice(0, SCHEME.length).toLowerCase() === SCHEME
-}
+// Moved to lambdas/ingest/src/s3-uri.ts; re-exported for importers outside this module's owner
+// (local/src/cli.ts, inputs.ts, s3-outputs.ts) until they import from there.
+export { isS3Uri, type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 
 /**
- * Parses `s3://bucket/key`. The key is kept byte for byte (no percent-decoding:
- * `aws s3` does not decode either, and keys may contain `%`).
+ * Parses `s3://bucket/key` for a flag (the rules: lambdas/ingest/src/s3-uri.ts).
+ * The key is kept byte for byte (no percent-decoding: `aws s3` does not decode
+ * either, and keys may contain `%`).
  *
  * @param option - the flag it came from, for the message
- * @param role - `object` needs a key; `prefix` takes `s3://bucket`, `s3://bucket/prefix` or `s3://bucket/prefix/`
- *   and always returns a key that is '' or ends in '/'
+ * @param role - `object` needs a key, and since the CLI lists no buckets, one that
+ *   is neither a folder (ending in '/') nor a pattern (`*`, `?`); `prefix` takes
+ *   `s3://bucket`, `s3://bucket/prefix` or `s3://bucket/prefix/` and always
+ *   returns a key that is '' or ends in '/'
  * @throws {UsageError} for a malformed URI, one line naming the flag
  */
 export function parseS3Uri(value: string, option: string, role: 'object' | 'prefix'): S3Location {
   const bad = (why: string) => new UsageError(`${option} ${value}: ${why}`)
-  if (!value.startsWith(SCHEME)) throw bad('write the scheme in lower case, s3://bucket/key')
-  const rest = value.slice(SCHEME.length)
-  const slash = rest.indexOf('/')
-  const bucket = slash === -1 ? rest : rest.slice(0, slash)
-  const key = slash === -1 ? '' : rest.slice(slash + 1)
-  if (bucket === '') throw bad('no bucket name (s3://bucket/key)')
-  if (!BUCKET_NAME.test(bucket) || bucket.includes('..'))
-    throw bad(`'${bucket}' is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`)
-  if (Buffer.byteLength(key) > 1024) throw bad('the key is longer than S3 allows (1,024 bytes)')
-  if (role === 'object') {
-    if (key === '') throw bad('name an object: s3://bucket/key')
-    if (key.endsWith('/'))
-      throw bad(
-        'names a prefix; name one object (the CLI does not list buckets, so no folders or patterns on S3)',
-      )
-    if (/[*?]/.test(key))
-      throw bad(
-        'wildcards need a bucket listing, which the CLI does not do: name each object with --listings',
-      )
-    return { bucket, key }
-  }
-  if (key.split('/').some((segment, i, all) => segment === '' && i < all.length - 1))
-    throw bad("an empty folder name ('//') in the prefix")
-  return { bucket, key: key === '' || key.endsWith('/') ? key : `${key}/` }
-}
-
-/** The URI of a location, as the user would write it. */
-export function s3Uri(location: S3Location): string {
-  return `${SCHEME}${location.bucket}/${location.key}`
+  const parsed = role === 'object' ? parseS3ObjectUri(value) : parseS3PrefixUri(value)
+  if (!parsed.ok) throw bad(parsed.reason)
+  const { key } = parsed.location
+  if (role === 'object' && key.endsWith('/'))
+    throw bad(
+      'names a prefix; name one object (the CLI does not list buckets, so no folders or patterns on S3)',
+    )
+  if (role === 'object' && /[*?]/.test(key))
+    throw bad('wildcards need a bucket listing, which the CLI does not do: name each object with --listings')
+  return parsed.location
 }
 
 /** A folder under an `--out` prefix (several listings files each get one). */

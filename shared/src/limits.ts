@@ -1,7 +1,9 @@
 /**
  * Bounds shared by every entry point (the CLI's flags and the Lambda's
- * environment), so both accept and refuse exactly the same settings.
+ * environment), so both accept and refuse exactly the same settings; how
+ * their text is read is setting-values.ts's.
  */
+import { describeWholeNumber, type NumberRange, parseWholeNumber } from './setting-values.js'
 
 /**
  * The largest number of rows per Parquet row group: 1,048,576 (2^20).
@@ -19,19 +21,21 @@ export const MAX_ROW_GROUP_SIZE = 1_048_576
 /** Rows per Parquet row group when none is configured. */
 export const DEFAULT_ROW_GROUP_SIZE = 100_000
 
+/** The row-group sizes a setting may ask for: 1 to {@link MAX_ROW_GROUP_SIZE}. */
+export const ROW_GROUP_SIZE_BOUNDS: NumberRange = { min: 1, max: MAX_ROW_GROUP_SIZE }
+
 /**
- * Reads a row-group size written in decimal digits, or says why it cannot.
+ * Reads a row-group size (a flag or a variable), or says why it cannot.
  *
  * @returns the size, or `undefined` when `text` is not a whole number from 1 to {@link MAX_ROW_GROUP_SIZE}
+ *   (see setting-values.ts for the accepted forms)
  */
 export function parseRowGroupSize(text: string): number | undefined {
-  if (!/^\d{1,16}$/.test(text)) return undefined
-  const value = Number(text)
-  return value >= 1 && value <= MAX_ROW_GROUP_SIZE ? value : undefined
+  return parseWholeNumber(text, ROW_GROUP_SIZE_BOUNDS)
 }
 
 /** What a valid row-group size is, for error messages. */
-export const ROW_GROUP_SIZE_RANGE = `a whole number from 1 to ${MAX_ROW_GROUP_SIZE}`
+export const ROW_GROUP_SIZE_RANGE = describeWholeNumber(ROW_GROUP_SIZE_BOUNDS)
 
 /**
  * Bytes a run may hold for its rows when none is configured: 1 GiB. Under
@@ -60,20 +64,20 @@ export function memoryBudgetForRuntime(memoryMiB: number): number {
   return Math.floor(memoryMiB * MEMORY_BUDGET_SHARE) * 1_048_576
 }
 
-/** The largest memory budget a flag may set, in MiB: 1 TiB. */
-const MAX_MEMORY_BUDGET_MIB = 1_048_576
+/** The memory budgets a setting may ask for, in MiB: 0 (always two passes) to 1 TiB. */
+export const MEMORY_BUDGET_MIB_BOUNDS: NumberRange = { min: 0, max: 1_048_576 }
 
 /**
- * Reads a memory budget written as whole MiB in decimal digits (0 forces
- * two passes), or says why it cannot.
+ * Reads a memory budget written as whole MiB (0 forces two passes), or says
+ * why it cannot.
  *
  * @returns bytes, or `undefined` when `text` is not a whole number from 0 to 1,048,576
+ *   (see setting-values.ts for the accepted forms)
  */
 export function parseMemoryBudgetMiB(text: string): number | undefined {
-  if (!/^\d{1,16}$/.test(text)) return undefined
-  const mib = Number(text)
-  return mib <= MAX_MEMORY_BUDGET_MIB ? mib * 1_048_576 : undefined
+  const mib = parseWholeNumber(text, MEMORY_BUDGET_MIB_BOUNDS)
+  return mib === undefined ? undefined : mib * 1_048_576
 }
 
 /** What a valid memory budget is, for error messages. */
-export const MEMORY_BUDGET_RANGE = `a whole number of MiB from 0 to ${MAX_MEMORY_BUDGET_MIB}`
+export const MEMORY_BUDGET_RANGE = describeWholeNumber(MEMORY_BUDGET_MIB_BOUNDS, 'MiB')

@@ -63,6 +63,44 @@ describe('parseCliArgs', () => {
     }
   })
 
+  it('reads --null-values as comma-separated markers, trimmed by the contract White_Space, empty ones dropped', () => {
+    // U+00A0 and U+3000 are White_Space; U+FEFF is not (String#trim would drop it).
+    expect(
+      parseCliArgs(['--null-values', '\u00a0NA\u00a0, null,,', '--null-values', '\uFEFFx\u3000']).nullMarkers,
+    ).toEqual(['NA', 'null', '\uFEFFx'])
+    expect(parseCliArgs([]).nullMarkers).toEqual([])
+  })
+
+  it('refuses a --null-values that names no marker at all', () => {
+    for (const list of ['', ' , ', ',']) {
+      expect(refusal(['--null-values', list])).toBe(
+        `--null-values must name at least one marker (comma-separated), got ${JSON.stringify(list)}`,
+      )
+    }
+  })
+
+  it('reads a ratio as a plain decimal from 0 to 1, ignoring surrounding White_Space', () => {
+    expect(parseCliArgs(['--max-rejected-ratio', '\u00a00.25 ']).maxRejectedRatio).toBe(0.25)
+    expect(parseCliArgs(['--max-unmatched-segment-ratio', '.5']).maxUnmatchedSegmentRatio).toBe(0.5)
+    expect(parseCliArgs(['--max-rejected-ratio', '1']).maxRejectedRatio).toBe(1)
+    expect(parseCliArgs(['--max-rejected-ratio', '0']).maxRejectedRatio).toBe(0)
+    // Number() takes the first five (hex, an exponent, signs, blank text as 0).
+    for (const ratio of ['0x1', '1e-1', '+0.5', '-0', ' ', '', '1.5', 'Infinity', '0,5', '1_0']) {
+      expect(refusal([`--max-rejected-ratio=${ratio}`])).toBe(
+        `--max-rejected-ratio must be a number from 0 to 1, got ${JSON.stringify(ratio)}`,
+      )
+    }
+  })
+
+  it('reads whole-number flags with surrounding White_Space trimmed, as the Lambda reads its environment', () => {
+    expect(parseCliArgs(['--row-group-size', ' 5000\u3000']).rowGroupSize).toBe(5000)
+    expect(parseCliArgs(['--memory-budget', '\u0085256']).memoryBudgetBytes).toBe(256 * 1_048_576)
+    expect(refusal(['--row-group-size', ' '])).toBe(
+      '--row-group-size must be a whole number from 1 to 1048576, got " "',
+    )
+    expect(refusal(['--row-group-size', '0x10'])).toMatch(/from 1 to 1048576/)
+  })
+
   it.each(['--listings', '--lookup', '--out', '--row-group-size', '--memory-budget', '--null-values'])(
     'says in one line that %s needs a value, when it is last or followed by a flag',
     (flag) => {

@@ -69,6 +69,56 @@ describe('readConfig', () => {
     )
   })
 
+  it('reads numbers as the CLI does: plain decimals, surrounding White_Space ignored', () => {
+    const config = readConfig({
+      ...base,
+      ROW_GROUP_SIZE: ' 10 ',
+      MEMORY_BUDGET_MIB: '8\u0085',
+      MAX_REJECTED_RATIO: '\u3000.25',
+    })
+    expect(config).toMatchObject({
+      rowGroupSize: 10,
+      memoryBudgetBytes: 8 * 1_048_576,
+      maxRejectedRatio: 0.25,
+    })
+    for (const ratio of ['0x1', '1e-1', '+1', 'Infinity']) {
+      expect(() => readConfig({ ...base, MAX_UNMATCHED_SEGMENT_RATIO: ratio })).toThrow(
+        new ConfigurationError(`MAX_UNMATCHED_SEGMENT_RATIO must be a number from 0 to 1, got "${ratio}"`),
+      )
+    }
+  })
+
+  it('takes a variable that is empty or only White_Space as unset', () => {
+    const config = readConfig({
+      ...base,
+      ROW_GROUP_SIZE: '\u3000',
+      MEMORY_BUDGET_MIB: '',
+      MAX_REJECTED_RATIO: '\u0085',
+      MAX_UNMATCHED_SEGMENT_RATIO: ' ',
+      NULL_VALUES: ' , ',
+    })
+    expect(config).toEqual(readConfig(base))
+  })
+
+  it("falls back to the default budget when the runtime's memory size is not a plain whole number", () => {
+    for (const size of ['0x800', '1e3', '1769.5', '0', '']) {
+      expect(readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: size }).memoryBudgetBytes, size).toBe(
+        1024 * 1_048_576,
+      )
+    }
+  })
+
+  it('refuses a LOOKUP_URI whose bucket S3 could never have, saying why', () => {
+    expect(() => readConfig({ ...base, LOOKUP_URI: 's3://Ref_Data/lookup.csv' })).toThrow(
+      new ConfigurationError(
+        `LOOKUP_URI must look like s3://bucket/key, got "s3://Ref_Data/lookup.csv": 'Ref_Data' is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
+      ),
+    )
+    expect(() => readConfig({ ...base, LOOKUP_URI: 's3://ref' })).toThrow(
+      /LOOKUP_URI must look like s3:\/\/bucket\/key, got "s3:\/\/ref": name an object/,
+    )
+  })
+
   it('bounds ROW_GROUP_SIZE by the same limit as the CLI', () => {
     expect(readConfig({ ...base, ROW_GROUP_SIZE: String(MAX_ROW_GROUP_SIZE) }).rowGroupSize).toBe(
       MAX_ROW_GROUP_SIZE,

@@ -18,8 +18,13 @@ describe('the memory budget', () => {
   it('reads whole MiB from a flag, 0 (two passes) included, and refuses anything else', () => {
     expect(parseMemoryBudgetMiB('512')).toBe(512 * 1_048_576)
     expect(parseMemoryBudgetMiB('0')).toBe(0)
-    for (const bad of ['', '-1', '1.5', '1e3', '512MB', '1048577', ' 5']) {
+    for (const bad of ['', ' ', '-1', '+1', '1.5', '1e3', '0x10', '512MB', '1048577']) {
       expect(parseMemoryBudgetMiB(bad), bad).toBeUndefined()
     }
+  })
+
+  it('ignores White_Space around the number, as every setting does (setting-values.ts)', () => {
+    expect(parseMemoryBudgetMiB(' 5')).toBe(5 * 1_048_576)
+    expect(parseMemoryBudgetMiB('\u00a05\u3000')).toBe(5 * 1_048_576)
   })
 })

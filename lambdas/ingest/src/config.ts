@@ -7,15 +7,26 @@ import {
   parseRowGroupSize,
   ROW_GROUP_SIZE_RANGE,
 } from '../../../shared/src/limits.js'
-import { trimWhiteSpace } from '../../../shared/src/whitespace.js'
+import {
+  isBlank,
+  parseNullMarkers,
+  parseRatio,
+  parseWholeNumber,
+  RATIO_DESCRIPTION,
+} from '../../../shared/src/setting-values.js'
 import { ConfigurationError } from './errors.js'
+import { parseS3ObjectUri, type S3Location } from './s3-uri.js'
 
-/** The handler's settings, read from its environment. */
+/**
+ * The handler's settings, read from its environment. Values are read as
+ * shared/src/setting-values.ts says (surrounding White_Space ignored, plain
+ * decimals only); a variable that is empty or only White_Space is unset.
+ */
 export interface IngestConfig {
   /** Bucket the outputs are written to (`PROCESSED_BUCKET`). */
   processedBucket: string
   /** Where the category lookup lives (`LOOKUP_URI`, `s3://bucket/key`). */
-  lookup: { bucket: string; key: string }
+  lookup: S3Location
   /**
    * Only keys under this prefix ending in `.csv` are processed (`INCOMING_PREFIX`).
    * @default 'incoming/'
@@ -50,11 +61,7 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
     processedBucket: required(env, 'PROCESSED_BUCKET'),
     lookup: parseS3Uri('LOOKUP_URI', required(env, 'LOOKUP_URI')),
     incomingPrefix: env.INCOMING_PREFIX ?? 'incoming/',
-    nullMarkers: (env.NULL_VALUES ?? '')
-      .split(',')
-      // The contract's whitespace, not String#trim (which strips U+FEFF, a character markers may hold).
-      .map((marker) => trimWhiteSpace(marker))
-      .filter((marker) => marker !== ''),
+    nullMarkers: parseNullMarkers([env.NULL_VALUES ?? '']),
     rowGroupSize: rowGroupSize(env.ROW_GROUP_SIZE),
     memoryBudgetBytes: memoryBudget(env),
   }
@@ -66,44 +73,60 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
   return config
 }
 
-/** Splits `s3://bucket/key` into its parts. */
-export function parseS3Uri(name: string, uri: string): { bucket: string; key: string } {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)
-  if (match === null)
-    throw new ConfigurationError(`${name} must look like s3://bucket/key, got ${JSON.stringify(uri)}`)
-  return { bucket: match[1] as string, key: match[2] as string }
+/**
+ * Splits `s3://bucket/key` naming one object (the rules: s3-uri.ts).
+ *
+ * @param name - the setting it came from, for the message
+ * @throws {ConfigurationError} `<name> must look like s3://bucket/key, got "…": <why>`
+ */
+export function parseS3Uri(name: string, uri: string): S3Location {
+  const parsed = parseS3ObjectUri(uri)
+  if (!parsed.ok) {
+    throw new ConfigurationError(
+      `${name} must look like s3://bucket/key, got ${JSON.stringify(uri)}: ${parsed.reason}`,
+    )
+  }
+  return parsed.location
 }
 
 function required(env: Record<string, string | undefined>, name: string): string {
   const value = env[name]
-  if (value === undefined || value.trim() === '') throw new ConfigurationError(`${name} is not set`)
+  if (value === undefined || isBlank(value)) throw new ConfigurationError(`${name} is not set`)
   return value
 }
 
+/** The variable's text, or `undefined` when it is unset, empty or only White_Space. */
+function optional(text: string | undefined): string | undefined {
+  return text === undefined || isBlank(text) ? undefined : text
+}
+
 function ratio(name: string, text: string | undefined): number | undefined {
-  if (text === undefined || text.trim() === '') return undefined
-  const value = Number(text)
-  if (!Number.isFinite(value) || value < 0 || value > 1) {
-    throw new ConfigurationError(`${name} must be a number from 0 to 1, got ${JSON.stringify(text)}`)
+  const set = optional(text)
+  if (set === undefined) return undefined
+  const value = parseRatio(set)
+  if (value === undefined) {
+    throw new ConfigurationError(`${name} must be ${RATIO_DESCRIPTION}, got ${JSON.stringify(set)}`)
   }
   return value
 }
 
 function rowGroupSize(text: string | undefined): number {
-  if (text === undefined || text.trim() === '') return DEFAULT_ROW_GROUP_SIZE
-  const value = parseRowGroupSize(text)
+  const set = optional(text)
+  if (set === undefined) return DEFAULT_ROW_GROUP_SIZE
+  const value = parseRowGroupSize(set)
   if (value === undefined) {
-    throw new ConfigurationError(
-      `ROW_GROUP_SIZE must be ${ROW_GROUP_SIZE_RANGE}, got ${JSON.stringify(text)}`,
-    )
+    throw new ConfigurationError(`ROW_GROUP_SIZE must be ${ROW_GROUP_SIZE_RANGE}, got ${JSON.stringify(set)}`)
   }
   return value
 }
 
+/** Any positive whole number of MiB the runtime reports; it is set by Lambda, not by the user. */
+const RUNTIME_MEMORY_MIB = { min: 1, max: Number.MAX_SAFE_INTEGER }
+
 function memoryBudget(env: Record<string, string | undefined>): number {
-  const configured = env.MEMORY_BUDGET_MIB
-  if (configured !== undefined && configured.trim() !== '') {
-    const bytes = parseMemoryBudgetMiB(configured.trim())
+  const configured = optional(env.MEMORY_BUDGET_MIB)
+  if (configured !== undefined) {
+    const bytes = parseMemoryBudgetMiB(configured)
     if (bytes === undefined) {
       throw new ConfigurationError(
         `MEMORY_BUDGET_MIB must be ${MEMORY_BUDGET_RANGE}, got ${JSON.stringify(configured)}`,
@@ -111,8 +134,6 @@ function memoryBudget(env: Record<string, string | undefined>): number {
     }
     return bytes
   }
-  const lambdaMemoryMiB = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
-  return Number.isSafeInteger(lambdaMemoryMiB) && lambdaMemoryMiB > 0
-    ? memoryBudgetForRuntime(lambdaMemoryMiB)
-    : DEFAULT_MEMORY_BUDGET_BYTES
+  const lambdaMemoryMiB = parseWholeNumber(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '', RUNTIME_MEMORY_MIB)
+  return lambdaMemoryMiB === undefined ? DEFAULT_MEMORY_BUDGET_BYTES : memoryBudgetForRuntime(lambdaMemoryMiB)
 }
