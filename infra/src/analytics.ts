@@ -2,14 +2,15 @@ import { Aws, Stack } from 'aws-cdk-lib'
 import * as athena from 'aws-cdk-lib/aws-athena'
 import * as glue from 'aws-cdk-lib/aws-glue'
 import { Construct } from 'constructs'
+import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import {
   ANALYST_QUERIES,
   CURRENT_TABLE_NAME,
   REPORTS_TABLE_NAME,
 } from '../../shared/src/current-table-sql.js'
 import type { PipelineConfig } from './config.js'
-import { readCurrentTableConfig } from './current-table.js'
-import { PROCESSED_PREFIXES, type Storage } from './storage.js'
+import { readCurrentTableConfig } from './current-table-config.js'
+import type { Storage } from './storage.js'
 
 /** The Glue table's columns: the contract's Parquet schema, in order. */
 export const LISTINGS_TABLE_COLUMNS = [

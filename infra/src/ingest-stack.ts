@@ -28,7 +28,7 @@ export class IngestStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props)
     const config = readPipelineConfig(this.node)
-    const storage = new Storage(this, 'Storage', config)
+    const storage = new Storage(this, 'Storage', { config })
     const lookup = config.lookupUri
       ? parseS3Uri('lookupUri', config.lookupUri)
       : { bucket: storage.raw.bucketName, key: 'reference/category_lookup.csv' }

@@ -1,9 +1,10 @@
 import { Aws } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import { actionFor, LAMBDA_S3_CALLS, S3_COMMANDS, type S3Target } from '../../lambdas/ingest/src/aws-calls.js'
+import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import type { LookupLocation } from './ingest-function.js'
 import { acknowledge, arnReference } from './nag.js'
-import { PROCESSED_PREFIXES, type Storage } from './storage.js'
+import type { Storage } from './storage.js'
 
 /**
  * Grants a role what `processObject` (lambdas/ingest/src/process-object.ts)

@@ -1,21 +1,31 @@
-import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib'
+import { Aws, Duration } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as kms from 'aws-cdk-lib/aws-kms'
 import * as s3 from 'aws-cdk-lib/aws-s3'
 import { Construct } from 'constructs'
+import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge } from './nag.js'
+import { removalProps } from './removal.js'
 
-/** Processed-bucket prefixes the Lambda writes, and what each holds. */
-export const PROCESSED_PREFIXES = {
-  listings: 'listings/',
-  rejected: 'rejected/',
-  reports: 'reports/',
-  manifests: '_manifests/',
-  athenaResults: 'athena-results/',
-  /** The Iceberg table listings_current (data and metadata), written by Athena; see current-table.ts. */
-  currentTable: 'current/listings_current/',
-} as const
+/** Props of {@link Storage}. */
+export interface StorageProps {
+  /** The stack's settings: names, the incoming prefix, retention periods, the removal policy. */
+  readonly config: PipelineConfig
+}
+
+/**
+ * A bucket's lifecycle rules: `rules` between the two every bucket has,
+ * aborting incomplete multipart uploads after a week first and expiring old
+ * versions after `oldVersionDays` last.
+ */
+function lifecycleRules(rules: s3.LifecycleRule[], oldVersionDays: number): s3.LifecycleRule[] {
+  return [
+    { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+    ...rules,
+    { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(oldVersionDays) },
+  ]
+}
 
 /**
  * The data at rest: a customer-managed KMS key with rotation, the raw and
@@ -28,15 +38,16 @@ export class Storage extends Construct {
   readonly processed: s3.Bucket
   readonly accessLogs: s3.Bucket
 
-  constructor(scope: Construct, id: string, config: PipelineConfig) {
+  constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id)
-    const removalPolicy = config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN
+    const { config } = props
+    const removal = removalProps(config.removalPolicy)
 
     this.key = new kms.Key(this, 'DataKey', {
       alias: `alias/${config.namePrefix}-data`,
       description: 'Encrypts listings data, logs, notifications and query results',
       enableKeyRotation: true,
-      removalPolicy,
+      ...removal.key,
     })
     // CloudWatch Logs and alarms (publishing to the encrypted topic) use the key as services.
     this.key.addToResourcePolicy(
@@ -77,7 +88,7 @@ export class Storage extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(config.logRetentionDays) }],
-      removalPolicy,
+      ...removal.bucket,
     })
     acknowledge(
       this.accessLogs,
@@ -94,23 +105,24 @@ export class Storage extends Construct {
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: this.accessLogs,
-      removalPolicy,
+      ...removal.bucket,
     }
     this.raw = new s3.Bucket(this, 'Raw', {
       ...common,
       serverAccessLogsPrefix: 'raw/',
-      lifecycleRules: [
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-        {
-          id: 'age-incoming',
-          prefix: config.incomingPrefix,
-          transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
-            { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
-          ],
-        },
-        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(90) },
-      ],
+      lifecycleRules: lifecycleRules(
+        [
+          {
+            id: 'age-incoming',
+            prefix: config.incomingPrefix,
+            transitions: [
+              { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+              { storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
+            ],
+          },
+        ],
+        90,
+      ),
     })
     // EventBridge notifications set on the bucket itself: eventBridgeEnabled would add
     // a custom-resource Lambda (with an AWS managed policy) to do the same thing.
@@ -120,20 +132,21 @@ export class Storage extends Construct {
     this.processed = new s3.Bucket(this, 'Processed', {
       ...common,
       serverAccessLogsPrefix: 'processed/',
-      lifecycleRules: [
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-        {
-          id: 'expire-rejects',
-          prefix: PROCESSED_PREFIXES.rejected,
-          expiration: Duration.days(config.rejectedRetentionDays),
-        },
-        {
-          id: 'expire-athena-results',
-          prefix: PROCESSED_PREFIXES.athenaResults,
-          expiration: Duration.days(30),
-        },
-        { id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) },
-      ],
+      lifecycleRules: lifecycleRules(
+        [
+          {
+            id: 'expire-rejects',
+            prefix: PROCESSED_PREFIXES.rejected,
+            expiration: Duration.days(config.rejectedRetentionDays),
+          },
+          {
+            id: 'expire-athena-results',
+            prefix: PROCESSED_PREFIXES.athenaResults,
+            expiration: Duration.days(30),
+          },
+        ],
+        30,
+      ),
     })
   }
 }

@@ -51,7 +51,7 @@ export function currentTableStack(context: Record<string, unknown> = {}): Curren
   })
   const stack = new Stack(app, 'CurrentTableTest')
   const config = readPipelineConfig(stack.node)
-  const storage = new Storage(stack, 'Storage', config)
+  const storage = new Storage(stack, 'Storage', { config })
   const analytics = new Analytics(stack, 'Analytics', { config, storage })
   const currentTable = new CurrentTable(stack, 'CurrentTable', { config, storage, analytics })
 

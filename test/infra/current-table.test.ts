@@ -7,7 +7,8 @@
 import { App, Stack } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
-import { readCurrentTableConfig, statesFormat } from '../../infra/src/current-table.js'
+import { readCurrentTableConfig } from '../../infra/src/current-table-config.js'
+import { statesFormat } from '../../infra/src/locked-statements.js'
 import {
   ANALYST_QUERIES,
   CURRENT_TABLE_COLUMNS,

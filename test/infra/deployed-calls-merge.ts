@@ -9,8 +9,8 @@
  * context is the bucket). The scheduler starting maintenance is included.
  * The calls of the per-file pipeline are deployed-calls.ts.
  */
-import { CURRENT_TABLE_INTEGRATIONS } from '../../infra/src/current-table.js'
-import { PROCESSED_PREFIXES } from '../../infra/src/storage.js'
+import { CURRENT_TABLE_INTEGRATIONS } from '../../infra/src/current-table-states.js'
+import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import { identityPoliciesOf, SAMPLE_SOURCE_NAME } from './deployed-calls.js'
 import type { AwsCall } from './policy-simulation.js'
 import { FAKE_ENV, type ResolvedResource, type ResolvedTemplate } from './resolve-template.js'

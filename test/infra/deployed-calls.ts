@@ -10,7 +10,7 @@
  * groups' key, the roles' trust policies.
  */
 
-import { CURRENT_TABLE_INTEGRATIONS } from '../../infra/src/current-table.js'
+import { CURRENT_TABLE_INTEGRATIONS } from '../../infra/src/current-table-states.js'
 import { START_EXECUTION_SYNC } from '../../infra/src/state-machines.js'
 import {
   actionFor,

@@ -1,6 +1,6 @@
 import aslValidator from 'asl-validator'
 import { describe, expect, it } from 'vitest'
-import { MERGE_INPUT } from '../../infra/src/current-table.js'
+import { MERGE_INPUT } from '../../infra/src/current-table-states.js'
 import { CURRENT_TABLE_MINUTES, START_EXECUTION_SYNC } from '../../infra/src/state-machines.js'
 import {
   DATA_QUALITY_ERROR,

@@ -6,7 +6,7 @@
  * ingest stack is to; and calls the policies must refuse.
  */
 import { describe, expect, it } from 'vitest'
-import { PROCESSED_PREFIXES } from '../../infra/src/storage.js'
+import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import { currentTableStack } from './current-table-stack.js'
 import { identityPoliciesOf } from './deployed-calls.js'
 import { currentTableWriterCalls, scheduleCalls } from './deployed-calls-merge.js'

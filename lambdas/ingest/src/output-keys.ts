@@ -1,3 +1,4 @@
+import { CURRENT_TABLE_NAME } from '../../../shared/src/current-table-sql.js'
 import { isIncomingCsv } from './incoming-keys.js'
 
 // The local runner imports the key rule from here; its home is incoming-keys.ts.
@@ -12,12 +13,24 @@ export interface OutputKeys {
   manifest: string
 }
 
-/** The processed-bucket prefixes the outputs are written under. */
-export const OUTPUT_PREFIXES = {
+/**
+ * Every prefix of the processed bucket, and what each holds: the home of
+ * these keys for the Lambda (which writes the first four), the stack's grants,
+ * lifecycle rules and Glue tables (infra/src), and the tests.
+ */
+export const PROCESSED_PREFIXES = {
+  /** The per-file Parquet, `listings/dt=<upload day>/<file>.parquet`. */
   listings: 'listings/',
+  /** The rejected rows of each file, as CSV. */
   rejected: 'rejected/',
+  /** The data-quality report of each file, JSON and its HTML page. */
   reports: 'reports/',
+  /** One manifest per source key: which version's outputs are live. */
   manifests: '_manifests/',
+  /** Athena query results: the analysts' workgroup and the current table's statements. */
+  athenaResults: 'athena-results/',
+  /** The Iceberg table listings_current (data and metadata), written by Athena. */
+  currentTable: `current/${CURRENT_TABLE_NAME}/`,
 } as const
 
 /** The longest key S3 stores, in UTF-8 bytes. */
@@ -70,10 +83,10 @@ export function outputKeysFor(sourceKey: string, incomingPrefix: string, lastMod
   const name = outputName(sourceKey.slice(incomingPrefix.length))
   const dt = lastModified.toISOString().slice(0, 10)
   return {
-    parquet: `${OUTPUT_PREFIXES.listings}dt=${dt}/${name}.parquet`,
-    rejected: `${OUTPUT_PREFIXES.rejected}dt=${dt}/${name}.csv`,
-    report: `${OUTPUT_PREFIXES.reports}dt=${dt}/${name}.json`,
-    manifest: `${OUTPUT_PREFIXES.manifests}${name}.json`,
+    parquet: `${PROCESSED_PREFIXES.listings}dt=${dt}/${name}.parquet`,
+    rejected: `${PROCESSED_PREFIXES.rejected}dt=${dt}/${name}.csv`,
+    report: `${PROCESSED_PREFIXES.reports}dt=${dt}/${name}.json`,
+    manifest: `${PROCESSED_PREFIXES.manifests}${name}.json`,
   }
 }
 
@@ -88,7 +101,7 @@ export function outputKeysFor(sourceKey: string, incomingPrefix: string, lastMod
  * @throws {RangeError} for a key that is not a JSON report's (a programming error)
  */
 export function reportHtmlKey(reportKey: string): string {
-  if (!reportKey.startsWith(OUTPUT_PREFIXES.reports) || !reportKey.endsWith('.json')) {
+  if (!reportKey.startsWith(PROCESSED_PREFIXES.reports) || !reportKey.endsWith('.json')) {
     throw new RangeError(`not a report key: ${JSON.stringify(reportKey)}`)
   }
   return `${reportKey.slice(0, -'.json'.length)}.html`
