@@ -191,8 +191,11 @@ describe('the task entry point, against the local S3 server', () => {
 })
 
 describe('exitCodeFor', () => {
+  const source = { bucket: 'raw', key: 'incoming/a.csv', etag: 'e1' }
+  const outputs = { bucket: 'processed', parquet: 'p', rejected: 'r', report: 'j', report_html: 'h' }
   const processed = (rows: number): IngestSummary => ({
     status: 'processed',
+    source,
     threshold_breached: false,
     counts: {
       source_rows: rows,
@@ -203,15 +206,18 @@ describe('exitCodeFor', () => {
       duplicates_removed: 0,
       rows_without_segment: 0,
     },
+    outputs,
   })
+  const nothingDone: IngestSummary[] = [
+    { status: 'already_processed', reason: 'done before', source, threshold_breached: false, outputs },
+    { status: 'skipped', reason: 'superseded', threshold_breached: false },
+  ]
 
   it('maps every summary and every error the handler throws on purpose to its own code', () => {
     expect(exitCodeFor({ summary: processed(3) })).toBe(0)
     expect(exitCodeFor({ summary: processed(0) })).toBe(TASK_EXIT_CODES.noRowsWritten)
-    for (const status of ['already_processed', 'skipped'] as const) {
-      expect(exitCodeFor({ summary: { status, threshold_breached: false } })).toBe(
-        TASK_EXIT_CODES.nothingToDo,
-      )
+    for (const summary of nothingDone) {
+      expect(exitCodeFor({ summary })).toBe(TASK_EXIT_CODES.nothingToDo)
     }
     for (const name of [
       'DataQualityThresholdError',

@@ -1,4 +1,9 @@
-import type { DqReport } from '../../../shared/src/index.js'
+import {
+  type OutputLocations,
+  type PublishedReport,
+  publishedReport,
+} from '../../../shared/src/published-report.js'
+import type { DqReport } from '../../../shared/src/report.js'
 import { type OutputKeys, reportHtmlKey } from './output-keys.js'
 
 /**
@@ -135,6 +140,11 @@ export function isSameVersion(a: SourceVersion, b: SourceVersion): boolean {
   return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.versionId === b.versionId
 }
 
+/** Whether this version's last attempt succeeded: a repeated event then changes nothing. */
+export function wasProcessed(manifest: Manifest | undefined, source: SourceVersion): boolean {
+  return manifest?.last_attempt.status === 'succeeded' && isSameVersion(manifest.last_attempt.source, source)
+}
+
 /**
  * The manifest after a run: a run that passed becomes `live`; a breach keeps
  * the previous `live`, marking its rejects and report gone where the breach
@@ -194,14 +204,24 @@ export function staleKeys(previous: Manifest | undefined, next: Manifest): strin
   return [...referencedKeys(previous)].filter((key) => !kept.has(key))
 }
 
-/** How a report written to S3 describes its Parquet: what was published, or what is still live. */
-export type ParquetOutcome =
-  | ({ published: true; path: string } & Omit<DqReport['output']['parquet'], 'published'>)
-  | {
-      published: false
-      live: string | null
-      live_source_version: Omit<SourceVersion, 'bucket' | 'key'> | null
-    }
+/**
+ * Where a run's outputs are on S3, as its report names them: this run's
+ * Parquet and rejects, and the Parquet that stays live (with the source
+ * version it came from) should the run breach.
+ *
+ * @param manifest - the manifest this run writes ({@link nextManifest})
+ */
+export function reportLocations(keys: OutputKeys, bucket: string, manifest: Manifest): OutputLocations {
+  const live = manifest.live
+  return {
+    parquet: `s3://${bucket}/${keys.parquet}`,
+    rejected: `s3://${bucket}/${keys.rejected}`,
+    live: live ? `s3://${bucket}/${live.parquet}` : null,
+    liveSourceVersion: live
+      ? { etag: live.source.etag, ...(live.source.versionId ? { versionId: live.source.versionId } : {}) }
+      : null,
+  }
+}
 
 /**
  * The report's `output` as written to S3: a passed run names the Parquet it
@@ -215,21 +235,6 @@ export function reportOutput(
   keys: OutputKeys,
   bucket: string,
   manifest: Manifest,
-): { parquet: ParquetOutcome; rejected: DqReport['output']['rejected'] & { path: string } } {
-  const rejected = { ...report.output.rejected, path: `s3://${bucket}/${keys.rejected}` }
-  if (report.status === 'succeeded') {
-    const { published: _published, ...facts } = report.output.parquet
-    return { parquet: { published: true, path: `s3://${bucket}/${keys.parquet}`, ...facts }, rejected }
-  }
-  const live = manifest.live
-  return {
-    parquet: {
-      published: false,
-      live: live ? `s3://${bucket}/${live.parquet}` : null,
-      live_source_version: live
-        ? { etag: live.source.etag, ...(live.source.versionId ? { versionId: live.source.versionId } : {}) }
-        : null,
-    },
-    rejected,
-  }
+): PublishedReport['output'] {
+  return publishedReport(report, reportLocations(keys, bucket, manifest)).output
 }

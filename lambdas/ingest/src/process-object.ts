@@ -1,34 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Metrics } from '@aws-lambda-powertools/metrics'
 import type { S3Client } from '@aws-sdk/client-s3'
-import {
-  type ByteSource,
-  type DqReport,
-  InputError,
-  ingest,
-  thresholdsFrom,
-} from '../../../shared/src/index.js'
-import { renderDqReportHtml } from '../../../shared/src/report-html.js'
+import { ingest } from '../../../shared/src/ingest.js'
+import { breachReasons, type RunCounts, runCounts } from '../../../shared/src/published-report.js'
+import type { DqReport } from '../../../shared/src/report.js'
+import { thresholdsFrom } from '../../../shared/src/report.js'
 import type { IngestConfig } from './config.js'
-import { DQ_METRICS, rejectReasonMetric } from './dq-metrics.js'
-import {
-  ConfigurationError,
-  DataQualityThresholdError,
-  InvalidInputError,
-  isTransient,
-  TransientError,
-} from './errors.js'
+import { recordMetrics } from './dq-metrics.js'
+import { classify, readFailuresNamed, retryable, SOURCE_DELETED } from './error-classification.js'
+import { ConfigurationError, DataQualityThresholdError, InvalidInputError } from './errors.js'
 import type { SourceObject } from './event.js'
 import { isIncomingCsv } from './incoming-keys.js'
-import {
-  isSameVersion,
-  type Manifest,
-  nextManifest,
-  parseManifest,
-  reportOutput,
-  type SourceVersion,
-  staleKeys,
-} from './live-version.js'
+import { type Manifest, type SourceVersion, wasProcessed } from './live-version.js'
+import { type ProcessedBucket, readManifest } from './manifest-store.js'
 import {
   MAX_S3_KEY_BYTES,
   type OutputKeys,
@@ -36,38 +20,45 @@ import {
   overlongOutputKey,
   reportHtmlKey,
 } from './output-keys.js'
-import {
-  deleteObject,
-  getSmallObject,
-  headObject,
-  isNotFound,
-  type ObjectVersion,
-  objectSource,
-  putSmallObject,
-  S3UploadSink,
-} from './s3-io.js'
+import { publishOutputs } from './publish-outputs.js'
+import { headObject, type ObjectVersion, objectSource, S3UploadSink } from './s3-io.js'
 
-/** What the handler returns to the state machine. */
-export interface IngestSummary {
-  /** `processed`; `already_processed` for a repeated event; `skipped` when there was nothing to do. */
-  status: 'processed' | 'already_processed' | 'skipped'
-  /** Why it was skipped or already done. */
-  reason?: string
-  source?: SourceVersion
-  counts?: Pick<
-    DqReport,
-    | 'source_rows'
-    | 'valid_rows_after_clean'
-    | 'rows_after_dedup'
-    | 'dropped_missing_required'
-    | 'dropped_non_positive_price'
-    | 'duplicates_removed'
-    | 'rows_without_segment'
-  >
-  /** True only in the error a breach raises; a returned summary never breached. */
+/** The keys of one processed file's outputs, as the summary names them. */
+export type SummaryOutputs = { bucket: string } & Omit<OutputKeys, 'manifest'> & { report_html: string }
+
+/** The fields of the other variants, absent from this one (so reading them needs no narrowing). */
+type Absent<Field extends string> = { [Name in Field]?: never }
+
+/** The object was processed: its counts and outputs. */
+export interface ProcessedSummary extends Absent<'reason'> {
+  status: 'processed'
+  source: SourceVersion
+  counts: RunCounts
+  /** True only in the log line before the error a breach raises; a returned summary never breached. */
   threshold_breached: boolean
-  outputs?: { bucket: string } & Omit<OutputKeys, 'manifest'> & { report_html: string }
+  outputs: SummaryOutputs
 }
+
+/** A repeated event: this version was processed before, and its outputs stand. */
+export interface AlreadyProcessedSummary extends Absent<'counts'> {
+  status: 'already_processed'
+  reason: string
+  source: SourceVersion
+  threshold_breached: false
+  outputs: SummaryOutputs
+}
+
+/** Nothing to do, and nothing published: not an incoming CSV, deleted, or superseded. */
+export interface SkippedSummary extends Absent<'counts' | 'outputs'> {
+  status: 'skipped'
+  reason: string
+  /** The version that was skipped, when the skip came after reading it. */
+  source?: SourceVersion
+  threshold_breached: false
+}
+
+/** What the handler returns to the state machine, told apart by `status`. */
+export type IngestSummary = ProcessedSummary | AlreadyProcessedSummary | SkippedSummary
 
 /** What {@link processObject} needs from its surroundings. */
 export interface ProcessDeps {
@@ -115,13 +106,10 @@ export async function processObject(source: SourceObject, deps: ProcessDeps): Pr
       `the key is too long for its outputs: ${overlong} would exceed S3's ${MAX_S3_KEY_BYTES}-byte key limit`,
     )
   }
-  const previous = await readManifest(deps, keys.manifest)
+  const previous = await readManifest(processedBucket(deps), keys.manifest)
   const sourceRef = describeVersion(version)
-  if (
-    previous?.last_attempt.status === 'succeeded' &&
-    isSameVersion(previous.last_attempt.source, sourceRef)
-  ) {
-    logger.info('already processed; outputs unchanged', { live: previous.live })
+  if (wasProcessed(previous, sourceRef)) {
+    logger.info('already processed; outputs unchanged', { live: previous?.live })
     return {
       status: 'already_processed',
       reason: 'this object version was processed before',
@@ -135,28 +123,17 @@ export async function processObject(source: SourceObject, deps: ProcessDeps): Pr
   if (outcome.kind === 'skipped') return { ...skipped(outcome.reason), source: sourceRef }
   const { report } = outcome
   const breached = report.status === 'threshold_breached'
-  const summary: IngestSummary = {
+  const summary: ProcessedSummary = {
     status: 'processed',
     source: sourceRef,
-    counts: {
-      source_rows: report.source_rows,
-      valid_rows_after_clean: report.valid_rows_after_clean,
-      rows_after_dedup: report.rows_after_dedup,
-      dropped_missing_required: report.dropped_missing_required,
-      dropped_non_positive_price: report.dropped_non_positive_price,
-      duplicates_removed: report.duplicates_removed,
-      rows_without_segment: report.rows_without_segment,
-    },
+    counts: runCounts(report),
     threshold_breached: breached,
     outputs: outputsOf(config, keys),
   }
   logger.info(breached ? 'data-quality threshold breached' : 'ingest succeeded', { summary })
   if (breached) {
-    const reasons = report.thresholds.breaches.map(
-      (b) => `${b.threshold} ${b.actual.toFixed(4)} > ${b.limit}`,
-    )
     throw new DataQualityThresholdError(
-      `${reasons.join('; ')}: s3://${config.processedBucket}/${keys.report} written, Parquet not published` +
+      `${breachReasons(report.thresholds.breaches)}: s3://${config.processedBucket}/${keys.report} written, Parquet not published` +
         (previous?.live ? `; s3://${config.processedBucket}/${previous.live.parquet} stays live` : ''),
     )
   }
@@ -184,30 +161,25 @@ async function transform(
   if (lookup === undefined) {
     throw new ConfigurationError(`lookup s3://${config.lookup.bucket}/${config.lookup.key} does not exist`)
   }
-  const metadata = {
+  const metadata: Record<string, string> = {
     'source-etag': version.etag,
     ...(version.versionId ? { 'source-version-id': version.versionId } : {}),
   }
-  const target = { bucket: config.processedBucket, metadata }
-  const write = config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}
-  const parquet = new S3UploadSink(
-    s3,
-    { ...target, key: keys.parquet, contentType: 'application/vnd.apache.parquet' },
-    write,
-  )
-  const rejected = new S3UploadSink(
-    s3,
-    { ...target, key: keys.rejected, contentType: 'text/csv; charset=utf-8' },
-    write,
-  )
-  const discardAll = () => Promise.all([parquet.discard(), rejected.discard()])
+  const at = processedBucket(deps)
+  const upload = (key: string, contentType: string) =>
+    new S3UploadSink(s3, { bucket: at.bucket, metadata, key, contentType }, at.write)
+  const sinks = {
+    parquet: upload(keys.parquet, 'application/vnd.apache.parquet'),
+    rejected: upload(keys.rejected, 'text/csv; charset=utf-8'),
+  }
+  const discardAll = () => Promise.all([sinks.parquet.discard(), sinks.rejected.discard()])
   let report: DqReport
   try {
     report = await ingest({
       listings: readFailuresNamed('listings', objectSource(s3, version)),
       lookup: readFailuresNamed('lookup', objectSource(s3, lookup)),
-      parquet,
-      rejected,
+      parquet: sinks.parquet,
+      rejected: sinks.rejected,
       nullMarkers: config.nullMarkers,
       thresholds: thresholdsFrom(config),
       rowGroupSize: config.rowGroupSize,
@@ -216,9 +188,9 @@ async function transform(
     })
   } catch (error) {
     await discardAll()
-    const outcome = classify(error, config)
-    if (outcome instanceof Error) throw outcome
-    return { kind: 'skipped', reason: outcome.skipped }
+    const outcome = classify(error, config.lookup)
+    if (outcome === SOURCE_DELETED) return { kind: 'skipped', reason: DELETED_DURING_RUN }
+    throw outcome
   }
   // Only the current version publishes: a newer upload (its own run publishes) or a delete overtakes this one.
   const current = await retryable(() => headObject(s3, version.bucket, version.key)).catch(
@@ -232,188 +204,21 @@ async function transform(
     return { kind: 'skipped', reason: current === undefined ? DELETED_DURING_RUN : SUPERSEDED }
   }
   recordMetrics(deps.metrics, report)
-  const sourceRef = describeVersion(version)
-  const manifest = nextManifest(previous, { source: sourceRef, keys, report })
-  const published = report.status === 'succeeded'
-  await retryable(async () => {
-    await rejected.publish()
-    if (published) await parquet.publish()
-    else await parquet.discard()
-  })
-  const withLocations = {
-    ...report,
-    source: sourceRef,
-    output: reportOutput(report, keys, config.processedBucket, manifest),
-  }
-  await retryable(() =>
-    putSmallObject(
-      s3,
-      {
-        ...target,
-        key: keys.report,
-        body: `${JSON.stringify(withLocations, null, 2)}\n`,
-        contentType: 'application/json',
-      },
-      write,
-    ),
-  )
-  // The same report as a page for people; the rejects' s3:// URI is shown as text (a browser cannot open it).
-  const page = renderDqReportHtml(withLocations, {
-    rejected: withLocations.output.rejected.path,
-    report: `s3://${config.processedBucket}/${keys.report}`,
-  })
-  await retryable(() =>
-    putSmallObject(
-      s3,
-      { ...target, key: reportHtmlKey(keys.report), body: page, contentType: 'text/html; charset=utf-8' },
-      write,
-    ),
-  )
-  await publishManifest(deps, keys.manifest, manifest, previous)
+  await publishOutputs(at, { report, source: describeVersion(version), keys, previous, sinks, metadata })
   return { kind: 'report', report }
 }
 
-/** A read failure of one input, so a vanished source and a vanished lookup are told apart. */
-class InputReadFailure extends Error {
-  override readonly name = 'InputReadFailure'
-  constructor(
-    readonly input: 'listings' | 'lookup',
-    cause: unknown,
-  ) {
-    super(`reading the ${input} failed: ${errorMessage(cause)}`, { cause })
+function processedBucket(deps: ProcessDeps): ProcessedBucket {
+  const { s3, config, logger } = deps
+  return {
+    s3,
+    bucket: config.processedBucket,
+    write: config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {},
+    logger,
   }
 }
 
-/** The source, its read failures wrapped as {@link InputReadFailure} naming `input`. */
-function readFailuresNamed(input: 'listings' | 'lookup', source: ByteSource): ByteSource {
-  const named: ByteSource = {
-    name: source.name,
-    async *open() {
-      try {
-        yield* source.open()
-      } catch (error) {
-        throw new InputReadFailure(input, error)
-      }
-    },
-  }
-  // Read through, not copied: a gzipped source learns its decompressed size as it is read.
-  Object.defineProperty(named, 'size', { enumerable: true, get: () => source.size })
-  return named
-}
-
-async function readManifest(deps: ProcessDeps, key: string): Promise<Manifest | undefined> {
-  const text = await retryable(() => getSmallObject(deps.s3, deps.config.processedBucket, key))
-  if (text === undefined) return undefined
-  const manifest = parseManifest(text)
-  if (manifest === undefined) deps.logger.warn('unreadable manifest ignored', { key })
-  return manifest
-}
-
-/**
- * Writes the manifest, then deletes the outputs the previous one named and
- * this one does not (another `dt=`, a superseded breach's rejects and
- * report), so a re-uploaded file replaces its data instead of adding to it.
- */
-async function publishManifest(
-  deps: ProcessDeps,
-  key: string,
-  manifest: Manifest,
-  previous: Manifest | undefined,
-): Promise<void> {
-  const { s3, config } = deps
-  const write = config.kmsKeyArn ? { kmsKeyArn: config.kmsKeyArn } : {}
-  await retryable(() =>
-    putSmallObject(
-      s3,
-      {
-        bucket: config.processedBucket,
-        key,
-        body: JSON.stringify(manifest),
-        contentType: 'application/json',
-      },
-      write,
-    ),
-  )
-  for (const stale of staleKeys(previous, manifest)) {
-    await retryable(() => deleteObject(s3, config.processedBucket, stale))
-    deps.logger.info('deleted output of a replaced version', { key: stale })
-  }
-}
-
-function recordMetrics(metrics: Metrics, report: DqReport): void {
-  const add = (metric: { name: string; unit: string }, value: number) =>
-    metrics.addMetric(metric.name, metric.unit as Parameters<Metrics['addMetric']>[1], value)
-  add(DQ_METRICS.sourceRows, report.source_rows)
-  add(DQ_METRICS.validRows, report.valid_rows_after_clean)
-  add(DQ_METRICS.rowsWritten, report.status === 'succeeded' ? report.rows_after_dedup : 0)
-  add(DQ_METRICS.duplicatesRemoved, report.duplicates_removed)
-  add(DQ_METRICS.droppedMissingRequired, report.dropped_missing_required)
-  add(DQ_METRICS.droppedNonPositivePrice, report.dropped_non_positive_price)
-  add(DQ_METRICS.rowsWithoutSegment, report.rows_without_segment)
-  add(DQ_METRICS.rejectedPercent, report.ratios.rejected * 100)
-  add(DQ_METRICS.withoutSegmentPercent, report.ratios.without_segment * 100)
-  add(DQ_METRICS.thresholdBreaches, report.thresholds.breaches.length)
-  add(DQ_METRICS.durationMs, report.timings_ms.total)
-  for (const [reason, count] of Object.entries(report.reasons)) {
-    metrics.addMetric(rejectReasonMetric(reason), 'Count', count)
-  }
-}
-
-/**
- * Maps a failure inside the transform to what the state machine acts on: an
- * error it retries or fails on, or a `skipped` summary when the source object
- * was deleted between the reads (its deletion is the user's, not a fault).
- */
-function classify(error: unknown, config: IngestConfig): Error | { skipped: string } {
-  const input = error instanceof InputReadFailure ? error.input : undefined
-  const cause = error instanceof InputReadFailure ? error.cause : error
-  if (cause instanceof InputError) return new InvalidInputError(cause.message, { cause })
-  if (isPreconditionFailed(cause)) {
-    return new TransientError(
-      `the ${input ?? 'source'} object changed during the run; retrying reads the new version state`,
-      { cause },
-    )
-  }
-  if (isMissing(cause) && input === 'listings') return { skipped: DELETED_DURING_RUN }
-  if (isMissing(cause)) {
-    return new ConfigurationError(
-      `lookup s3://${config.lookup.bucket}/${config.lookup.key} disappeared during the run: ${errorMessage(cause)}`,
-      { cause },
-    )
-  }
-  if (isTransient(cause)) return new TransientError(errorMessage(cause), { cause })
-  return cause instanceof Error ? cause : new Error(String(cause))
-}
-
-/** Runs an S3 call, turning retryable failures into {@link TransientError}. */
-async function retryable<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (error) {
-    throw isTransient(error) ? new TransientError(errorMessage(error), { cause: error }) : error
-  }
-}
-
-/** An object, or the version pinned, is not there (404 of any kind). */
-function isMissing(error: unknown): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
-  return (
-    isNotFound(error) || status === 404 || (error as { name?: string } | undefined)?.name === 'NoSuchVersion'
-  )
-}
-
-function isPreconditionFailed(error: unknown): boolean {
-  const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined
-  return candidate?.name === 'PreconditionFailed' || candidate?.$metadata?.httpStatusCode === 412
-}
-
-function errorMessage(error: unknown): string {
-  const name = (error as { name?: string } | undefined)?.name
-  const message = error instanceof Error ? error.message : String(error)
-  return name && name !== 'Error' ? `${name}: ${message}` : message
-}
-
-function skipped(reason: string): IngestSummary {
+function skipped(reason: string): SkippedSummary {
   return { status: 'skipped', reason, threshold_breached: false }
 }
 
@@ -428,7 +233,7 @@ function describeVersion(version: ObjectVersion): SourceVersion {
   }
 }
 
-function outputsOf(config: IngestConfig, keys: OutputKeys): NonNullable<IngestSummary['outputs']> {
+function outputsOf(config: IngestConfig, keys: OutputKeys): SummaryOutputs {
   return {
     bucket: config.processedBucket,
     parquet: keys.parquet,

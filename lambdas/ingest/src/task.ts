@@ -27,7 +27,7 @@ export function exitCodeFor(outcome: { summary: IngestSummary } | { error: unkno
   if ('summary' in outcome) {
     const { summary } = outcome
     if (summary.status !== 'processed') return TASK_EXIT_CODES.nothingToDo
-    return summary.counts?.rows_after_dedup === 0 ? TASK_EXIT_CODES.noRowsWritten : TASK_EXIT_CODES.processed
+    return summary.counts.rows_after_dedup === 0 ? TASK_EXIT_CODES.noRowsWritten : TASK_EXIT_CODES.processed
   }
   const name = (outcome.error as { name?: unknown } | undefined)?.name
   const known = Object.entries(TASK_EXIT_CODES).find(([errorName]) => errorName === name)
