@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../lambdas/ingest/src/config.js'
 import { ConfigurationError, isTransient } from '../../lambdas/ingest/src/errors.js'
-import { isIncomingCsv, outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
 import { MAX_ROW_GROUP_SIZE } from '../../shared/src/limits.js'
 
 const base = { PROCESSED_BUCKET: 'processed', LOOKUP_URI: 's3://ref/lookups/category_lookup.csv' }
@@ -128,27 +127,6 @@ describe('readConfig', () => {
         new ConfigurationError(`ROW_GROUP_SIZE must be a whole number from 1 to 1048576, got "${size}"`),
       )
     }
-  })
-})
-
-describe('outputKeysFor', () => {
-  it('derives Hive-partitioned keys from the source key and its Last-Modified date', () => {
-    expect(
-      outputKeysFor('incoming/2024/shop listings.csv', 'incoming/', new Date('2026-11-28T23:59:00Z')),
-    ).toEqual({
-      parquet: 'listings/dt=2026-11-28/2024%2Fshop listings.parquet',
-      rejected: 'rejected/dt=2026-11-28/2024%2Fshop listings.csv',
-      report: 'reports/dt=2026-11-28/2024%2Fshop listings.json',
-      manifest: '_manifests/2024%2Fshop listings.json',
-    })
-  })
-
-  it('recognises the keys the pipeline processes', () => {
-    expect(isIncomingCsv('incoming/a.csv', 'incoming/')).toBe(true)
-    expect(isIncomingCsv('incoming/A.CSV', 'incoming/')).toBe(true)
-    expect(isIncomingCsv('incoming/a.txt', 'incoming/')).toBe(false)
-    expect(isIncomingCsv('archive/a.csv', 'incoming/')).toBe(false)
-    expect(isIncomingCsv('incoming/', 'incoming/')).toBe(false)
   })
 })
 

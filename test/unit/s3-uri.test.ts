@@ -1,15 +1,11 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3'
 import type { NodeHttpHandler } from '@smithy/node-http-handler'
 import { describe, expect, it, vi } from 'vitest'
+import { parseS3Uri as parseLambdaS3Uri } from '../../lambdas/ingest/src/config.js'
+import { ConfigurationError } from '../../lambdas/ingest/src/errors.js'
+import { isS3Uri, parseS3ObjectUri, parseS3PrefixUri, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 import { UsageError } from '../../local/src/args.js'
-import {
-  asS3Error,
-  childPrefix,
-  createCliS3Client,
-  isS3Uri,
-  parseS3Uri,
-  s3Uri,
-} from '../../local/src/s3-uri.js'
+import { asS3Error, childPrefix, createCliS3Client, parseS3Uri } from '../../local/src/s3-uri.js'
 import { InputError } from '../../shared/src/index.js'
 
 describe('isS3Uri', () => {
@@ -20,6 +16,47 @@ describe('isS3Uri', () => {
     expect(isS3Uri('./s3://b')).toBe(false)
     expect(isS3Uri('data/listings.csv')).toBe(false)
   })
+})
+
+describe('parseS3ObjectUri and parseS3PrefixUri (one reading of s3:// for every entry point)', () => {
+  it('split a URI into bucket and key, keeping the key byte for byte (no trimming, no decoding)', () => {
+    expect(parseS3ObjectUri('s3://ref/lookups/a %41.csv ')).toEqual({
+      ok: true,
+      location: { bucket: 'ref', key: 'lookups/a %41.csv ' },
+    })
+    expect(parseS3ObjectUri('s3://ref/in/*.csv')).toMatchObject({ ok: true })
+    expect(parseS3PrefixUri('s3://lake/runs')).toEqual({
+      ok: true,
+      location: { bucket: 'lake', key: 'runs/' },
+    })
+  })
+
+  it.each([
+    ['lake/k', 'it has no s3:// scheme'],
+    ['S3://lake/k', 'write the scheme in lower case, s3://bucket/key'],
+    ['s3:///k', 'no bucket name (s3://bucket/key)'],
+    ['s3://lake', 'name an object: s3://bucket/key'],
+    ['s3://lake/', 'name an object: s3://bucket/key'],
+  ])('refuse %s as an object: %s', (uri, reason) => {
+    expect(parseS3ObjectUri(uri)).toEqual({ ok: false, reason })
+  })
+
+  it.each([['s3://my_bucket/k'], ['s3://Lake/k'], ['s3://ab/k'], ['s3://a..b/k'], ['s3://-lake/k']])(
+    'the Lambda and the CLI refuse the bucket of %s for the same reason, each in its own words',
+    (uri) => {
+      const bucket = uri.slice('s3://'.length, uri.indexOf('/', 's3://'.length))
+      const reason = `'${bucket}' is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`
+      expect(parseS3ObjectUri(uri)).toEqual({ ok: false, reason })
+      expect(() => parseLambdaS3Uri('LOOKUP_URI', uri)).toThrow(
+        new ConfigurationError(
+          `LOOKUP_URI must look like s3://bucket/key, got ${JSON.stringify(uri)}: ${reason}`,
+        ),
+      )
+      expect(() => parseS3Uri(uri, '--lookup', 'object')).toThrow(
+        new UsageError(`--lookup ${uri}: ${reason}`),
+      )
+    },
+  )
 })
 
 describe('parseS3Uri', () => {
