@@ -1,7 +1,7 @@
-import type { DictionaryStrings, RowGroupColumns } from './column-chunks.js'
 import type { ListingColumn } from './contract.js'
 import type { CsvRecord } from './csv-records.js'
 import { LastOccurrenceIndex } from './dedup.js'
+import type { DictionaryStrings, RowGroupColumns } from './row-group-columns.js'
 import { isAsciiWhiteSpaceByte, trimWhiteSpace } from './whitespace.js'
 
 const EMPTY = -1

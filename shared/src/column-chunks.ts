@@ -1,40 +1,19 @@
+/**
+ * Encodes a row group's columns as Parquet column chunks with
+ * hyparquet-writer's own page and chunk writers: the dictionary columns
+ * straight from their ready-made dictionaries and indexes, `item_id` from its
+ * packed bytes. The footer, page indexes and file framing stay the library's.
+ */
 import type { ParquetWriter } from 'hyparquet-writer'
 import { writeColumn } from 'hyparquet-writer/src/column.js'
 import { writeDataPageV2, writePageHeader } from 'hyparquet-writer/src/datapage.js'
-import { snappyCompressor } from 'hysnappy'
-
-/**
- * Strings packed as UTF-8 in one buffer: value `i` is
- * `bytes[offsets[i] .. offsets[i + 1])`. Two transferable buffers instead of
- * an array of strings, and no per-value `TextEncoder` in the Parquet writer.
- */
-export interface PackedStrings {
-  bytes: Uint8Array
-  offsets: Uint32Array
-}
-
-/**
- * A string column as its distinct values, in order of first appearance in
- * the row group, and one index into them per row (-1 for null). This is
- * exactly a Parquet dictionary page and its data page's indexes, so the
- * encoder neither hashes nor re-encodes a value per row.
- */
-export interface DictionaryStrings {
-  values: PackedStrings
-  ids: Int32Array
-}
-
-/** One row group's column values, as the encoders take them: typed arrays only, so transferable. */
-export interface RowGroupColumns {
-  date: Int32Array
-  seller_id: DictionaryStrings
-  region: DictionaryStrings
-  category: DictionaryStrings
-  /** The one string column written without a dictionary: it is close to unique. */
-  item_id: PackedStrings
-  price_gbp: Float64Array
-  segment: DictionaryStrings
-}
+import {
+  byteRange,
+  type DictionaryStrings,
+  type PackedStrings,
+  plainByteArrays,
+  type RowGroupColumns,
+} from './row-group-columns.js'
 
 // hyparquet-writer's own types, taken from its functions: the top-level hyparquet is another version.
 type ColumnEncoder = Parameters<typeof writeColumn>[0]['column']
@@ -43,24 +22,6 @@ type ColumnChunk = ReturnType<typeof writeColumn>['chunk']
 type SchemaElement = ColumnEncoder['element']
 
 const PAGE_SIZE = 1 << 20
-
-/**
- * Snappy through hysnappy's WebAssembly build: about ten times the speed of
- * hyparquet-writer's JavaScript Snappy, and, being WASM inlined in the
- * module, the same code on x64 and on the arm64 Lambda. One instance per
- * encoder: its memory grows to the largest page and is reused.
- */
-export function snappyCompressors(): { SNAPPY: (input: Uint8Array) => Uint8Array } {
-  return { SNAPPY: snappyCompressor() }
-}
-
-/** Views of each packed value, as hyparquet-writer takes byte arrays. */
-export function unpackStrings(packed: PackedStrings): Uint8Array[] {
-  const { bytes, offsets } = packed
-  const values = new Array<Uint8Array>(offsets.length - 1)
-  for (let i = 0; i < values.length; i++) values[i] = bytes.subarray(offsets[i], offsets[i + 1])
-  return values
-}
 
 /**
  * Appends one row group to a hyparquet-writer `ParquetWriter`, column by
@@ -283,54 +244,6 @@ function writePackedColumn(
     },
     file_offset: BigInt(offsetStart),
   } as ColumnChunk
-}
-
-/** The smallest and largest value in unsigned byte order (UTF-8 order is code point order), as copies. */
-function byteRange(packed: PackedStrings): { min?: Uint8Array; max?: Uint8Array } {
-  const { bytes, offsets } = packed
-  const count = offsets.length - 1
-  if (count === 0) return {}
-  let min = 0
-  let max = 0
-  for (let i = 1; i < count; i++) {
-    if (compareValues(packed, i, min) < 0) min = i
-    if (compareValues(packed, i, max) > 0) max = i
-  }
-  return {
-    min: bytes.slice(offsets[min], offsets[min + 1]),
-    max: bytes.slice(offsets[max], offsets[max + 1]),
-  }
-}
-
-function compareValues({ bytes, offsets }: PackedStrings, a: number, b: number): number {
-  const aStart = offsets[a] as number
-  const bStart = offsets[b] as number
-  const aLength = (offsets[a + 1] as number) - aStart
-  const bLength = (offsets[b + 1] as number) - bStart
-  const length = Math.min(aLength, bLength)
-  for (let i = 0; i < length; i++) {
-    const difference = (bytes[aStart + i] as number) - (bytes[bStart + i] as number)
-    if (difference !== 0) return difference
-  }
-  return aLength - bLength
-}
-
-/** Values `from .. to` of packed strings as PLAIN byte arrays: a 4-byte length before each. */
-function plainByteArrays(packed: PackedStrings, from: number, to: number): Uint8Array {
-  const { bytes, offsets } = packed
-  const first = offsets[from] as number
-  const page = new Uint8Array((offsets[to] as number) - first + 4 * (to - from))
-  const view = new DataView(page.buffer)
-  let at = 0
-  for (let i = from; i < to; i++) {
-    const start = offsets[i] as number
-    const end = offsets[i + 1] as number
-    view.setUint32(at, end - start, true)
-    at += 4
-    // A byte loop, not set(subarray): a view per value is the garbage this avoids.
-    for (let b = start; b < end; b++) page[at++] = bytes[b] as number
-  }
-  return page
 }
 
 /** The column's codec as a function; the identity for an uncompressed column. */

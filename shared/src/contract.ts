@@ -10,23 +10,35 @@ export const LOOKUP_COLUMNS = ['category', 'segment'] as const
 /** A required lookup column. */
 export type LookupColumn = (typeof LOOKUP_COLUMNS)[number]
 
-/** The two rejection buckets of the contract; every rejected row is in exactly one. */
-export type RejectBucket = 'dropped_missing_required' | 'dropped_non_positive_price'
+/**
+ * The two rejection buckets of the contract, in report order; every rejected
+ * row is in exactly one.
+ */
+export const REJECT_BUCKETS = ['dropped_missing_required', 'dropped_non_positive_price'] as const
+
+/** A rejection bucket: a count the report gives under this name. */
+export type RejectBucket = (typeof REJECT_BUCKETS)[number]
 
 /**
- * The finer reason behind a rejection. The first four fall in
- * `dropped_missing_required`, the last three in `dropped_non_positive_price`.
+ * Every reason a row is rejected for, in the order the checks run; the first
+ * that fails decides: the row's shape (more fields than the header), then a
+ * required field that is empty or absent, then a required field whose bytes
+ * are not UTF-8, then the date, then the price.
  */
-export type RejectReason =
-  | 'too_many_fields'
-  | 'missing_field'
-  | 'invalid_encoding'
-  | 'invalid_date'
-  | 'non_numeric_price'
-  | 'non_finite_price'
-  | 'non_positive_price'
+export const REJECT_REASONS = [
+  'too_many_fields',
+  'missing_field',
+  'invalid_encoding',
+  'invalid_date',
+  'non_numeric_price',
+  'non_finite_price',
+  'non_positive_price',
+] as const
 
-/** The bucket of each reason. */
+/** The finer reason behind a rejection; {@link bucketOf} gives its bucket. */
+export type RejectReason = (typeof REJECT_REASONS)[number]
+
+/** The bucket of each reason: the one place the contract's reason-to-bucket mapping is stated. */
 const BUCKET_OF: Readonly<Record<RejectReason, RejectBucket>> = {
   too_many_fields: 'dropped_missing_required',
   missing_field: 'dropped_missing_required',
@@ -37,25 +49,22 @@ const BUCKET_OF: Readonly<Record<RejectReason, RejectBucket>> = {
   non_positive_price: 'dropped_non_positive_price',
 }
 
-/**
- * Every reason, in the order the checks run; the first that fails decides:
- * the row's shape (more fields than the header), then a required field that is
- * empty or absent, then a required field whose bytes are not UTF-8, then the
- * date, then the price.
- */
-export const REJECT_REASONS: readonly RejectReason[] = [
-  'too_many_fields',
-  'missing_field',
-  'invalid_encoding',
-  'invalid_date',
-  'non_numeric_price',
-  'non_finite_price',
-  'non_positive_price',
-]
-
 /** The bucket a reason belongs to. */
 export function bucketOf(reason: RejectReason): RejectBucket {
   return BUCKET_OF[reason]
+}
+
+/**
+ * The bucket totals of per-reason counts, keyed in {@link REJECT_BUCKETS}
+ * order: each reason's count added to its bucket's.
+ */
+export function bucketTotals(reasons: Readonly<Record<RejectReason, number>>): Record<RejectBucket, number> {
+  const totals = Object.fromEntries(REJECT_BUCKETS.map((bucket) => [bucket, 0])) as Record<
+    RejectBucket,
+    number
+  >
+  for (const reason of REJECT_REASONS) totals[bucketOf(reason)] += reasons[reason]
+  return totals
 }
 
 /** Version of the dq_report.json layout; bumped on any incompatible change. */

@@ -204,19 +204,36 @@ function grow<T extends Int32Array | Uint32Array | Uint8Array>(array: T, length:
   return larger
 }
 
-/** A fixed-size set of row ordinals, one bit each. */
+/**
+ * A set of row ordinals, one bit each. Sized up front when the row count is
+ * known (the keepers of a two-pass run); grows when it is not (the valid
+ * rows of a single pass, kept in case it falls back to two).
+ */
 export class RowSet {
-  readonly #bits: Uint32Array
+  #bits: Uint32Array
 
-  constructor(rowCount: number) {
+  /** @param rowCount - ordinals to make room for up front */
+  constructor(rowCount = 32_768) {
     this.#bits = new Uint32Array(Math.ceil(rowCount / 32))
   }
 
   add(ordinal: number): void {
-    this.#bits[ordinal >>> 5] = (this.#bits[ordinal >>> 5] ?? 0) | (1 << (ordinal & 31))
+    const word = ordinal >>> 5
+    if (word >= this.#bits.length) this.#bits = grow(this.#bits, Math.max(word + 1, this.#bits.length * 2))
+    this.#bits[word] = (this.#bits[word] as number) | (1 << (ordinal & 31))
   }
 
   has(ordinal: number): boolean {
     return ((this.#bits[ordinal >>> 5] ?? 0) & (1 << (ordinal & 31))) !== 0
+  }
+
+  /** A function that returns the members in increasing order, one per call (past the last, it does not return). */
+  cursor(): () => number {
+    let at = -1
+    return () => {
+      do at++
+      while (((this.#bits[at >>> 5] ?? 0) & (1 << (at & 31))) === 0)
+      return at
+    }
   }
 }

@@ -1,6 +1,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import type { ByteSink } from './byte-streams.js'
-import { type FooterOptions, InThreadEncoder, type RowGroupColumns, type RowGroupEncoder } from './parquet.js'
+import type { RowGroupColumns } from './row-group-columns.js'
+import { type FooterOptions, InThreadEncoder, type RowGroupEncoder } from './row-group-encoder.js'
 
 const ROLE = 'listings-parquet-encoder'
 
@@ -22,16 +23,15 @@ export class WorkerEncoder implements RowGroupEncoder {
   readonly #sink: ByteSink
   #sinkQueue: Promise<void> = Promise.resolve()
   #failure: Error | undefined
-  #inFlight = 0
-  #waiters: { resolve: () => void; reject: (error: Error) => void; until: (inFlight: number) => boolean }[] =
-    []
+  /**
+   * The row group on the worker, if any: settles once its bytes are queued
+   * for the sink (the worker's `written` reply), or rejects when anything
+   * fails. A row group is posted only after the previous one settled.
+   */
+  #inFlight: Deferred | undefined
   #closing = false
   /** Settles when the worker has written the footer, or as soon as anything fails. */
-  #finished: Promise<void>
-  #settleFinished: { resolve: () => void; reject: (error: Error) => void } = {
-    resolve: () => undefined,
-    reject: () => undefined,
-  }
+  readonly #finished = deferred()
 
   /**
    * @param module - a bundle that calls {@link runParquetWorker} off the main thread
@@ -39,11 +39,6 @@ export class WorkerEncoder implements RowGroupEncoder {
    */
   constructor(module: URL, sink: ByteSink, footer: FooterOptions) {
     this.#sink = sink
-    this.#finished = new Promise((resolve, reject) => {
-      this.#settleFinished = { resolve, reject }
-    })
-    // Observed by finish(); this keeps an early failure from being unhandled.
-    this.#finished.catch(() => undefined)
     this.#worker = new Worker(module, { workerData: { role: ROLE, footer } })
     // A failed run must not be kept alive by an idle encoder.
     this.#worker.unref()
@@ -55,17 +50,17 @@ export class WorkerEncoder implements RowGroupEncoder {
   }
 
   async write(columns: RowGroupColumns, rows: number): Promise<void> {
-    await this.#waitUntil((inFlight) => inFlight < 1)
-    this.#inFlight++
+    await this.#idle()
+    this.#inFlight = deferred()
     // Every column is typed arrays: hand them over rather than copy them.
     this.#worker.postMessage({ type: 'write', columns, rows } satisfies ToWorker, transferList(columns))
   }
 
   async finish(): Promise<void> {
     try {
-      await this.#waitUntil((inFlight) => inFlight === 0)
+      await this.#idle()
       this.#worker.postMessage({ type: 'finish' } satisfies ToWorker)
-      await this.#finished
+      await this.#finished.promise
       await this.#sinkQueue
     } finally {
       await this.#close()
@@ -75,6 +70,12 @@ export class WorkerEncoder implements RowGroupEncoder {
 
   async abort(): Promise<void> {
     await this.#close()
+  }
+
+  /** Resolves when no row group is on the worker; rejects once anything has failed. */
+  async #idle(): Promise<void> {
+    await this.#inFlight?.promise
+    if (this.#failure) throw this.#failure
   }
 
   async #close(): Promise<void> {
@@ -88,37 +89,42 @@ export class WorkerEncoder implements RowGroupEncoder {
       this.#sinkQueue.catch((error: Error) => this.#fail(error))
     } else if (message.type === 'written') {
       // The row group counts as done once its bytes are queued for the sink, in order.
+      const written = this.#inFlight
       void this.#sinkQueue.then(
-        () => {
-          this.#inFlight--
-          this.#wake()
-        },
+        () => written?.resolve(),
         () => undefined,
       )
     } else if (message.type === 'finished') {
-      this.#settleFinished.resolve()
+      this.#finished.resolve()
     } else {
       this.#fail(new Error(message.message))
     }
   }
 
-  #waitUntil(until: (inFlight: number) => boolean): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure)
-    if (until(this.#inFlight)) return Promise.resolve()
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, until }))
-  }
-
-  #wake(): void {
-    const ready = this.#waiters.filter((waiter) => waiter.until(this.#inFlight))
-    this.#waiters = this.#waiters.filter((waiter) => !ready.includes(waiter))
-    for (const waiter of ready) waiter.resolve()
-  }
-
   #fail(error: Error): void {
     this.#failure ??= error
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failure)
-    this.#settleFinished.reject(this.#failure)
+    this.#inFlight?.reject(this.#failure)
+    this.#finished.reject(this.#failure)
   }
+}
+
+/** A promise with its settle functions; Promise.withResolvers, which Node 20 lacks. */
+interface Deferred {
+  promise: Promise<void>
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+/** A {@link Deferred} whose rejection is never reported as unhandled: its owner observes it later, or not at all after an abort. */
+function deferred(): Deferred {
+  let resolve: () => void = () => undefined
+  let reject: (error: Error) => void = () => undefined
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve
+    reject = onReject
+  })
+  promise.catch(() => undefined)
+  return { promise, resolve, reject }
 }
 
 /**

@@ -1,5 +1,12 @@
+/**
+ * The data-quality report: its layout (dq_report.json), the thresholds it is
+ * checked against, and {@link buildDqReport}, which assembles it from what a
+ * run counted. The bucket totals are derived from the per-reason counts
+ * through the contract's reason-to-bucket map, never counted twice.
+ */
 import type { ByteDigest } from './byte-streams.js'
-import type { ListingColumn, RejectReason } from './contract.js'
+import type { ListingColumn, RejectBucket, RejectReason } from './contract.js'
+import { bucketTotals, REJECT_BUCKETS, REPORT_SCHEMA_VERSION } from './contract.js'
 import type { LookupStats } from './lookup.js'
 import type { ParquetSummary } from './parquet.js'
 
@@ -45,23 +52,25 @@ export interface UnmatchedCategory {
   rows: number
 }
 
-/** The contents of dq_report.json. */
-export interface DqReport {
+/**
+ * The contents of dq_report.json. Besides the members below it has one count
+ * per rejection bucket (`dropped_missing_required`,
+ * `dropped_non_positive_price`), right after `rows_after_dedup`.
+ */
+export interface DqReport extends Record<RejectBucket, number> {
   schema_version: number
   /** `succeeded`, or `threshold_breached` when the Parquet was withheld. */
   status: 'succeeded' | 'threshold_breached'
   source_rows: number
   valid_rows_after_clean: number
   rows_after_dedup: number
-  dropped_missing_required: number
-  dropped_non_positive_price: number
   /** Valid rows dropped because a later row had the same (date, item_id). */
   duplicates_removed: number
   /** Output rows whose segment is null (no lookup entry, or an empty segment). */
   rows_without_segment: number
   /** Rows written to the rejected-rows file; equals the two dropped counts together. */
   rejected_rows: number
-  /** Rejections by finer reason; the first four (see `REJECT_REASONS`) sum to `dropped_missing_required`. */
+  /** Rejections by finer reason; each bucket's count is the sum of its reasons' (see `bucketOf`). */
   reasons: Record<RejectReason, number>
   /** `missing_field` rejections by the first missing column. */
   missing_fields: Record<ListingColumn, number>
@@ -130,4 +139,91 @@ export function topUnmatched(counts: ReadonlyMap<string, number>, limit: number)
     .map(([category, rows]) => ({ category, rows }))
     .sort((a, b) => b.rows - a.rows || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0))
     .slice(0, limit)
+}
+
+/** What one run counted and measured: everything {@link buildDqReport} needs. */
+export interface RunFacts {
+  /** Data rows read. */
+  sourceRows: number
+  /** Rows that passed every check. */
+  validRows: number
+  /** Rows written to the rejected-rows file. */
+  rejectedRows: number
+  reasons: Record<RejectReason, number>
+  missingFields: Record<ListingColumn, number>
+  invalidEncodingFields: Record<ListingColumn, number>
+  /** The Parquet written: its rows are the rows kept after deduplication. */
+  parquet: ParquetSummary
+  parquetDigest: ByteDigest
+  /** Kept rows whose segment is null (no lookup entry, or an empty segment). */
+  rowsWithoutSegment: number
+  /** Kept rows whose category is in the lookup with an empty segment. */
+  rowsWithEmptySegment: number
+  /** Kept rows per category absent from the lookup. */
+  unmatched: ReadonlyMap<string, number>
+  rejectedDigest: ByteDigest
+  thresholds: Thresholds
+  nullMarkers: readonly string[]
+  listings: { name: string; digest: ByteDigest; columns: string[]; ignoredColumns: string[] }
+  lookup: { name: string; stats: LookupStats }
+  timings: DqReport['timings_ms']
+  startedAt: Date
+  finishedAt: Date
+}
+
+/**
+ * The report of a run: the counts, ratios and threshold verdict, the inputs'
+ * and outputs' digests, and timings. A breached threshold withholds the
+ * Parquet (`status` and `output.parquet.published` say so).
+ */
+export function buildDqReport(run: RunFacts): DqReport {
+  const dropped = bucketTotals(run.reasons)
+  const ratios = {
+    rejected: ratio(
+      REJECT_BUCKETS.reduce((rows, bucket) => rows + dropped[bucket], 0),
+      run.sourceRows,
+    ),
+    without_segment: ratio(run.rowsWithoutSegment, run.parquet.rows),
+  }
+  const breaches = findBreaches(ratios, run.thresholds)
+  return {
+    schema_version: REPORT_SCHEMA_VERSION,
+    status: breaches.length === 0 ? 'succeeded' : 'threshold_breached',
+    source_rows: run.sourceRows,
+    valid_rows_after_clean: run.validRows,
+    rows_after_dedup: run.parquet.rows,
+    ...dropped,
+    duplicates_removed: run.validRows - run.parquet.rows,
+    rows_without_segment: run.rowsWithoutSegment,
+    rejected_rows: run.rejectedRows,
+    reasons: run.reasons,
+    missing_fields: run.missingFields,
+    invalid_encoding_fields: run.invalidEncodingFields,
+    ratios,
+    unmatched_category_count: run.unmatched.size,
+    unmatched_categories: topUnmatched(run.unmatched, UNMATCHED_CATEGORIES_LISTED),
+    rows_with_empty_segment: run.rowsWithEmptySegment,
+    thresholds: {
+      max_rejected_ratio: run.thresholds.maxRejectedRatio ?? null,
+      max_unmatched_segment_ratio: run.thresholds.maxUnmatchedSegmentRatio ?? null,
+      breaches,
+    },
+    null_markers: [...run.nullMarkers],
+    input: {
+      listings: {
+        name: run.listings.name,
+        ...run.listings.digest,
+        columns: run.listings.columns,
+        ignored_columns: run.listings.ignoredColumns,
+      },
+      lookup: { name: run.lookup.name, ...run.lookup.stats },
+    },
+    output: {
+      parquet: { ...run.parquet, ...run.parquetDigest, published: breaches.length === 0 },
+      rejected: { ...run.rejectedDigest, rows: run.rejectedRows },
+    },
+    timings_ms: run.timings,
+    started_at: run.startedAt.toISOString(),
+    finished_at: run.finishedAt.toISOString(),
+  }
 }

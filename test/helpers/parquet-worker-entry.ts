@@ -1,4 +1,4 @@
-import { runParquetWorker } from '../../shared/src/index.js'
+import { runParquetWorker } from '../../shared/src/parquet-worker.js'
 
 // The bundle the worker-encoder test loads on its worker thread.
 runParquetWorker()

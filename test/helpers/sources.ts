@@ -1,10 +1,7 @@
-import {
-  type ByteSource,
-  type DqReport,
-  type IngestOptions,
-  ingest,
-  MemorySink,
-} from '../../shared/src/index.js'
+import { type ByteSource, MemorySink } from '../../shared/src/byte-streams.js'
+import { ingest } from '../../shared/src/ingest.js'
+import type { IngestOptions } from '../../shared/src/ingest-options.js'
+import type { DqReport } from '../../shared/src/report.js'
 
 /**
  * A {@link ByteSource} over text, cut into chunks of `chunkSize` bytes so

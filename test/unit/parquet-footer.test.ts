@@ -1,7 +1,8 @@
 import { parquetMetadata } from 'hyparquet'
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer'
 import { describe, expect, it } from 'vitest'
-import { LISTINGS_PARQUET_SCHEMA, typeEmptyFooterLists } from '../../shared/src/parquet.js'
+import { LISTINGS_PARQUET_SCHEMA } from '../../shared/src/parquet.js'
+import { typeEmptyFooterLists } from '../../shared/src/parquet-footer.js'
 import { arrowTable } from '../helpers/parquet-readers.js'
 
 /** A file exactly as hyparquet-writer writes it, before our footer correction. */

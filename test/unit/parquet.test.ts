@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { MemorySink } from '../../shared/src/byte-streams.js'
 import { parseIsoDate } from '../../shared/src/date.js'
-import { type EnrichedListing, ListingsParquetWriter } from '../../shared/src/parquet.js'
+import type { EnrichedListing } from '../../shared/src/parquet.js'
+import { ListingsParquetWriter } from '../../shared/src/parquet-writer.js'
 import {
   arrowTable,
   duckdb,

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { MemorySink } from '../../shared/src/byte-streams.js'
 import { InputError } from '../../shared/src/errors.js'
+import { ingest } from '../../shared/src/ingest.js'
 import { findBreaches, ratio, thresholdsFrom, topUnmatched } from '../../shared/src/report.js'
-import { LISTINGS_HEADER, LOOKUP_CSV, runOnText } from '../helpers/sources.js'
+import { LISTINGS_HEADER, LOOKUP_CSV, runOnText, textSource } from '../helpers/sources.js'
 
 const csv = [
   LISTINGS_HEADER,
@@ -105,8 +107,6 @@ describe('the report of a run', () => {
         yield Buffer.from(reads === 1 ? csv : csv.replace('Toys', 'Tops'))
       },
     }
-    const { ingest, MemorySink } = await import('../../shared/src/index.js')
-    const { textSource } = await import('../helpers/sources.js')
     const run = ingest({
       listings,
       lookup: textSource('lookup.csv', LOOKUP_CSV),
