@@ -3,17 +3,10 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { InputError } from '../../shared/src/index.js'
 import { asInputError, errorCode } from './fs-errors.js'
+import { type LockOwner, lockHeldError, lockOwnerOf, lockText, parseLockOwner } from './lock-owner.js'
 
 /** The lock file's name inside `--out`. */
 export const LOCK_NAME = '.lock'
-
-/** Who holds an output directory: the contents of its lock file. */
-export interface LockOwner {
-  pid: number
-  host: string
-  started_at: string
-  run: string
-}
 
 /**
  * Lets one run at a time write to an output directory.
@@ -49,10 +42,10 @@ export class OutputLock {
    */
   static acquireSync(out: string, run: string): OutputLock {
     const path = join(out, LOCK_NAME)
-    const owner: LockOwner = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), run }
+    const owner = lockOwnerOf(run)
     const draft = join(out, `${LOCK_NAME}.${run}.tmp`)
     try {
-      writeFileSync(draft, `${JSON.stringify(owner)}\n`, { flag: 'wx' })
+      writeFileSync(draft, lockText(owner), { flag: 'wx' })
     } catch (error) {
       throw asInputError(draft, error)
     }
@@ -66,7 +59,7 @@ export class OutputLock {
         }
         const holder = readOwner(path)
         if (holder === 'gone') continue
-        if (holder === 'unreadable' || isAlive(holder)) throw busy(out, path, holder)
+        if (holder === 'unreadable' || isAlive(holder)) throw lockHeldError(out, path, holder)
         takeOverStale(path, holder, run)
       }
       throw new InputError(out, `could not take ${path}: other runs keep taking it`)
@@ -109,14 +102,7 @@ function readOwner(path: string): LockOwner | 'gone' | 'unreadable' {
     if (errorCode(error) === 'ENOENT') return 'gone'
     throw asInputError(path, error)
   }
-  try {
-    const owner = JSON.parse(text) as LockOwner
-    if (Number.isSafeInteger(owner.pid) && typeof owner.host === 'string' && typeof owner.run === 'string')
-      return owner
-  } catch {
-    // fall through
-  }
-  return 'unreadable'
+  return parseLockOwner(text) ?? 'unreadable'
 }
 
 /** Moves a stale lock aside and deletes it, unless someone replaced it meanwhile. */
@@ -137,22 +123,11 @@ function takeOverStale(path: string, stale: LockOwner, run: string): void {
       // That run keeps its claim through the newer lock.
     }
     unlinkSync(aside)
-    throw busy(dirnameOf(path), path, moved)
+    throw lockHeldError(dirnameOf(path), path, moved)
   }
   unlinkSync(aside)
 }
 
 function dirnameOf(lockPath: string): string {
   return lockPath.slice(0, -LOCK_NAME.length - 1) || '.'
-}
-
-function busy(out: string, path: string, holder: LockOwner | 'unreadable'): InputError {
-  const who =
-    holder === 'unreadable'
-      ? 'its lock file cannot be read'
-      : `pid ${holder.pid} on ${holder.host}, started ${holder.started_at}`
-  return new InputError(
-    out,
-    `another ingest run is writing here (${who}); wait for it to finish, or delete ${path} if that run is gone`,
-  )
 }

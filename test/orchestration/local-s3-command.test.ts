@@ -4,8 +4,8 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { synthesizedTemplate } from '../../local/src/s3/cdk-synth.js'
 import { LOCAL_CREDENTIALS } from '../../local/src/s3/local-s3.js'
-import { synthesizedTemplate } from '../../local/src/s3/synthesized-template.js'
 
 /**
  * `npm run local:s3` as a person runs it (the built dist/local-s3.mjs, which

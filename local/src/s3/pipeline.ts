@@ -7,15 +7,17 @@ import { isIncomingCsv } from '../../../lambdas/ingest/src/output-keys.js'
 import type { IngestSummary } from '../../../lambdas/ingest/src/process-object.js'
 import { StderrLogger } from '../logger.js'
 import { CapturingMetrics } from './capturing-metrics.js'
+import { synthesizedTemplate } from './cdk-synth.js'
+import type { LambdaFunction } from './lambda-invoke.js'
 import { type LocalS3, type ObjectCreatedEvent, startLocalS3 } from './local-s3.js'
-import { type Execution, type LambdaFunction, LocalStateMachine, type Notification } from './state-machine.js'
+import { LocalStateMachine } from './state-machine.js'
 import {
   type AslDefinition,
   distributedMapItemProcessor,
   type SynthesizedStateMachine,
   stateMachineNamed,
-  synthesizedTemplate,
 } from './synthesized-template.js'
+import type { Execution, Notification } from './task-bindings.js'
 
 export const RAW_BUCKET = 'raw'
 export const PROCESSED_BUCKET = 'processed'
