@@ -224,10 +224,19 @@ export function lockedStatements(
 }
 
 /**
+ * A CDK token's marker in a string (`${Token[TOKEN.123]}`, as `Token.asString`
+ * writes it), captured whole: the CDK replaces it with a reference at
+ * synthesis, but only if it is left as it is.
+ */
+const TOKEN_MARKER = /(\$\{Token\[[^\]]+\]\})/
+
+/**
  * The `States.Format` intrinsic that fills a statement's `{}` slots with the
  * base64 of each value (JSONPath or intrinsic expressions), in order. The
  * statement's own `'`, `{`, `}` and `\` are escaped, as intrinsic string
- * literals require.
+ * literals require, except in the CDK tokens it holds (the processed bucket's
+ * name in the rebuild), which CloudFormation fills in: a name S3 allows has
+ * none of those characters.
  *
  * @throws {Error} when the statement's slots and the values differ in number
  */
@@ -236,7 +245,12 @@ export function statesFormat(statement: string, values: readonly string[]): stri
   if (slots !== values.length) throw new Error(`the statement has ${slots} slots for ${values.length} values`)
   const literal = statement
     .split(STATES_FORMAT_SLOT)
-    .map((part) => part.replace(/[\\'{}]/g, (c) => `\\${c}`))
+    .map((part) =>
+      part
+        .split(TOKEN_MARKER)
+        .map((text, i) => (i % 2 === 1 ? text : text.replace(/[\\'{}]/g, (c) => `\\${c}`)))
+        .join(''),
+    )
     .join(STATES_FORMAT_SLOT)
   return `States.Format('${literal}', ${values.map((v) => `States.Base64Encode(${v})`).join(', ')})`
 }

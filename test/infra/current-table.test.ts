@@ -158,6 +158,21 @@ describe('maintenance', () => {
       /^States\.Format\('INSERT INTO .*', States\.Base64Encode\(\$\$\.Execution\.StartTime\)\)$/s,
     )
   })
+
+  it("the rebuild joins the manifests' Parquet keys to the processed bucket's deployed name, not a CDK token", () => {
+    const { props } = resource(
+      template,
+      'AWS::StepFunctions::StateMachine',
+      'CurrentTableRebuildStateMachine',
+    )
+    const processed = resource(template, 'AWS::S3::Bucket', 'StorageProcessed')
+    // The definition is text around references: the bucket's name must be one of them (CloudFormation
+    // fills it in), right after the s3:// the statement prefixes the manifests' keys with.
+    const parts = (props.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+    const bucket = parts.findIndex((part) => JSON.stringify(part) === JSON.stringify({ Ref: processed.id }))
+    expect(String(parts[bucket - 1])).toMatch(/concat\(\\\\'s3:\/\/$/)
+    expect(JSON.stringify(template.toJSON())).not.toContain('Token[')
+  })
 })
 
 describe('run values in Athena statements', () => {
