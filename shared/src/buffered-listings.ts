@@ -1,11 +1,22 @@
+/**
+ * The single pass's row buffer: every valid row in columns, deduplicated as
+ * it is added, then read back as row groups for the encoder.
+ *
+ * Kept as one module: {@link BufferedListings} is one data structure whose
+ * private typed arrays the per-row `add` and the per-row row-group assembly
+ * read directly; split across modules, those hot loops would need an
+ * accessor call per row and column. The parts that stand alone (the label
+ * dictionaries, byte-interner.ts; the hashing and probing, open-addressing.ts)
+ * are already apart.
+ */
+import { ByteInterner, LocalDictionary } from './byte-interner.js'
 import type { ListingColumn } from './contract.js'
 import type { CsvRecord } from './csv-records.js'
 import { LastOccurrenceIndex } from './dedup.js'
-import type { DictionaryStrings, RowGroupColumns } from './row-group-columns.js'
+import { EMPTY, GROWTH, grow, hashBytes, rehashed, sameBytes } from './open-addressing.js'
+import type { RowGroupColumns } from './row-group-columns.js'
 import { isAsciiWhiteSpaceByte, trimWhiteSpace } from './whitespace.js'
 
-const EMPTY = -1
-const MAX_LOAD = 0.6
 /**
  * The row table's fill limit. Sized up front for every row of the file, it
  * ends near half full (only distinct keys take slots), so the 0.7 limit is
@@ -13,7 +24,6 @@ const MAX_LOAD = 0.6
  * (2^24 slots, 67 MB, instead of 2^25).
  */
 const ROW_TABLE_MAX_LOAD = 0.7
-const GROWTH = 1.5
 
 /**
  * Bytes one buffered row costs besides its item id: date 4, price 8, three
@@ -64,22 +74,6 @@ function trimmedBytes(record: CsvRecord, column: number): Uint8Array {
   return bytes
 }
 
-/** FNV-1a over `seed`'s four bytes and `bytes[start .. end)`, finished with a murmur3 mix. */
-function hashBytes(seed: number, bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5
-  for (let shift = 0; shift < 32; shift += 8) hash = Math.imul(hash ^ ((seed >>> shift) & 0xff), 0x01000193)
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193)
-  hash ^= hash >>> 16
-  hash = Math.imul(hash, 0x85ebca6b)
-  hash ^= hash >>> 13
-  return hash >>> 0
-}
-
-function sameBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number): boolean {
-  for (let i = aStart, j = bStart; i < aEnd; i++, j++) if (a[i] !== b[j]) return false
-  return true
-}
-
 /** Ids of one label column, row by row. */
 type LabelIds = Uint16Array | Int32Array
 
@@ -89,102 +83,6 @@ function widenFor(ids: LabelIds, id: number): LabelIds {
   const wide = new Int32Array(ids.length)
   wide.set(ids)
   return wide
-}
-
-function grow<T extends LabelIds | Uint32Array | Uint8Array | Float64Array>(array: T, length: number): T {
-  const larger = new (array.constructor as new (length: number) => T)(length)
-  larger.set(array)
-  return larger
-}
-
-/**
- * Distinct byte strings, numbered from 0 in order of first sight: the
- * seller, region and category labels of the buffered rows, stored once each.
- */
-export class ByteInterner {
-  #slots = new Int32Array(64).fill(EMPTY)
-  /** Value `i` is `#arena[#offsets[i] .. #offsets[i + 1])`. */
-  #offsets = new Uint32Array(65)
-  #arena = new Uint8Array(1024)
-  #count = 0
-
-  /** The id of `bytes[start .. end)`, numbering it if new. */
-  intern(bytes: Uint8Array, start: number, end: number): number {
-    const length = end - start
-    const mask = this.#slots.length - 1
-    let slot = hashBytes(length, bytes, start, end) & mask
-    for (;;) {
-      const id = this.#slots[slot] as number
-      if (id === EMPTY) break
-      const at = this.#offsets[id] as number
-      if ((this.#offsets[id + 1] as number) - at === length && sameBytes(bytes, start, end, this.#arena, at))
-        return id
-      slot = (slot + 1) & mask
-    }
-    const id = this.#append(bytes, start, end)
-    this.#slots[slot] = id
-    if (this.#count > this.#slots.length * MAX_LOAD) this.#rehash()
-    return id
-  }
-
-  /** Number of distinct values. */
-  get size(): number {
-    return this.#count
-  }
-
-  /** Value `id`'s bytes (a view). */
-  bytesOf(id: number): Uint8Array {
-    return this.#arena.subarray(this.#offsets[id], this.#offsets[id + 1])
-  }
-
-  /** Value `id`'s length in bytes. */
-  lengthOf(id: number): number {
-    return (this.#offsets[id + 1] as number) - (this.#offsets[id] as number)
-  }
-
-  /** Copies value `id`'s bytes to `target` at `at`; returns where they end. */
-  copyInto(id: number, target: Uint8Array, at: number): number {
-    const arena = this.#arena
-    const end = this.#offsets[id + 1] as number
-    let to = at
-    for (let from = this.#offsets[id] as number; from < end; from++) target[to++] = arena[from] as number
-    return to
-  }
-
-  /** Value `id` as text. */
-  textOf(id: number): string {
-    const bytes = this.bytesOf(id)
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-  }
-
-  get bytes(): number {
-    return this.#slots.byteLength + this.#offsets.byteLength + this.#arena.byteLength
-  }
-
-  #append(bytes: Uint8Array, start: number, end: number): number {
-    const id = this.#count
-    if (id + 1 >= this.#offsets.length) this.#offsets = grow(this.#offsets, this.#offsets.length * 2)
-    const at = this.#offsets[id] as number
-    if (at + end - start > this.#arena.length)
-      this.#arena = grow(this.#arena, Math.max(at + end - start, this.#arena.length * 2))
-    this.#arena.set(bytes.subarray(start, end), at)
-    this.#offsets[id + 1] = at + end - start
-    this.#count++
-    return id
-  }
-
-  #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2).fill(EMPTY)
-    const mask = slots.length - 1
-    for (let id = 0; id < this.#count; id++) {
-      const at = this.#offsets[id] as number
-      const end = this.#offsets[id + 1] as number
-      let slot = hashBytes(end - at, this.#arena, at, end) & mask
-      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask
-      slots[slot] = id
-    }
-    this.#slots = slots
-  }
 }
 
 /** What the report needs about the segments of the kept rows. */
@@ -464,17 +362,14 @@ export class BufferedListings {
   }
 
   #rehash(): void {
-    const slots = new Int32Array(this.#slots.length * 2).fill(EMPTY)
-    const mask = slots.length - 1
-    for (const row of this.#slots) {
-      if (row === EMPTY) continue
-      const start = this.#itemOffsets[row] as number
-      const end = this.#itemOffsets[row + 1] as number
-      let slot = hashBytes(this.#dates[row] as number, this.#items, start, end) & mask
-      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask
-      slots[slot] = row
-    }
-    this.#slots = slots
+    this.#slots = rehashed(this.#slots, this.#slots.length * 2, (row) =>
+      hashBytes(
+        this.#dates[row] as number,
+        this.#items,
+        this.#itemOffsets[row] as number,
+        this.#itemOffsets[row + 1] as number,
+      ),
+    )
   }
 
   #grow(): void {
@@ -486,49 +381,5 @@ export class BufferedListings {
     this.#categories = grow(this.#categories, capacity)
     this.#itemOffsets = grow(this.#itemOffsets, capacity + 1)
     this.#superseded = grow(this.#superseded, Math.ceil(capacity / 32))
-  }
-}
-
-/**
- * Renumbers global ids within one row group, in order of first appearance,
- * and gives the group's dictionary: what a Parquet dictionary page holds.
- */
-class LocalDictionary {
-  readonly #values: ByteInterner
-  /** Global id to local id, or -1; reset after each group. */
-  #localOf: Int32Array
-  /** Global ids in local order. */
-  #order: number[] = []
-
-  constructor(values: ByteInterner) {
-    this.#values = values
-    this.#localOf = new Int32Array(values.size).fill(-1)
-  }
-
-  local(id: number): number {
-    let local = this.#localOf[id] as number
-    if (local < 0) {
-      local = this.#order.push(id) - 1
-      this.#localOf[id] = local
-    }
-    return local
-  }
-
-  /** The group's dictionary column for `ids`; starts the next group afresh. */
-  take(ids: Int32Array): DictionaryStrings {
-    const order = this.#order
-    let total = 0
-    for (let local = 0; local < order.length; local++) total += this.#values.lengthOf(order[local] as number)
-    const bytes = new Uint8Array(total)
-    const offsets = new Uint32Array(order.length + 1)
-    let at = 0
-    for (let local = 0; local < order.length; local++) {
-      const id = order[local] as number
-      at = this.#values.copyInto(id, bytes, at)
-      offsets[local + 1] = at
-      this.#localOf[id] = -1
-    }
-    this.#order = []
-    return { values: { bytes, offsets }, ids }
   }
 }

@@ -1,6 +1,5 @@
-const EMPTY = -1
-const MAX_LOAD = 0.6
-const GROWTH = 1.5
+import { EMPTY, GROWTH, grow, hashBytes, MAX_LOAD, rehashed, sameBytes } from './open-addressing.js'
+
 const encoder = new TextEncoder()
 
 /**
@@ -51,7 +50,7 @@ export class LastOccurrenceIndex {
   /** Adds the key whose item id's bytes are the first `length` of the scratch buffer. */
   #addScratch(date: number, length: number, ordinal: number): void {
     const mask = this.#slots.length - 1
-    let slot = hashKey(date, this.#scratch, length) & mask
+    let slot = hashBytes(date, this.#scratch, 0, length) & mask
     for (;;) {
       const entry = this.#slots[slot] as number
       if (entry === EMPTY) break
@@ -143,10 +142,7 @@ export class LastOccurrenceIndex {
   #sameItem(entry: number, length: number): boolean {
     const start = this.#offsets[entry] as number
     if ((this.#offsets[entry + 1] as number) - start !== length) return false
-    const arena = this.#arena
-    const scratch = this.#scratch
-    for (let i = 0; i < length; i++) if (arena[start + i] !== scratch[i]) return false
-    return true
+    return sameBytes(this.#scratch, 0, length, this.#arena, start)
   }
 
   #append(date: number, length: number, ordinal: number): void {
@@ -174,34 +170,15 @@ export class LastOccurrenceIndex {
   }
 
   #rehashTo(size: number): void {
-    const slots = new Int32Array(size).fill(EMPTY)
-    const mask = slots.length - 1
-    for (let entry = 0; entry < this.#keys; entry++) {
-      const start = this.#offsets[entry] as number
-      const item = this.#arena.subarray(start, this.#offsets[entry + 1])
-      let slot = hashKey(this.#dates[entry] as number, item, item.length) & mask
-      while (slots[slot] !== EMPTY) slot = (slot + 1) & mask
-      slots[slot] = entry
-    }
-    this.#slots = slots
+    this.#slots = rehashed(this.#slots, size, (entry) =>
+      hashBytes(
+        this.#dates[entry] as number,
+        this.#arena,
+        this.#offsets[entry] as number,
+        this.#offsets[entry + 1] as number,
+      ),
+    )
   }
-}
-
-/** FNV-1a over the date's four bytes and the item id's bytes, finished with a murmur3 mix. */
-function hashKey(date: number, bytes: Uint8Array, length: number): number {
-  let hash = 0x811c9dc5
-  for (let shift = 0; shift < 32; shift += 8) hash = Math.imul(hash ^ ((date >>> shift) & 0xff), 0x01000193)
-  for (let i = 0; i < length; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193)
-  hash ^= hash >>> 16
-  hash = Math.imul(hash, 0x85ebca6b)
-  hash ^= hash >>> 13
-  return hash >>> 0
-}
-
-function grow<T extends Int32Array | Uint32Array | Uint8Array>(array: T, length: number): T {
-  const larger = new (array.constructor as new (length: number) => T)(length)
-  larger.set(array)
-  return larger
 }
 
 /**

@@ -62,6 +62,25 @@ describe('RowSet', () => {
     const members = Array.from({ length: 100 }, (_, i) => i).filter((i) => set.has(i))
     expect(members).toEqual([0, 31, 32, 63, 64, 99])
   })
+
+  it('grows past the size it was made for, keeping its members', () => {
+    const set = new RowSet(32)
+    for (const ordinal of [5, 40, 100_000]) set.add(ordinal)
+    expect([5, 40, 100_000, 6, 99_999].map((ordinal) => set.has(ordinal))).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+    ])
+  })
+
+  it('walks its members in increasing order with a cursor', () => {
+    const set = new RowSet()
+    for (const ordinal of [70_000, 3, 31, 32]) set.add(ordinal)
+    const next = set.cursor()
+    expect([next(), next(), next(), next()]).toEqual([3, 31, 32, 70_000])
+  })
 })
 
 describe('deduplication in a run', () => {

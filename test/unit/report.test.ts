@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest'
 import { MemorySink } from '../../shared/src/byte-streams.js'
 import { InputError } from '../../shared/src/errors.js'
 import { ingest } from '../../shared/src/ingest.js'
-import { findBreaches, ratio, thresholdsFrom, topUnmatched } from '../../shared/src/report.js'
+import {
+  buildDqReport,
+  findBreaches,
+  type RunFacts,
+  ratio,
+  thresholdsFrom,
+  topUnmatched,
+} from '../../shared/src/report.js'
 import { LISTINGS_HEADER, LOOKUP_CSV, runOnText, textSource } from '../helpers/sources.js'
 
 const csv = [
@@ -163,5 +170,99 @@ describe('thresholdsFrom', () => {
     })
     expect(thresholdsFrom({ maxUnmatchedSegmentRatio: 0 })).toEqual({ maxUnmatchedSegmentRatio: 0 })
     expect(thresholdsFrom({})).toEqual({})
+  })
+})
+
+describe('buildDqReport', () => {
+  const zeroPerColumn = { date: 0, seller_id: 0, region: 0, category: 0, item_id: 0, price_gbp: 0 }
+  const digest = (bytes: number) => ({ bytes, sha256: 'ab'.repeat(32) })
+  const facts: RunFacts = {
+    sourceRows: 10,
+    validRows: 6,
+    rejectedRows: 4,
+    reasons: {
+      too_many_fields: 1,
+      missing_field: 0,
+      invalid_encoding: 0,
+      invalid_date: 2,
+      non_numeric_price: 0,
+      non_finite_price: 0,
+      non_positive_price: 1,
+    },
+    missingFields: zeroPerColumn,
+    invalidEncodingFields: zeroPerColumn,
+    parquet: { rows: 5, row_groups: 1, compression: 'SNAPPY' },
+    parquetDigest: digest(900),
+    rowsWithoutSegment: 1,
+    rowsWithEmptySegment: 0,
+    unmatched: new Map([['Garden', 1]]),
+    rejectedDigest: digest(120),
+    thresholds: { maxRejectedRatio: 0.5 },
+    nullMarkers: ['NA'],
+    listings: { name: 'listings.csv', digest: digest(500), columns: ['date'], ignoredColumns: [] },
+    lookup: {
+      name: 'lookup.csv',
+      stats: {
+        ...digest(40),
+        rows: 3,
+        categories: 3,
+        ignored_empty_category: 0,
+        repeated_categories: 0,
+        ignored_columns: [],
+      },
+    },
+    timings: { lookup: 1, classify: 2, write: 3, total: 6 },
+    startedAt: new Date('2024-05-01T10:00:00.000Z'),
+    finishedAt: new Date('2024-05-01T10:00:01.000Z'),
+  }
+
+  it('derives the bucket totals from the per-reason counts and the rejected ratio from them', () => {
+    const report = buildDqReport(facts)
+    expect(report).toMatchObject({
+      dropped_missing_required: 3,
+      dropped_non_positive_price: 1,
+      duplicates_removed: 1,
+      ratios: { rejected: 0.4, without_segment: 0.2 },
+    })
+  })
+
+  it('lays the report out in its documented key order', () => {
+    expect(Object.keys(buildDqReport(facts))).toEqual([
+      'schema_version',
+      'status',
+      'source_rows',
+      'valid_rows_after_clean',
+      'rows_after_dedup',
+      'dropped_missing_required',
+      'dropped_non_positive_price',
+      'duplicates_removed',
+      'rows_without_segment',
+      'rejected_rows',
+      'reasons',
+      'missing_fields',
+      'invalid_encoding_fields',
+      'ratios',
+      'unmatched_category_count',
+      'unmatched_categories',
+      'rows_with_empty_segment',
+      'thresholds',
+      'null_markers',
+      'input',
+      'output',
+      'timings_ms',
+      'started_at',
+      'finished_at',
+    ])
+  })
+
+  it('withholds the Parquet when a threshold is breached', () => {
+    const report = buildDqReport({ ...facts, thresholds: { maxUnmatchedSegmentRatio: 0.1 } })
+    expect(report.status).toBe('threshold_breached')
+    expect(report.output.parquet).toMatchObject({ rows: 5, bytes: 900, published: false })
+    expect(report.thresholds).toEqual({
+      max_rejected_ratio: null,
+      max_unmatched_segment_ratio: 0.1,
+      breaches: [{ threshold: 'max_unmatched_segment_ratio', limit: 0.1, actual: 0.2 }],
+    })
   })
 })

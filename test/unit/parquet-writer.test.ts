@@ -25,6 +25,11 @@ function listing(i: number, overrides: Partial<EnrichedListing> = {}): EnrichedL
   }
 }
 
+/** Listings 0 to `count - 1`. */
+function listings(count: number): EnrichedListing[] {
+  return Array.from({ length: count }, (_, i) => listing(i))
+}
+
 /** The contract's output schema, as every reader must see it. */
 const CONTRACT_SCHEMA: ReadColumn[] = [
   { name: 'date', type: 'DATE', nullable: false },
@@ -68,12 +73,7 @@ describe('ListingsParquetWriter', () => {
   })
 
   it('compresses every column chunk with Snappy', async () => {
-    const path = tempParquet(
-      await write(
-        Array.from({ length: 2500 }, (_, i) => listing(i)),
-        1000,
-      ),
-    )
+    const path = tempParquet(await write(listings(2500), 1000))
     const chunks = await duckdb(
       `SELECT row_group_id, path_in_schema, compression FROM parquet_metadata('${path}')`,
     )
@@ -94,7 +94,7 @@ describe('ListingsParquetWriter', () => {
   })
 
   it('round-trips values, nulls, unicode and row order through DuckDB, hyparquet and Arrow', async () => {
-    const rows = Array.from({ length: 250 }, (_, i) => listing(i))
+    const rows = listings(250)
     rows[7] = listing(7, {
       item_id: '007',
       seller_id: 'Café ☕',
@@ -120,12 +120,7 @@ describe('ListingsParquetWriter', () => {
   })
 
   it('splits rows into row groups of the configured size', async () => {
-    const path = tempParquet(
-      await write(
-        Array.from({ length: 25 }, (_, i) => listing(i)),
-        10,
-      ),
-    )
+    const path = tempParquet(await write(listings(25), 10))
     const groups = await duckdb(
       `SELECT row_group_id, any_value(row_group_num_rows) AS n FROM parquet_metadata('${path}') GROUP BY 1 ORDER BY 1`,
     )
