@@ -11,7 +11,7 @@
  */
 import { ByteInterner, LocalDictionary } from './byte-interner.js'
 import type { ListingColumn } from './contract.js'
-import type { CsvRecord } from './csv-records.js'
+import type { CsvRecord } from './csv-record.js'
 import { LastOccurrenceIndex } from './dedup.js'
 import { EMPTY, GROWTH, grow, hashBytes, rehashed, sameBytes } from './open-addressing.js'
 import type { RowGroupColumns } from './row-group-columns.js'

@@ -1,6 +1,6 @@
 import type { ListingColumn, RejectReason } from './contract.js'
 import { LISTING_COLUMNS } from './contract.js'
-import type { FieldSource } from './csv-records.js'
+import type { FieldSource } from './csv-record.js'
 import { parseIsoDate } from './date.js'
 import type { ColumnLayout } from './header.js'
 import { parsePrice } from './price.js'

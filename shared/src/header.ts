@@ -1,4 +1,4 @@
-import type { CsvRecord } from './csv-records.js'
+import type { CsvRecord } from './csv-record.js'
 import { InputError } from './errors.js'
 import { trimWhiteSpace } from './whitespace.js'
 

@@ -6,7 +6,7 @@
 
 import { digestingSource } from './byte-streams.js'
 import { LISTING_COLUMNS } from './contract.js'
-import type { CsvRecord } from './csv-records.js'
+import type { CsvRecord } from './csv-record.js'
 import { readCsvBatches } from './csv-records.js'
 import { InputError } from './errors.js'
 import { headerNames, resolveColumns } from './header.js'

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { classifyKey, classifyListing, missingValueTest } from '../../shared/src/classify.js'
 import { LISTING_COLUMNS } from '../../shared/src/contract.js'
-import { arrayFields, type CsvRecord, readCsvRecords } from '../../shared/src/csv-records.js'
+import { arrayFields, type CsvRecord } from '../../shared/src/csv-record.js'
+import { readCsvRecords } from '../../shared/src/csv-records.js'
 import { resolveColumns } from '../../shared/src/header.js'
 import { textSource } from '../helpers/sources.js'
 

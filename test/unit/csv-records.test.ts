@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type CsvRecord, readCsvRecords } from '../../shared/src/csv-records.js'
+import { readCsvRecords } from '../../shared/src/csv-records.js'
 import { InputError } from '../../shared/src/errors.js'
 import { LISTINGS_HEADER, runOnText, textSource } from '../helpers/sources.js'
 
@@ -137,22 +137,6 @@ describe('readCsvRecords', () => {
   })
 })
 
-describe('lazy fields', () => {
-  it('decodes a field only when read, and reports the field count without decoding', async () => {
-    const rows = []
-    for await (const row of readCsvRecords('in.csv', textSource('in.csv', 'a,b,c\n"x ""y""",,é\n').open()))
-      rows.push(row)
-    const row = rows[1]
-    expect(row?.fieldCount).toBe(3)
-    expect([row?.field(0), row?.field(1), row?.field(2), row?.field(3)]).toEqual([
-      'x "y"',
-      '',
-      'é',
-      undefined,
-    ])
-  })
-})
-
 describe('line numbers around multi-line records', () => {
   it('counts a CRLF or LF inside quotes as one line break, in LF and CRLF files', async () => {
     for (const eol of ['\n', '\r\n']) {
@@ -162,27 +146,6 @@ describe('line numbers around multi-line records', () => {
         expect(lines, JSON.stringify({ eol, inner })).toEqual([1, 2, 6, 7, 9])
       }
     }
-  })
-})
-
-describe('fieldIsBlank', () => {
-  it('answers as trimming by the Unicode White_Space property would, and true for absent fields', async () => {
-    const rows = []
-    const text = 'a,b,c,d,e,f,g,h,i\n  ,\t,\u00a0 ,é, x ,\u0085\u3000,\ufeff,\u001f,\u200b\n'
-    for await (const row of readCsvRecords('in.csv', textSource('in.csv', text).open())) rows.push(row)
-    const row = rows[1]
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => row?.fieldIsBlank(i))).toEqual([
-      true,
-      true,
-      true,
-      false,
-      false,
-      true,
-      false,
-      false,
-      false,
-      true,
-    ])
   })
 })
 
@@ -203,47 +166,6 @@ describe('blank lines are lines of White_Space only', () => {
       { fields: ['\ufeff'], line: 6 },
       { fields: ['1', '2'], line: 7 },
     ])
-  })
-})
-
-describe('fieldIsValidUtf8', () => {
-  it('is false only for a field whose own bytes are not UTF-8, whatever the chunking', async () => {
-    const bytes = Buffer.concat([
-      Buffer.from('a,b,c,d,e\n'),
-      Buffer.from([0x49, 0xff]),
-      Buffer.from(',"x'),
-      Buffer.from([0xe2, 0x80]),
-      Buffer.from('""y",Café 😀,"ok\n",'),
-      Buffer.from([0xc3]),
-      Buffer.from('\n'),
-    ])
-    for (const chunkSize of [1, 2, 3, 5, 1000]) {
-      const rows: CsvRecord[] = []
-      for await (const row of readCsvRecords('in.csv', textSource('in.csv', bytes, chunkSize).open()))
-        rows.push(row)
-      expect(
-        [0, 1, 2, 3, 4, 5].map((i) => rows[1]?.fieldIsValidUtf8(i)),
-        `chunks of ${chunkSize}`,
-      ).toEqual([false, false, true, true, false, true])
-      expect(rows[0]?.fieldIsValidUtf8(0)).toBe(true)
-    }
-  })
-
-  it('gives the exact bytes of the record and of each field, invalid bytes included', async () => {
-    const record = Buffer.concat([Buffer.from('"I'), Buffer.from([0xfe]), Buffer.from('""\r\nz",,tail')])
-    const bytes = Buffer.concat([Buffer.from('a,b\r\n'), record, Buffer.from('\r\n')])
-    for (const chunkSize of [1, 4, 1000]) {
-      const rows: CsvRecord[] = []
-      for await (const row of readCsvRecords('in.csv', textSource('in.csv', bytes, chunkSize).open()))
-        rows.push(row)
-      expect(rows[1]?.recordBytes()).toEqual(record)
-      expect(rows[1]?.fieldBytes(0)).toEqual(
-        Buffer.concat([Buffer.from('I'), Buffer.from([0xfe]), Buffer.from('"\r\nz')]),
-      )
-      expect(rows[1]?.fieldBytes(1)).toEqual(Buffer.alloc(0))
-      expect(rows[1]?.fieldBytes(2)).toEqual(Buffer.from('tail'))
-      expect(rows[1]?.fieldBytes(3)).toBeUndefined()
-    }
   })
 })
 
