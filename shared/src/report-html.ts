@@ -1,9 +1,4 @@
-import type { ByteDigest } from './byte-streams.js'
-import { bucketOf, LISTING_COLUMNS, REJECT_REASONS, type RejectReason } from './contract.js'
-import type { ParquetSummary } from './parquet.js'
-import type { DqReport } from './report.js'
-
-/*
+/**
  * The data-quality report as one HTML page, for people: the JSON report is
  * for programs. The page is self-contained and makes no request at all: CSS
  * and SVG are inline, it names no font, script, image or stylesheet, and a
@@ -15,7 +10,29 @@ import type { DqReport } from './report.js'
  * test all get the same figures; the SVG bars beside them are decoration
  * (`aria-hidden`). Every string from the data (file names, categories,
  * paths) is HTML-escaped, and control characters are shown as `U+001C`.
+ *
+ * Over 250 lines on purpose: it is the page's template, one function per
+ * section in page order, read top to bottom as the page is. The value
+ * formatting (report-html-format.ts) and the stylesheet and bars
+ * (report-html-style.ts) are apart.
  */
+import type { ByteDigest } from './byte-streams.js'
+import { bucketOf, LISTING_COLUMNS, REJECT_REASONS, type RejectReason } from './contract.js'
+import type { ParquetSummary } from './parquet.js'
+import type { DqReport } from './report.js'
+import {
+  bytes,
+  count,
+  fileName,
+  hash,
+  percent,
+  place,
+  plural,
+  ratioData,
+  text,
+} from './report-html-format.js'
+import { barTable, ratioBar, STYLE, section } from './report-html-style.js'
+
 
 /** How the published report describes its Parquet: the CLI's and the Lambda's shapes both fit. */
 export type ReportParquet =
@@ -321,186 +338,3 @@ ${links.report === undefined ? '' : `<tr><th scope="row">JSON report</th><td>${p
   const timings = `<p class="note">Timings: lookup ${count(r.timings_ms.lookup, 'timings_ms.lookup')} ms, classify ${count(r.timings_ms.classify, 'timings_ms.classify')} ms, write ${count(r.timings_ms.write, 'timings_ms.write')} ms. Report schema version ${count(r.schema_version, 'schema_version')}.</p>`
   return section('files', 'Files', `${input}\n${output}\n${timings}`)
 }
-
-interface Bar {
-  field: string
-  /** HTML, already escaped. */
-  label: string
-  value: number
-}
-
-/** A table of labelled counts, each with a proportional SVG bar beside its number. */
-function barTable(bars: Bar[], whole: number, unit: string): string {
-  const longest = Math.max(whole, ...bars.map((b) => b.value))
-  return `<table class="bars">
-<thead><tr><th scope="col"><span class="visually-hidden">What</span></th><th scope="col" class="num">${unit}</th><th scope="col"><span class="visually-hidden">Chart</span></th></tr></thead>
-<tbody>
-${bars
-  .map(
-    (bar) =>
-      `<tr><th scope="row">${bar.label}</th><td class="num">${count(bar.value, bar.field)}</td><td class="chart">${countBar(bar.value, longest)}</td></tr>`,
-  )
-  .join('\n')}
-</tbody>
-</table>`
-}
-
-const BAR_WIDTH = 240
-const BAR_HEIGHT = 14
-
-function countBar(value: number, longest: number): string {
-  const width = longest === 0 ? 0 : (value / longest) * BAR_WIDTH
-  return `<svg class="bar" width="${BAR_WIDTH}" height="${BAR_HEIGHT}" viewBox="0 0 ${BAR_WIDTH} ${BAR_HEIGHT}" aria-hidden="true" focusable="false"><rect class="track" x="0" y="0" width="${BAR_WIDTH}" height="${BAR_HEIGHT}" rx="2"/><rect class="fill" x="0" y="0" width="${width.toFixed(2)}" height="${BAR_HEIGHT}" rx="2"/></svg>`
-}
-
-function ratioBar(actual: number, limit: number | null, top: number, breached: boolean): string {
-  const x = (value: number) => (Math.min(value, top) / top) * BAR_WIDTH
-  const marker =
-    limit === null
-      ? ''
-      : `<line class="limit" x1="${x(limit).toFixed(2)}" x2="${x(limit).toFixed(2)}" y1="0" y2="${BAR_HEIGHT}"/>`
-  return `<svg class="bar" width="${BAR_WIDTH}" height="${BAR_HEIGHT}" viewBox="0 0 ${BAR_WIDTH} ${BAR_HEIGHT}" aria-hidden="true" focusable="false"><rect class="track" x="0" y="0" width="${BAR_WIDTH}" height="${BAR_HEIGHT}" rx="2"/><rect class="${breached ? 'fill over' : 'fill'}" x="0" y="0" width="${x(actual).toFixed(2)}" height="${BAR_HEIGHT}" rx="2"/>${marker}</svg>`
-}
-
-function section(id: string, heading: string, body: string): string {
-  return `<section id="${id}" aria-labelledby="${id}-heading">
-<h2 id="${id}-heading">${text(heading)}</h2>
-${body}
-</section>`
-}
-
-/** A count as text (`12,345`), its exact value in the `<data>` element's `value`. */
-function count(value: number, field: string): string {
-  return `<data value="${value}" data-field="${attribute(field)}">${groupDigits(value)}</data>`
-}
-
-/** A ratio as a percentage, its exact value in `value`. */
-function ratioData(value: number, field: string): string {
-  return `<data value="${value}" data-field="${attribute(field)}">${percent(value)}</data>`
-}
-
-function bytes(value: number, field: string): string {
-  return `<data value="${value}" data-field="${attribute(field)}">${groupDigits(value)}</data> bytes${value >= 1024 ? ` (${binaryUnits(value)})` : ''}`
-}
-
-function hash(value: string, field: string): string {
-  return `<code class="hash" data-field="${attribute(field)}">${text(value)}</code>`
-}
-
-function fileName(name: string): string {
-  return `<code>${text(name)}</code>`
-}
-
-/**
- * A place the page points to: a link when it is a relative path (each
- * segment percent-encoded, so `#`, `?` and spaces stay part of the name),
- * else text to copy.
- */
-function place(target: string): string {
-  if (isRelativePath(target)) {
-    const href = target.split('/').map(encodeURIComponent).join('/')
-    return `<a href="${attribute(href)}"><code>${text(target)}</code></a>`
-  }
-  return `<code class="uri">${text(target)}</code>`
-}
-
-/** No scheme (`s3:`, `file:`, `C:`), not absolute, not protocol-relative. */
-function isRelativePath(target: string): boolean {
-  return (
-    target !== '' &&
-    !target.startsWith('/') &&
-    !target.startsWith('\\') &&
-    !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(target)
-  )
-}
-
-/** The singular words for 1, the plural ones otherwise. */
-function plural(n: number, one: string, other: string): string {
-  return n === 1 ? one : other
-}
-
-/** `12345` → `12,345`; fractions and exponents as JavaScript writes them. */
-export function groupDigits(value: number): string {
-  if (!Number.isInteger(value) || Math.abs(value) >= 1e21) return String(value)
-  const sign = value < 0 ? '-' : ''
-  return sign + String(Math.abs(value)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
-}
-
-/**
- * A ratio as a percentage with two decimals (`0.0975` → `9.75 %`); a ratio
- * above 0 that would round to `0.00 %` is written `< 0.01 %`, so a few bad
- * rows in millions never read as none.
- */
-export function percent(ratio: number): string {
-  if (ratio > 0 && ratio < 0.00005) return '&lt; 0.01 %'
-  return `${(ratio * 100).toFixed(2)} %`
-}
-
-function binaryUnits(value: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB']
-  let scaled = value / 1024
-  let unit = 0
-  while (scaled >= 1024 && unit < units.length - 1) {
-    scaled /= 1024
-    unit++
-  }
-  return `${scaled.toFixed(1)} ${units[unit]}`
-}
-
-/**
- * Text from the data, safe between tags: `&`, `<`, `>`, quotes escaped, and
- * control characters (which a CSV value may hold, and which HTML would drop
- * or mangle) shown as `U+001C`.
- */
-function text(value: string): string {
-  return attribute(value).replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g,
-    (c) => `<span class="control">U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}</span>`,
-  )
-}
-
-/** Text from the data, safe inside a double-quoted attribute. */
-function attribute(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;')
-}
-
-const STYLE = `
-:root { color-scheme: light; --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --track: #eaeef2; --fill: #0969da; --over: #cf222e; --ok-bg: #dafbe1; --ok-ink: #116329; --bad-bg: #ffebe9; --bad-ink: #82071e; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: #fff; }
-main { max-width: 64rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .75rem; }
-h1 .file { display: block; font: 500 1rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); overflow-wrap: anywhere; }
-h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; padding-bottom: .25rem; border-bottom: 1px solid var(--line); }
-h3 { font-size: 1rem; margin: 1.25rem 0 .25rem; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; overflow-wrap: anywhere; }
-.status { padding: .75rem 1rem; border-radius: 6px; margin: 0 0 .5rem; }
-.status.ok { background: var(--ok-bg); color: var(--ok-ink); }
-.status.breach { background: var(--bad-bg); color: var(--bad-ink); }
-.when, .note { color: var(--muted); font-size: .9rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .3rem .6rem .3rem 0; vertical-align: middle; border-bottom: 1px solid var(--track); }
-th[scope="row"] { font-weight: 500; overflow-wrap: anywhere; }
-thead th { font-size: .8rem; color: var(--muted); font-weight: 600; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.chart { width: ${BAR_WIDTH + 8}px; }
-svg.bar { display: block; }
-svg .track { fill: var(--track); }
-svg .fill { fill: var(--fill); }
-svg .fill.over { fill: var(--over); }
-svg .limit { stroke: var(--ink); stroke-width: 2; }
-tr.breached th, tr.breached td { color: var(--bad-ink); font-weight: 600; }
-.bucket { display: block; font-size: .75rem; color: var(--muted); }
-.facts th[scope="row"] { width: 9rem; color: var(--muted); }
-.hash { font-size: .8rem; }
-.control { font-size: .75em; border: 1px solid var(--line); border-radius: 3px; padding: 0 .15em; }
-.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-details { margin-top: .75rem; }
-@media (max-width: 40rem) { td.chart { display: none; } }
-`
