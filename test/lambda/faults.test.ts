@@ -1,108 +1,79 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
-import {
-  LOOKUP_KEY,
-  type LocalPipeline,
-  RAW_BUCKET,
-  startLocalPipeline,
-} from '../../local/src/s3/pipeline.js'
-import { synthesizedTemplate } from '../../local/src/s3/synthesized-template.js'
+import { LOOKUP_KEY, type LocalPipeline, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
 import { type CuttingProxy, startCuttingProxy } from '../helpers/cutting-proxy.js'
 import { attemptsFor, lambdaTask } from '../orchestration/asl.js'
 import {
   deleteRaw,
   pathToIngest,
+  pipelinePerTest,
   processedKeys,
   putRaw,
   readProcessed,
   SAMPLE_LISTINGS,
-  SAMPLE_LOOKUP,
 } from './helpers.js'
 
 const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
-const open: (LocalPipeline | CuttingProxy)[] = []
-
-beforeAll(async () => {
-  // Synthesizing the stack takes seconds on a cold cache: once, here, not inside a test's time limit.
-  await synthesizedTemplate()
-}, 180_000)
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((resource) => resource.close()))
-})
-
-async function pipelineWith(options: Parameters<typeof startLocalPipeline>[1] = {}): Promise<LocalPipeline> {
-  const pipeline = await startLocalPipeline(SAMPLE_LOOKUP, {
-    intervalScale: 0.001,
-    logLevel: 'SILENT',
-    ...options,
-  })
-  open.push(pipeline)
-  return pipeline
-}
+const { pipelineWith, closeAfterTest } = pipelinePerTest()
 
 /** Data outputs (not the manifest) in the processed bucket. */
 async function dataOutputs(pipeline: LocalPipeline): Promise<string[]> {
   return (await processedKeys(pipeline)).filter((key) => !key.startsWith('_manifests/'))
 }
 
+/** What an execution matches that failed with the handler's `error`, on its first and only attempt. */
+function failedOnce(error: string, message: unknown) {
+  return { status: 'FAILED', error: 'IngestFailed', taskError: { error, message }, attempts: 1 }
+}
+
 describe('bad input', () => {
+  /** Uploads `text` as `name`: the one execution, and every key in the processed bucket after it. */
+  async function run(pipeline: LocalPipeline, name: string, text: string) {
+    await putRaw(pipeline, name, text)
+    const [execution] = await pipeline.settle()
+    return { execution, published: await processedKeys(pipeline) }
+  }
+
   it('fails an empty file as InvalidInputError and publishes nothing', async () => {
     const pipeline = await pipelineWith()
-    await putRaw(pipeline, 'empty.csv', '')
-    const [execution] = await pipeline.settle()
+    const { execution, published } = await run(pipeline, 'empty.csv', '')
     expect(execution).toMatchObject({
-      status: 'FAILED',
-      error: 'IngestFailed',
-      taskError: {
-        error: 'InvalidInputError',
-        message: 's3://raw/incoming/empty.csv: file is empty: expected a header row',
-      },
-      attempts: 1,
+      ...failedOnce('InvalidInputError', 's3://raw/incoming/empty.csv: file is empty: expected a header row'),
       path: [
         ...pathToIngest(pipeline.stateMachines.ingest.definition),
         STATES.notifyFailure,
         STATES.ingestFailed,
       ],
     })
-    expect(await processedKeys(pipeline)).toEqual([])
+    expect(published).toEqual([])
   })
 
   it('fails a file without a required column, naming it, and publishes nothing', async () => {
     const pipeline = await pipelineWith()
-    await putRaw(
-      pipeline,
-      'narrow.csv',
-      'date,seller_id,region,category,item_id\n2024-01-01,S1,London,Toys,A\n',
+    const narrow = 'date,seller_id,region,category,item_id\n2024-01-01,S1,London,Toys,A\n'
+    const { execution, published } = await run(pipeline, 'narrow.csv', narrow)
+    expect(execution).toMatchObject(
+      failedOnce(
+        'InvalidInputError',
+        expect.stringMatching(/^s3:\/\/raw\/incoming\/narrow\.csv: missing required column price_gbp/),
+      ),
     )
-    const [execution] = await pipeline.settle()
-    expect(execution).toMatchObject({
-      status: 'FAILED',
-      error: 'IngestFailed',
-      taskError: { error: 'InvalidInputError' },
-    })
-    expect(execution?.taskError?.message).toMatch(
-      /^s3:\/\/raw\/incoming\/narrow\.csv: missing required column price_gbp/,
-    )
-    expect(await processedKeys(pipeline)).toEqual([])
+    expect(published).toEqual([])
   })
 
   it('fails with ConfigurationError when the lookup object is missing, without retrying', async () => {
     const pipeline = await pipelineWith()
     await deleteRaw(pipeline, LOOKUP_KEY)
-    await putRaw(pipeline, 'listings.csv', readFileSync(SAMPLE_LISTINGS, 'utf8'))
-    const [execution] = await pipeline.settle()
-    expect(execution).toMatchObject({
-      status: 'FAILED',
-      error: 'IngestFailed',
-      taskError: {
-        error: 'ConfigurationError',
-        message: `lookup s3://${RAW_BUCKET}/${LOOKUP_KEY} does not exist`,
-      },
-      attempts: 1,
-    })
-    expect(await processedKeys(pipeline)).toEqual([])
+    const { execution, published } = await run(
+      pipeline,
+      'listings.csv',
+      readFileSync(SAMPLE_LISTINGS, 'utf8'),
+    )
+    expect(execution).toMatchObject(
+      failedOnce('ConfigurationError', `lookup s3://${RAW_BUCKET}/${LOOKUP_KEY} does not exist`),
+    )
+    expect(published).toEqual([])
   })
 })
 
@@ -143,8 +114,7 @@ describe('a data-quality threshold breach', () => {
 /** A pipeline whose handler reaches S3 through a {@link CuttingProxy}. */
 async function pipelineBehindProxy(): Promise<{ pipeline: LocalPipeline; proxy: CuttingProxy }> {
   let serverPort = 0
-  const proxy = await startCuttingProxy(() => serverPort)
-  open.push(proxy)
+  const proxy = closeAfterTest(await startCuttingProxy(() => serverPort))
   const pipeline = await pipelineWith({ handlerEndpoint: () => proxy.endpoint })
   serverPort = Number(new URL(pipeline.s3.endpoint).port)
   return { pipeline, proxy }

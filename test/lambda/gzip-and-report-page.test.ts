@@ -14,15 +14,9 @@ import {
   RAW_BUCKET,
   startLocalPipeline,
 } from '../../local/src/s3/pipeline.js'
+import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
-import {
-  objectCreated,
-  processedKeys,
-  readProcessed,
-  SAMPLE_LISTINGS,
-  SAMPLE_LOOKUP,
-  tempFile,
-} from './helpers.js'
+import { processedKeys, readProcessed, SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from './helpers.js'
 
 /*
  * Against the local S3 server, through the synthesized state machine: the

@@ -4,9 +4,9 @@ import { DQ_DIMENSIONS, DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/i
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import { type LocalPipeline, startLocalPipeline } from '../../local/src/s3/pipeline.js'
 import { contractCounts, modelIngest } from '../helpers/model.js'
+import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
 import {
-  objectCreated,
   outputCount,
   pathToIngest,
   processedKeys,
@@ -74,7 +74,7 @@ describe('an upload to the raw bucket', () => {
     const etag = await putRaw(pipeline, 'twice.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await pipeline.settle()
     const before = await processedKeys(pipeline)
-    const again = await pipeline.execute(objectCreated('incoming/twice.csv', etag))
+    const again = await pipeline.execute(objectCreated('incoming/twice.csv', { etag }))
     expect(again.output).toMatchObject({ status: 'already_processed' })
     expect(await processedKeys(pipeline)).toEqual(before)
     expect(before.filter((key) => key.includes('twice'))).toHaveLength(outputCount(again.output?.outputs))
@@ -121,7 +121,7 @@ describe('an upload to the raw bucket', () => {
       tempFile('again.parquet', await readProcessed(pipeline, latest?.outputs?.parquet ?? '')),
     )
     expect(rows.map((row) => row.item_id)).toEqual(['A', 'B'])
-    const late = await pipeline.execute(objectCreated('incoming/again.csv', first))
+    const late = await pipeline.execute(objectCreated('incoming/again.csv', { etag: first }))
     expect(late.output).toMatchObject({ status: 'skipped', reason: expect.stringContaining('superseded') })
   })
 })
@@ -144,7 +144,7 @@ describe('events that are not for the pipeline', () => {
   })
 
   it('skips an object that no longer exists', async () => {
-    const execution = await pipeline.execute(objectCreated('incoming/deleted.csv', 'abc'))
+    const execution = await pipeline.execute(objectCreated('incoming/deleted.csv', { etag: 'abc' }))
     expect(execution.output).toMatchObject({ status: 'skipped', reason: 'source object no longer exists' })
   })
 

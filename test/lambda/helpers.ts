@@ -8,9 +8,17 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
 } from '@aws-sdk/client-s3'
+import { afterEach, beforeAll } from 'vitest'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
-import type { LocalPipeline } from '../../local/src/s3/pipeline.js'
-import { INCOMING_PREFIX, PROCESSED_BUCKET, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
+import {
+  INCOMING_PREFIX,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+  PROCESSED_BUCKET,
+  RAW_BUCKET,
+  startLocalPipeline,
+} from '../../local/src/s3/pipeline.js'
+import { synthesizedTemplate } from '../../local/src/s3/synthesized-template.js'
 
 export const SAMPLE_LISTINGS = 'data/listings.csv'
 export const SAMPLE_LOOKUP = 'data/category_lookup.csv'
@@ -49,26 +57,6 @@ export async function deleteRaw(pipeline: LocalPipeline, key: string): Promise<v
   await pipeline.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
 }
 
-/** The EventBridge Object Created event for a raw-bucket key, as S3 would send it. */
-export function objectCreated(key: string, etag?: string) {
-  return {
-    version: '0',
-    id: 'test-event',
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [`arn:aws:s3:::${RAW_BUCKET}`],
-    detail: {
-      version: '0',
-      bucket: { name: RAW_BUCKET },
-      object: { key, ...(etag ? { etag } : {}) },
-      reason: 'PutObject',
-    },
-  }
-}
-
 /** Writes bytes to a temporary file, for DuckDB. */
 export function tempFile(name: string, bytes: Uint8Array): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lambda-test-')), name)
@@ -91,4 +79,38 @@ export function pathToIngest(definition: { StartAt: string }): string[] {
  */
 export function outputCount(outputs: Record<string, unknown> | undefined): number {
   return Object.keys(outputs ?? {}).filter((name) => name !== 'bucket').length + 1
+}
+
+/**
+ * A pipeline per test, for a file whose tests each need their own: call once
+ * at the file's top level. Synthesizes the stack before the file's tests
+ * (seconds on a cold cache, so not inside a test's time limit), and closes
+ * after each test every pipeline it started and every resource handed to
+ * `closeAfterTest`.
+ */
+export function pipelinePerTest() {
+  const open: { close(): Promise<void> }[] = []
+  beforeAll(async () => {
+    await synthesizedTemplate()
+  }, 180_000)
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((resource) => resource.close()))
+  })
+  return {
+    /** Starts a pipeline with millisecond retries and a silent handler, unless `options` say otherwise. */
+    async pipelineWith(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+      const pipeline = await startLocalPipeline(SAMPLE_LOOKUP, {
+        intervalScale: 0.001,
+        logLevel: 'SILENT',
+        ...options,
+      })
+      open.push(pipeline)
+      return pipeline
+    },
+    /** Closes `resource` after the test that opened it. */
+    closeAfterTest<Resource extends { close(): Promise<void> }>(resource: Resource): Resource {
+      open.push(resource)
+      return resource
+    },
+  }
 }

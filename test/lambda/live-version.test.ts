@@ -12,8 +12,9 @@ import {
   RAW_BUCKET,
   startLocalPipeline,
 } from '../../local/src/s3/pipeline.js'
+import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
-import { objectCreated, processedKeys, putRaw, readProcessed, SAMPLE_LOOKUP, tempFile } from './helpers.js'
+import { processedKeys, putRaw, readProcessed, SAMPLE_LOOKUP, tempFile } from './helpers.js'
 import { type RequestHookProxy, startRequestHookProxy } from './request-hook-proxy.js'
 
 const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
@@ -130,7 +131,7 @@ describe('which version is live after a data-quality breach', () => {
   it('does not flip the outputs back on a redelivered event for the older version', async () => {
     const keys = await keysOf(name)
     const before = await readJson(keys.manifest)
-    const execution = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, v1))
+    const execution = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, { etag: v1 }))
     expect(execution.output).toMatchObject({
       status: 'skipped',
       reason: expect.stringContaining('superseded'),
@@ -160,10 +161,10 @@ describe('which version is live after a data-quality breach', () => {
     expect(ofThisSource.sort()).toEqual(
       [keys.manifest, keys.parquet, keys.rejected, keys.report, reportHtmlKey(keys.report)].sort(),
     )
-    const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, etag))
+    const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, { etag }))
     expect(again.output).toMatchObject({ status: 'already_processed' })
     for (const old of [v1, v2]) {
-      const late = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, old))
+      const late = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}${name}`, { etag: old }))
       expect(late.output).toMatchObject({ status: 'skipped', reason: expect.stringContaining('superseded') })
     }
     expect(await readJson(keys.manifest)).toEqual(manifest)
@@ -189,17 +190,26 @@ describe('the source changing under a run', () => {
   let proxy: RequestHookProxy
   /** Called with each request the handler makes, before it is forwarded. */
   let hook: (method: string, objectPath: string) => Promise<void> = async () => undefined
-  /** Counts the GETs of one object path (`/bucket/key`). */
   /**
-   * Counts the HEAD requests for one object. The handler HEADs the source
-   * when it starts and again just before it publishes, after its reads
-   * (one read when the rows fit the memory budget, two otherwise), so the
-   * second HEAD is the moment between reading the source and publishing.
+   * Runs `action` once, when the handler HEADs the source `key` the second
+   * time. It HEADs the source when it starts and again just before it
+   * publishes, after its reads (one read when the rows fit the memory budget,
+   * two otherwise), so the second HEAD is the moment between reading the
+   * source and publishing.
+   *
+   * @returns whether the action has run
    */
-  const counter = (target: string) => {
+  function onceBeforePublishing(key: string, action: () => Promise<unknown>): () => boolean {
+    const target = `/${RAW_BUCKET}/${key}`
     let heads = 0
-    return (method: string, objectPath: string) =>
-      method === 'HEAD' && objectPath === target ? ++heads : heads
+    let ran = false
+    hook = async (method, objectPath) => {
+      if (method === 'HEAD' && objectPath === target) heads++
+      if (heads !== 2 || ran) return
+      ran = true
+      await action()
+    }
+    return () => ran
   }
 
   beforeAll(async () => {
@@ -221,16 +231,12 @@ describe('the source changing under a run', () => {
 
   it('skips a source deleted after it was read, publishing nothing: no misconfiguration', async () => {
     const key = `${INCOMING_PREFIX}vanishing.csv`
-    const heads = counter(`/${RAW_BUCKET}/${key}`)
-    let deleted = false
-    hook = async (method, objectPath) => {
-      if (heads(method, objectPath) !== 2 || deleted) return
-      deleted = true
-      await proxied.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
-    }
+    const deleted = onceBeforePublishing(key, () =>
+      proxied.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key })),
+    )
     await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V1 }))
     const [execution] = await proxied.settle()
-    expect(deleted).toBe(true)
+    expect(deleted()).toBe(true)
     expect(execution).toMatchObject({
       status: 'SUCCEEDED',
       output: {
@@ -244,21 +250,17 @@ describe('the source changing under a run', () => {
 
   it('publishes nothing from a run that a newer upload overtook after its reads', async () => {
     const key = `${INCOMING_PREFIX}overtaken.csv`
-    const heads = counter(`/${RAW_BUCKET}/${key}`)
-    let overtaken = false
     // Once the first run has read the source, its check before publishing waits until a newer upload is fully processed.
-    hook = async (method, objectPath) => {
-      if (heads(method, objectPath) !== 2 || overtaken) return
-      overtaken = true
+    const overtaken = onceBeforePublishing(key, async () => {
       const started = proxied.executions.length
       await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V3 }))
       while (proxied.executions.length === started) await new Promise((resolve) => setTimeout(resolve, 10))
       await proxied.executions.at(-1)
-    }
+    })
     const before = proxied.executions.length
     await proxied.s3.client.send(new PutObjectCommand({ Bucket: RAW_BUCKET, Key: key, Body: GOOD_V1 }))
     const executions = (await proxied.settle()).slice(before)
-    expect(overtaken).toBe(true)
+    expect(overtaken()).toBe(true)
     expect(executions.map((e) => e.output?.status).sort()).toEqual(['processed', 'skipped'])
     expect(executions.find((e) => e.output?.status === 'skipped')?.output?.reason).toContain('superseded')
     const head = await proxied.s3.client.send(new HeadObjectCommand({ Bucket: RAW_BUCKET, Key: key }))

@@ -14,6 +14,7 @@ import { exitCodeFor, runTask, taskEvent } from '../../lambdas/ingest/src/task.j
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
 import { contractCounts, modelIngest } from '../helpers/model.js'
+import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
 import { SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from './helpers.js'
 
@@ -56,21 +57,6 @@ async function read(bucket: string, key: string): Promise<Buffer> {
   return Buffer.from(await (object.Body?.transformToByteArray() ?? new Uint8Array()))
 }
 
-/** The EventBridge Object Created event for a raw-bucket key, with its size, as S3 sends it. */
-function objectCreated(key: string, size: number) {
-  return {
-    version: '0',
-    id: 'event-1',
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [`arn:aws:s3:::${RAW}`],
-    detail: { version: '0', bucket: { name: RAW }, object: { key, size }, reason: 'PutObject' },
-  }
-}
-
 /** The environment both runtimes get from the stack, writing to `processed`. */
 function environment(processed: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -97,7 +83,7 @@ async function task(event: unknown, extra: Record<string, string> = {}) {
 describe('the task entry point, against the local S3 server', () => {
   it('processes a file with the same outputs as the Lambda: keys, counts, rows and metrics', async () => {
     await put('incoming/sample.csv', listings)
-    const event = objectCreated('incoming/sample.csv', Buffer.byteLength(listings))
+    const event = objectCreated('incoming/sample.csv', { size: Buffer.byteLength(listings) })
     const lambdaMetrics = new CapturingMetrics()
     const lambdaEnv = environment(BY_LAMBDA)
     const summary = await createHandler({
@@ -138,7 +124,7 @@ describe('the task entry point, against the local S3 server', () => {
 
   it('exits nothingToDo for a repeated event, leaving the outputs as they were', async () => {
     const before = await keysOf(BY_TASK)
-    const { code } = await task(objectCreated('incoming/sample.csv', Buffer.byteLength(listings)))
+    const { code } = await task(objectCreated('incoming/sample.csv', { size: Buffer.byteLength(listings) }))
     expect(code).toBe(TASK_EXIT_CODES.nothingToDo)
     expect(await keysOf(BY_TASK)).toEqual(before)
   })
@@ -146,14 +132,14 @@ describe('the task entry point, against the local S3 server', () => {
   it('exits noRowsWritten when every row is rejected', async () => {
     const text = `${HEADER}\n2024-01-01,s1,north,toys,i1,-5\n2024-01-02,s2,south,toys,i2,0\n`
     await put('incoming/all-rejected.csv', text)
-    const { code } = await task(objectCreated('incoming/all-rejected.csv', text.length))
+    const { code } = await task(objectCreated('incoming/all-rejected.csv', { size: text.length }))
     expect(code).toBe(TASK_EXIT_CODES.noRowsWritten)
     expect(await keysOf(BY_TASK)).toContain('_manifests/all-rejected.json')
   })
 
   it('exits with the DataQualityThresholdError code after writing the report and rejects, with no Parquet', async () => {
     await put('incoming/breach.csv', listings)
-    const { code } = await task(objectCreated('incoming/breach.csv', listings.length), {
+    const { code } = await task(objectCreated('incoming/breach.csv', { size: listings.length }), {
       MAX_REJECTED_RATIO: '0.01',
     })
     expect(code).toBe(TASK_EXIT_CODES.DataQualityThresholdError)
@@ -164,16 +150,18 @@ describe('the task entry point, against the local S3 server', () => {
 
   it('exits InvalidInputError for a file it cannot process, ConfigurationError for a missing lookup', async () => {
     await put('incoming/empty.csv', '')
-    expect((await task(objectCreated('incoming/empty.csv', 0))).code).toBe(TASK_EXIT_CODES.InvalidInputError)
+    expect((await task(objectCreated('incoming/empty.csv', { size: 0 }))).code).toBe(
+      TASK_EXIT_CODES.InvalidInputError,
+    )
     await put('incoming/other.csv', listings)
-    const missingLookup = await task(objectCreated('incoming/other.csv', listings.length), {
+    const missingLookup = await task(objectCreated('incoming/other.csv', { size: listings.length }), {
       LOOKUP_URI: `s3://${RAW}/reference/missing.csv`,
     })
     expect(missingLookup.code).toBe(TASK_EXIT_CODES.ConfigurationError)
   })
 
   it('exits TransientError when S3 cannot be reached', async () => {
-    const { code } = await task(objectCreated('incoming/sample.csv', 1), {
+    const { code } = await task(objectCreated('incoming/sample.csv', { size: 1 }), {
       S3_ENDPOINT: 'http://127.0.0.1:9',
     })
     expect(code).toBe(TASK_EXIT_CODES.TransientError)
@@ -297,7 +285,7 @@ describe('the bundled entry point, as the container runs it', () => {
 
   it('exits 0 after processing, logging JSON lines with the exit code', async () => {
     await put('incoming/bundled.csv', listings)
-    const { code, stdout } = await runBundle(objectCreated('incoming/bundled.csv', listings.length))
+    const { code, stdout } = await runBundle(objectCreated('incoming/bundled.csv', { size: listings.length }))
     expect(code).toBe(0)
     const lines = stdout
       .trim()
@@ -310,11 +298,16 @@ describe('the bundled entry point, as the container runs it', () => {
   it('reads a file over its memory budget twice, encoding on its second core, with the same Parquet', async () => {
     await put('incoming/bundled-one-pass.csv', listings)
     await put('incoming/bundled-two-passes.csv', listings)
-    expect((await runBundle(objectCreated('incoming/bundled-one-pass.csv', listings.length))).code).toBe(0)
+    expect(
+      (await runBundle(objectCreated('incoming/bundled-one-pass.csv', { size: listings.length }))).code,
+    ).toBe(0)
     // A budget of 0 MiB forces two passes; on two cores the encoder then runs on a worker thread.
-    const twoPasses = await runBundle(objectCreated('incoming/bundled-two-passes.csv', listings.length), {
-      MEMORY_BUDGET_MIB: '0',
-    })
+    const twoPasses = await runBundle(
+      objectCreated('incoming/bundled-two-passes.csv', { size: listings.length }),
+      {
+        MEMORY_BUDGET_MIB: '0',
+      },
+    )
     expect(twoPasses.code).toBe(0)
     const keys = await keysOf(BY_TASK)
     const parquetOf = (name: string) =>
@@ -326,9 +319,12 @@ describe('the bundled entry point, as the container runs it', () => {
 
   it('exits with the DataQualityThresholdError code on a breach', async () => {
     await put('incoming/bundled-breach.csv', listings)
-    const { code } = await runBundle(objectCreated('incoming/bundled-breach.csv', listings.length), {
-      MAX_REJECTED_RATIO: '0.01',
-    })
+    const { code } = await runBundle(
+      objectCreated('incoming/bundled-breach.csv', { size: listings.length }),
+      {
+        MAX_REJECTED_RATIO: '0.01',
+      },
+    )
     expect(code).toBe(TASK_EXIT_CODES.DataQualityThresholdError)
   }, 60_000)
 })

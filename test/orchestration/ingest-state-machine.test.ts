@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DataQualityThresholdError, TransientError } from '../../lambdas/ingest/src/errors.js'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
-import {
-  INCOMING_PREFIX,
-  type LocalPipeline,
-  type LocalPipelineOptions,
-  RAW_BUCKET,
-  startLocalPipeline,
-} from '../../local/src/s3/pipeline.js'
+import { INCOMING_PREFIX, type LocalPipeline, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
 import type { LambdaFunction } from '../../local/src/s3/state-machine.js'
 import {
   type AslState,
@@ -17,7 +11,8 @@ import {
   stateMachineNamed,
   synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
-import { objectCreated, putRaw, SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
+import { objectCreated } from '../helpers/object-created-event.js'
+import { pipelinePerTest, putRaw, SAMPLE_LISTINGS } from '../lambda/helpers.js'
 import { attemptsFor, caughtBy, isMergeState, lambdaTask, pathTo, state } from './asl.js'
 
 /**
@@ -29,26 +24,7 @@ import { attemptsFor, caughtBy, isMergeState, lambdaTask, pathTo, state } from '
  */
 
 const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
-const open: LocalPipeline[] = []
-
-beforeAll(async () => {
-  // Synthesizing the stack takes seconds on a cold cache: once, here, not inside a test's time limit.
-  await synthesizedTemplate()
-}, 180_000)
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((pipeline) => pipeline.close()))
-})
-
-async function pipelineWith(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
-  const pipeline = await startLocalPipeline(SAMPLE_LOOKUP, {
-    intervalScale: 0.001,
-    logLevel: 'SILENT',
-    ...options,
-  })
-  open.push(pipeline)
-  return pipeline
-}
+const { pipelineWith } = pipelinePerTest()
 
 /** Uploads a file under the incoming prefix and returns its one execution. */
 async function ingest(pipeline: LocalPipeline, name: string, text: string) {
@@ -207,7 +183,7 @@ describe('the synthesized ingest state machine, run locally', () => {
     const pipeline = await pipelineWith()
     const etag = await putRaw(pipeline, 'twice.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await pipeline.settle()
-    const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}twice.csv`, etag))
+    const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}twice.csv`, { etag }))
     const { definition } = pipeline.stateMachines.ingest
     const [task] = lambdaTask(definition)
     const choice = state(definition, state(definition, task).Next ?? '') as AslState & { Default?: string }

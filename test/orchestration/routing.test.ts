@@ -22,6 +22,7 @@ import {
   stateMachineNamed,
   synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
+import { objectCreated } from '../helpers/object-created-event.js'
 import { SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
 
 /**
@@ -83,26 +84,6 @@ function environment(extra: Record<string, string> = {}): Record<string, string>
     INCOMING_PREFIX: 'incoming/',
     S3_ENDPOINT: s3.endpoint,
     ...extra,
-  }
-}
-
-/** The EventBridge Object Created event for an upload, `size` as S3 reports it (omitted: a direct request). */
-function objectCreated(key: string, size?: number) {
-  return {
-    version: '0',
-    id: 'event-1',
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: '000000000000',
-    time: '2026-11-29T06:00:00Z',
-    region: 'us-east-1',
-    resources: [`arn:aws:s3:::${RAW}`],
-    detail: {
-      version: '0',
-      bucket: { name: RAW },
-      object: { key, ...(size === undefined ? {} : { size }) },
-      reason: 'PutObject',
-    },
   }
 }
 
@@ -278,10 +259,19 @@ function* allStates(definition: { States: Record<string, AslState> }): Generator
   }
 }
 
+/** The states of an execution whose large file the Fargate task processed. */
+const LARGE_FILE_PROCESSED = [
+  STATES.routeBySize,
+  STATES.ingestLargeFile,
+  STATES.checkLargeFileResult,
+  STATES.rebuildAfterLargeFile,
+  STATES.processed,
+]
+
 describe('routing by size in the synthesized ingest state machine', () => {
   it('sends an object up to the threshold to the Lambda, and never starts the task', async () => {
     await put('incoming/small.csv', listings)
-    const run = await execute(ingest, objectCreated('incoming/small.csv', threshold))
+    const run = await execute(ingest, objectCreated('incoming/small.csv', { size: threshold }))
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
       lambdaCalls: 1,
@@ -302,18 +292,12 @@ describe('routing by size in the synthesized ingest state machine', () => {
 
   it('runs a larger object on Fargate: the entry point gets the event and execution id, outputs are published', async () => {
     await put('incoming/large.csv', listings)
-    const event = objectCreated('incoming/large.csv', threshold + 1)
+    const event = objectCreated('incoming/large.csv', { size: threshold + 1 })
     const run = await execute(ingest, event)
     // The task returns no summary to MERGE: the current table is rebuilt from the live outputs instead.
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
-      path: [
-        STATES.routeBySize,
-        STATES.ingestLargeFile,
-        STATES.checkLargeFileResult,
-        STATES.rebuildAfterLargeFile,
-        STATES.processed,
-      ],
+      path: LARGE_FILE_PROCESSED,
       lambdaCalls: 0,
       notifications: [],
       merges: 0,
@@ -336,7 +320,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
   })
 
   it('ends a repeated large event on NothingToDo, with no notification', async () => {
-    const run = await execute(ingest, objectCreated('incoming/large.csv', threshold + 1))
+    const run = await execute(ingest, objectCreated('incoming/large.csv', { size: threshold + 1 }))
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
       path: [STATES.routeBySize, STATES.ingestLargeFile, STATES.checkLargeFileResult, STATES.nothingToDo],
@@ -346,7 +330,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
 
   it('notifies a large file that produced no rows, as for the Lambda', async () => {
     await put('incoming/large-empty.csv', `${HEADER}\n2024-01-01,s1,north,toys,i1,-5\n`)
-    const run = await execute(ingest, objectCreated('incoming/large-empty.csv', threshold + 1))
+    const run = await execute(ingest, objectCreated('incoming/large-empty.csv', { size: threshold + 1 }))
     expect(run.status).toBe('SUCCEEDED')
     expect(run.path).toEqual([
       STATES.routeBySize,
@@ -360,7 +344,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
 
   it('takes a data-quality breach on Fargate to the same DQ branch: notified, fails with the DQ error', async () => {
     await put('incoming/large-breach.csv', listings)
-    const run = await execute(ingest, objectCreated('incoming/large-breach.csv', threshold + 1), [
+    const run = await execute(ingest, objectCreated('incoming/large-breach.csv', { size: threshold + 1 }), [
       { env: { MAX_REJECTED_RATIO: '0.01' } },
     ])
     expect(run).toMatchObject({
@@ -384,19 +368,13 @@ describe('routing by size in the synthesized ingest state machine', () => {
 
   it('retries a transient failure on Fargate (S3 unreachable, then reachable) and succeeds', async () => {
     await put('incoming/large-flaky.csv', listings)
-    const run = await execute(ingest, objectCreated('incoming/large-flaky.csv', threshold + 1), [
+    const run = await execute(ingest, objectCreated('incoming/large-flaky.csv', { size: threshold + 1 }), [
       { env: { S3_ENDPOINT: 'http://127.0.0.1:9' } },
       {},
     ])
     expect(run).toMatchObject({
       status: 'SUCCEEDED',
-      path: [
-        STATES.routeBySize,
-        STATES.ingestLargeFile,
-        STATES.checkLargeFileResult,
-        STATES.rebuildAfterLargeFile,
-        STATES.processed,
-      ],
+      path: LARGE_FILE_PROCESSED,
     })
     expect(run.taskOverrides).toHaveLength(2)
   }, 30_000)
@@ -405,7 +383,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
     const retrier = (ingest.States[STATES.ingestLargeFile]?.Retry ?? []).find((r) =>
       r.ErrorEquals.includes('TransientError'),
     )
-    const run = await execute(ingest, objectCreated('incoming/large.csv', threshold + 1), [
+    const run = await execute(ingest, objectCreated('incoming/large.csv', { size: threshold + 1 }), [
       { stopped: undefined },
     ])
     expect(run.taskOverrides).toHaveLength(1 + (retrier?.MaxAttempts ?? 0))
@@ -417,7 +395,9 @@ describe('routing by size in the synthesized ingest state machine', () => {
   })
 
   it('notifies and fails an unexpected exit (137: killed, out of memory) without retrying', async () => {
-    const run = await execute(ingest, objectCreated('incoming/large.csv', threshold + 1), [{ stopped: 137 }])
+    const run = await execute(ingest, objectCreated('incoming/large.csv', { size: threshold + 1 }), [
+      { stopped: 137 },
+    ])
     expect(run).toMatchObject({
       status: 'FAILED',
       error: 'IngestFailed',
@@ -428,7 +408,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
   })
 
   it('notifies and fails a task failure whose Cause is not the task description, without retrying', async () => {
-    const run = await execute(ingest, objectCreated('incoming/large.csv', threshold + 1), [
+    const run = await execute(ingest, objectCreated('incoming/large.csv', { size: threshold + 1 }), [
       { failCause: 'Essential container in task exited' },
     ])
     expect(run).toMatchObject({
@@ -445,7 +425,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
 
   it('fails an invalid large file on the failure branch, not retried, named as the Lambda would name it', async () => {
     await put('incoming/large-invalid.csv', 'not,the,expected,header\n1,2,3,4\n')
-    const run = await execute(ingest, objectCreated('incoming/large-invalid.csv', threshold + 1))
+    const run = await execute(ingest, objectCreated('incoming/large-invalid.csv', { size: threshold + 1 }))
     expect(run).toMatchObject({ status: 'FAILED', error: 'IngestFailed' })
     expect(run.taskOverrides).toHaveLength(1)
     expect(notifiedError(run).Error).toBe('InvalidInputError')
