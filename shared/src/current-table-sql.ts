@@ -9,6 +9,13 @@
  *
  * Pure: no AWS, no I/O.
  *
+ * Over 250 lines on purpose: the table's columns, its source order, the two
+ * dialects and every statement rendered from them are one set of facts that
+ * must agree (the MERGE, the rebuild and the DDL name the same columns in
+ * the same order); apart, a reader would have to hold several modules to
+ * check one statement. The local command, the stack and their tests import
+ * these names from here.
+ *
  * ## Source order
  *
  * Sources are ordered by the tuple, compared left to right:
