@@ -10,18 +10,17 @@ import {
 } from '../../shared/src/current-table-sql.js'
 import type { PipelineConfig } from './config.js'
 import { readCurrentTableConfig } from './current-table-config.js'
+import { MANIFEST_COLUMNS, parquetTableColumns, REPORT_COLUMNS } from './glue-columns.js'
+import { removalProps } from './removal.js'
 import type { Storage } from './storage.js'
 
-/** The Glue table's columns: the contract's Parquet schema, in order. */
-export const LISTINGS_TABLE_COLUMNS = [
-  { name: 'date', type: 'date' },
-  { name: 'seller_id', type: 'string' },
-  { name: 'region', type: 'string' },
-  { name: 'category', type: 'string' },
-  { name: 'item_id', type: 'string' },
-  { name: 'price_gbp', type: 'double' },
-  { name: 'segment', type: 'string' },
-] as const
+/** Props of {@link Analytics}. */
+export interface AnalyticsProps {
+  /** The stack's settings: names, the removal policy. */
+  readonly config: PipelineConfig
+  /** The processed bucket the tables read and the key the query results are encrypted with. */
+  readonly storage: Storage
+}
 
 /** The Glue table over the manifests, one row per source key: which version's Parquet is live. */
 export const MANIFESTS_TABLE_NAME = 'listing_manifests'
@@ -37,6 +36,39 @@ function dtProjection(location: string): Record<string, string> {
     'projection.dt.interval.unit': 'DAYS',
     'storage.location.template': `${location}dt=\${dt}/`,
   }
+}
+
+/** How Glue reads each kind of file the stack writes: input and output formats and the SerDe. */
+const FILE_FORMATS = {
+  parquet: {
+    inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+    outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+    serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+  },
+  // The reports are pretty-printed JSON; the Ion SerDe reads a record across lines
+  // (the Hive and OpenX JSON SerDes need one record per line).
+  prettyJson: {
+    inputFormat: 'com.amazon.ionhiveserde.formats.IonInputFormat',
+    outputFormat: 'com.amazon.ionhiveserde.formats.IonOutputFormat',
+    serdeInfo: { serializationLibrary: 'com.amazon.ionhiveserde.IonHiveSerDe' },
+  },
+  jsonLines: {
+    inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+    outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+    serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+  },
+} as const
+
+/** One external Glue table over a prefix of the processed bucket. */
+interface ExternalTable {
+  readonly name: string
+  readonly description: string
+  readonly location: string
+  readonly columns: readonly glue.CfnTable.ColumnProperty[]
+  readonly format: keyof typeof FILE_FORMATS
+  readonly parameters: Record<string, string>
+  /** Partitioned on `dt` (the upload date, projected). @default false */
+  readonly partitionedByDt?: boolean
 }
 
 /**
@@ -58,89 +90,50 @@ export class Analytics extends Construct {
   readonly workGroupArn: string
   readonly database: glue.CfnDatabase
 
-  constructor(scope: Construct, id: string, props: { config: PipelineConfig; storage: Storage }) {
+  constructor(scope: Construct, id: string, props: AnalyticsProps) {
     super(scope, id)
     const { config, storage } = props
     this.databaseName = config.namePrefix.replaceAll('-', '_')
     this.workGroupName = `${config.namePrefix}-analysts`
-    const database = new glue.CfnDatabase(this, 'Database', {
+    this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: Aws.ACCOUNT_ID,
       databaseInput: { name: this.databaseName, description: 'Cleaned marketplace listings' },
     })
-    this.database = database
-    const location = `s3://${storage.processed.bucketName}/${PROCESSED_PREFIXES.listings}`
-    const table = new glue.CfnTable(this, 'ListingsTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: this.tableName,
-        description: `One row per listing per processed file (dt = upload date, not listing date); ${CURRENT_TABLE_NAME} holds one row per listing`,
-        tableType: 'EXTERNAL_TABLE',
-        parameters: {
-          classification: 'parquet',
-          'parquet.compression': 'SNAPPY',
-          ...dtProjection(location),
-        },
-        partitionKeys: [{ name: 'dt', type: 'string' }],
-        storageDescriptor: {
-          location,
-          columns: LISTINGS_TABLE_COLUMNS.map((column) => ({ ...column })),
-          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
-        },
-      },
+    const bucket = `s3://${storage.processed.bucketName}/`
+    const location = `${bucket}${PROCESSED_PREFIXES.listings}`
+    this.externalTable('ListingsTable', {
+      name: this.tableName,
+      description: `One row per listing per processed file (dt = upload date, not listing date); ${CURRENT_TABLE_NAME} holds one row per listing`,
+      location,
+      columns: parquetTableColumns(),
+      format: 'parquet',
+      parameters: { classification: 'parquet', 'parquet.compression': 'SNAPPY', ...dtProjection(location) },
+      partitionedByDt: true,
     })
-    table.addResourceDependency(database)
-
-    const reportsLocation = `s3://${storage.processed.bucketName}/${PROCESSED_PREFIXES.reports}`
-    const reports = new glue.CfnTable(this, 'ReportsTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: REPORTS_TABLE_NAME,
-        description: 'The data-quality report of every processed file (dt = upload date)',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json', ...dtProjection(reportsLocation) },
-        partitionKeys: [{ name: 'dt', type: 'string' }],
-        storageDescriptor: {
-          location: reportsLocation,
-          columns: REPORT_COLUMNS.map((column) => ({ ...column })),
-          // The reports are pretty-printed JSON; the Ion SerDe reads a record across lines
-          // (the Hive and OpenX JSON SerDes need one record per line).
-          inputFormat: 'com.amazon.ionhiveserde.formats.IonInputFormat',
-          outputFormat: 'com.amazon.ionhiveserde.formats.IonOutputFormat',
-          serdeInfo: { serializationLibrary: 'com.amazon.ionhiveserde.IonHiveSerDe' },
-        },
-      },
+    const reportsLocation = `${bucket}${PROCESSED_PREFIXES.reports}`
+    this.externalTable('ReportsTable', {
+      name: REPORTS_TABLE_NAME,
+      description: 'The data-quality report of every processed file (dt = upload date)',
+      location: reportsLocation,
+      columns: REPORT_COLUMNS,
+      format: 'prettyJson',
+      parameters: { classification: 'json', ...dtProjection(reportsLocation) },
+      partitionedByDt: true,
     })
-    reports.addResourceDependency(database)
-
-    const manifestsLocation = `s3://${storage.processed.bucketName}/${PROCESSED_PREFIXES.manifests}`
-    const manifests = new glue.CfnTable(this, 'ManifestsTable', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: MANIFESTS_TABLE_NAME,
-        description: 'Per source key: the version whose Parquet is live, and the last attempt',
-        tableType: 'EXTERNAL_TABLE',
-        parameters: { classification: 'json' },
-        storageDescriptor: {
-          location: manifestsLocation,
-          columns: MANIFEST_COLUMNS.map((column) => ({ ...column })),
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
-        },
-      },
+    this.externalTable('ManifestsTable', {
+      name: MANIFESTS_TABLE_NAME,
+      description: 'Per source key: the version whose Parquet is live, and the last attempt',
+      location: `${bucket}${PROCESSED_PREFIXES.manifests}`,
+      columns: MANIFEST_COLUMNS,
+      format: 'jsonLines',
+      parameters: { classification: 'json' },
     })
-    manifests.addResourceDependency(database)
 
     const { bytesScannedCutoffGiB } = readCurrentTableConfig(this.node)
     const workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: this.workGroupName,
       description: 'Queries over the processed listings and the current table',
-      recursiveDeleteOption: config.removalPolicy === 'destroy',
+      ...removalProps(config.removalPolicy).workGroup,
       workGroupConfiguration: {
         enforceWorkGroupConfiguration: true,
         publishCloudWatchMetricsEnabled: true,
@@ -169,33 +162,26 @@ export class Analytics extends Construct {
       named.addResourceDependency(workGroup)
     }
   }
+
+  /** A Glue table in the database, created after it. */
+  private externalTable(id: string, table: ExternalTable): glue.CfnTable {
+    const created = new glue.CfnTable(this, id, {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: table.name,
+        description: table.description,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: table.parameters,
+        ...(table.partitionedByDt ? { partitionKeys: [{ name: 'dt', type: 'string' }] } : {}),
+        storageDescriptor: {
+          location: table.location,
+          columns: table.columns.map((column) => ({ ...column })),
+          ...FILE_FORMATS[table.format],
+        },
+      },
+    })
+    created.addResourceDependency(this.database)
+    return created
+  }
 }
-
-/** The report fields analysts query over time (the rest stay in the JSON). */
-const REPORT_COLUMNS = [
-  { name: 'schema_version', type: 'int' },
-  { name: 'status', type: 'string' },
-  { name: 'source_rows', type: 'bigint' },
-  { name: 'valid_rows_after_clean', type: 'bigint' },
-  { name: 'rows_after_dedup', type: 'bigint' },
-  { name: 'dropped_missing_required', type: 'bigint' },
-  { name: 'dropped_non_positive_price', type: 'bigint' },
-  { name: 'duplicates_removed', type: 'bigint' },
-  { name: 'rows_without_segment', type: 'bigint' },
-  { name: 'rejected_rows', type: 'bigint' },
-  { name: 'ratios', type: 'struct<rejected:double,without_segment:double>' },
-  { name: 'unmatched_category_count', type: 'bigint' },
-  { name: 'input', type: 'struct<listings:struct<name:string,bytes:bigint,sha256:string>>' },
-  { name: 'output', type: 'struct<parquet:struct<published:boolean,rows:bigint,bytes:bigint>>' },
-  { name: 'started_at', type: 'string' },
-  { name: 'finished_at', type: 'string' },
-] as const
-
-/** The manifest fields the rebuild reads (see lambdas/ingest/src/live-version.ts). */
-const MANIFEST_COLUMNS = [
-  { name: 'manifest_version', type: 'int' },
-  {
-    name: 'live',
-    type: 'struct<source:struct<bucket:string,key:string,etag:string,versionid:string,last_modified:string>,parquet:string,rows:bigint,published_at:string>',
-  },
-] as const

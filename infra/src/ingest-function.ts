@@ -1,22 +1,33 @@
 import { join } from 'node:path'
-import { Duration, RemovalPolicy } from 'aws-cdk-lib'
+import { Duration } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
 import { LAMBDA_LOG_ACTIONS } from '../../lambdas/ingest/src/aws-calls.js'
-import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
+import { heapLimitMiB } from './capacity.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
-import { grantObjectProcessing } from './object-grants.js'
+import { grantObjectProcessing, objectProcessingEnvironment } from './object-grants.js'
 import { repositoryRoot } from './paths.js'
+import { removalProps } from './removal.js'
 import type { Storage } from './storage.js'
 
 /** Where the function reads its category lookup. */
 export interface LookupLocation {
-  bucket: string
-  key: string
+  readonly bucket: string
+  readonly key: string
+}
+
+/** Props of {@link IngestFunction}. */
+export interface IngestFunctionProps {
+  /** The stack's settings: memory, timeout, thresholds, the incoming prefix, log retention, removal. */
+  readonly config: PipelineConfig
+  /** The buckets it reads and writes and the key it encrypts with. */
+  readonly storage: Storage
+  /** Where it reads the category lookup. */
+  readonly lookup: LookupLocation
 }
 
 /**
@@ -28,18 +39,14 @@ export class IngestFunction extends Construct {
   readonly function: nodejs.NodejsFunction
   readonly logGroup: logs.LogGroup
 
-  constructor(
-    scope: Construct,
-    id: string,
-    props: { config: PipelineConfig; storage: Storage; lookup: LookupLocation },
-  ) {
+  constructor(scope: Construct, id: string, props: IngestFunctionProps) {
     super(scope, id)
     const { config, storage, lookup } = props
     const root = repositoryRoot()
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey: storage.key,
       retention: config.logRetentionDays,
-      removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      ...removalProps(config.removalPolicy).logGroup,
     })
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -59,20 +66,10 @@ export class IngestFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
-        PROCESSED_BUCKET: storage.processed.bucketName,
-        LOOKUP_URI: `s3://${lookup.bucket}/${lookup.key}`,
-        INCOMING_PREFIX: config.incomingPrefix,
-        OUTPUT_KMS_KEY_ARN: storage.key.keyArn,
-        POWERTOOLS_SERVICE_NAME: DQ_SERVICE_NAME,
+        ...objectProcessingEnvironment(config, storage, lookup),
         // Let the heap use most of the function's memory (the dedup index lives there), and give
         // the young generation room: the transform allocates short-lived strings per row.
-        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${Math.floor(config.lambdaMemoryMb * 0.8)}`,
-        ...(config.maxRejectedRatio === undefined
-          ? {}
-          : { MAX_REJECTED_RATIO: String(config.maxRejectedRatio) }),
-        ...(config.maxUnmatchedSegmentRatio === undefined
-          ? {}
-          : { MAX_UNMATCHED_SEGMENT_RATIO: String(config.maxUnmatchedSegmentRatio) }),
+        NODE_OPTIONS: `--enable-source-maps --max-old-space-size=${heapLimitMiB(config.lambdaMemoryMb)}`,
       },
       bundling: {
         forceDockerBundling: false,

@@ -1,19 +1,19 @@
-import { IgnoreMode, RemovalPolicy } from 'aws-cdk-lib'
+import { IgnoreMode } from 'aws-cdk-lib'
 import * as ec2 from 'aws-cdk-lib/aws-ec2'
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets'
 import * as ecs from 'aws-cdk-lib/aws-ecs'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { Construct } from 'constructs'
-import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import { LARGE_FILE_CONTAINER } from '../../lambdas/ingest/src/orchestration.js'
 import { memoryBudgetForRuntime } from '../../shared/src/limits.js'
 import { heapLimitMiB } from './capacity.js'
 import type { LargeFileConfig, PipelineConfig } from './config.js'
 import type { LookupLocation } from './ingest-function.js'
 import { acknowledge, subnetById } from './nag.js'
-import { grantObjectProcessing } from './object-grants.js'
+import { grantObjectProcessing, objectProcessingEnvironment } from './object-grants.js'
 import { repositoryRoot } from './paths.js'
+import { removalProps } from './removal.js'
 import type { Storage } from './storage.js'
 
 /**
@@ -29,6 +29,18 @@ export const IMAGE_CONTEXT = [
   'lambdas/ingest/src',
   'shared/src',
 ] as const
+
+/** Props of {@link LargeFileTask}. */
+export interface LargeFileTaskProps {
+  /** The stack's settings: names, the incoming prefix, thresholds, log retention, removal. */
+  readonly config: PipelineConfig
+  /** The task's size, timeout and network (the `largeFiles` part of the config). */
+  readonly settings: LargeFileConfig
+  /** The buckets it reads and writes and the key it encrypts with. */
+  readonly storage: Storage
+  /** Where it reads the category lookup. */
+  readonly lookup: LookupLocation
+}
 
 /**
  * The large-file path's compute: an ECS cluster (Fargate only, no instances),
@@ -50,11 +62,7 @@ export class LargeFileTask extends Construct {
   readonly subnets: ec2.ISubnet[]
   readonly settings: LargeFileConfig
 
-  constructor(
-    scope: Construct,
-    id: string,
-    props: { config: PipelineConfig; settings: LargeFileConfig; storage: Storage; lookup: LookupLocation },
-  ) {
+  constructor(scope: Construct, id: string, props: LargeFileTaskProps) {
     super(scope, id)
     const { config, settings, storage, lookup } = props
     this.settings = settings
@@ -84,7 +92,7 @@ export class LargeFileTask extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey: storage.key,
       retention: config.logRetentionDays,
-      removalPolicy: config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      ...removalProps(config.removalPolicy).logGroup,
     })
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
@@ -162,27 +170,5 @@ export class LargeFileTask extends Construct {
       'IAM5[Resource::*]',
       'ecr:GetAuthorizationToken does not support resource-level permissions; AWS documents Resource "*".',
     )
-  }
-}
-
-/**
- * The environment of the object-processing program, as the ingest Lambda gets
- * it (infra/src/ingest-function.ts; a test compares the two).
- */
-export function objectProcessingEnvironment(
-  config: PipelineConfig,
-  storage: Storage,
-  lookup: LookupLocation,
-): Record<string, string> {
-  return {
-    PROCESSED_BUCKET: storage.processed.bucketName,
-    LOOKUP_URI: `s3://${lookup.bucket}/${lookup.key}`,
-    INCOMING_PREFIX: config.incomingPrefix,
-    OUTPUT_KMS_KEY_ARN: storage.key.keyArn,
-    POWERTOOLS_SERVICE_NAME: DQ_SERVICE_NAME,
-    ...(config.maxRejectedRatio === undefined ? {} : { MAX_REJECTED_RATIO: String(config.maxRejectedRatio) }),
-    ...(config.maxUnmatchedSegmentRatio === undefined
-      ? {}
-      : { MAX_UNMATCHED_SEGMENT_RATIO: String(config.maxUnmatchedSegmentRatio) }),
   }
 }

@@ -16,15 +16,22 @@ import {
 import { REJECT_REASONS } from '../../shared/src/contract.js'
 import type { PipelineConfig } from './config.js'
 
-interface MonitoringProps {
-  config: PipelineConfig
-  alerts: sns.ITopic
-  ingestFunction: lambda.IFunction
-  ingest: sfn.StateMachine
-  backfill: sfn.StateMachine
-  deadLetters: sqs.IQueue
+/** Props of {@link Monitoring}. */
+export interface MonitoringProps {
+  /** The stack's settings: the name prefix, the rejected-share alarm threshold. */
+  readonly config: PipelineConfig
+  /** Where every alarm notifies. */
+  readonly alerts: sns.ITopic
+  /** The ingest Lambda: its errors and throttles. */
+  readonly ingestFunction: lambda.IFunction
+  /** The ingest state machine: its failed executions. */
+  readonly ingest: sfn.StateMachine
+  /** The backfill state machine: its failed executions. */
+  readonly backfill: sfn.StateMachine
+  /** The EventBridge target's dead-letter queue: events that could not start an execution. */
+  readonly deadLetters: sqs.IQueue
   /** The current table's own state machines, when the stack has the table. @default undefined */
-  currentTable?: { maintenance: sfn.StateMachine; rebuild: sfn.StateMachine }
+  readonly currentTable?: { readonly maintenance: sfn.StateMachine; readonly rebuild: sfn.StateMachine }
 }
 
 /**
@@ -65,6 +72,18 @@ export function alarmArnPattern(namePrefix: string): string {
   return `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:${alarmName(namePrefix, '*')}`
 }
 
+/** One alarm on a fixed threshold: alarms when one 5-minute (or the metric's) period crosses it. */
+interface ThresholdAlarm {
+  /** The construct id and the end of the alarm's name. */
+  readonly name: string
+  readonly metric: cloudwatch.IMetric
+  /** @default 0 */
+  readonly threshold?: number
+  readonly description: string
+  /** @default GREATER_THAN_THRESHOLD */
+  readonly comparison?: cloudwatch.ComparisonOperator
+}
+
 /**
  * Alarms on the pipeline's health (failed executions, Lambda errors and
  * throttles, undelivered events) and on the data itself (rejected share over
@@ -92,75 +111,66 @@ export class Monitoring extends Construct {
         },
       }),
     )
-    const alarm = (
-      name: string,
-      metric: cloudwatch.IMetric,
-      threshold: number,
-      description: string,
-      comparison = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    ) => {
-      const created = new cloudwatch.Alarm(this, name, {
-        metric,
-        alarmName: alarmName(config.namePrefix, name),
-        alarmDescription: description,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: comparison,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      })
-      created.addAlarmAction(new actions.SnsAction(props.alerts))
-      this.alarms.push(created)
-      return created
+    const fiveMinutes = { period: Duration.minutes(5) }
+    const thresholdAlarms = (specs: readonly ThresholdAlarm[]) => {
+      for (const spec of specs) {
+        const created = new cloudwatch.Alarm(this, spec.name, {
+          metric: spec.metric,
+          alarmName: alarmName(config.namePrefix, spec.name),
+          alarmDescription: spec.description,
+          threshold: spec.threshold ?? 0,
+          evaluationPeriods: 1,
+          comparisonOperator: spec.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        })
+        created.addAlarmAction(new actions.SnsAction(props.alerts))
+        this.alarms.push(created)
+      }
     }
-    alarm(
-      'ingest-executions-failed',
-      props.ingest.metricFailed({ period: Duration.minutes(5) }),
-      0,
-      'An ingest execution failed (bad input, configuration, or retries exhausted)',
-    )
-    alarm(
-      'backfill-executions-failed',
-      props.backfill.metricFailed({ period: Duration.minutes(5) }),
-      0,
-      'A backfill execution failed',
-    )
-    alarm(
-      'lambda-errors',
-      props.ingestFunction.metricErrors({ period: Duration.minutes(5) }),
-      0,
-      'The ingest Lambda raised errors',
-    )
-    alarm(
-      'lambda-throttles',
-      props.ingestFunction.metricThrottles({ period: Duration.minutes(5) }),
-      0,
-      'The ingest Lambda was throttled',
-    )
-    alarm(
-      'undelivered-events',
-      props.deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      0,
-      'S3 events could not start the state machine and wait in the dead-letter queue',
-    )
-    alarm(
-      'rejected-share-high',
-      dqMetric(DQ_METRICS.rejectedPercent, 'Maximum'),
-      config.rejectedPercentAlarm,
-      `A file had more than ${config.rejectedPercentAlarm}% of its rows rejected`,
-    )
-    alarm(
-      'threshold-breached',
-      dqMetric(DQ_METRICS.thresholdBreaches, 'Sum'),
-      0,
-      'A file breached a data-quality threshold; its Parquet was withheld',
-    )
-    alarm(
-      'no-rows-written',
-      dqMetric(DQ_METRICS.rowsWritten, 'Minimum'),
-      0,
-      'A processed file wrote no rows',
-      cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-    )
+    thresholdAlarms([
+      {
+        name: 'ingest-executions-failed',
+        metric: props.ingest.metricFailed(fiveMinutes),
+        description: 'An ingest execution failed (bad input, configuration, or retries exhausted)',
+      },
+      {
+        name: 'backfill-executions-failed',
+        metric: props.backfill.metricFailed(fiveMinutes),
+        description: 'A backfill execution failed',
+      },
+      {
+        name: 'lambda-errors',
+        metric: props.ingestFunction.metricErrors(fiveMinutes),
+        description: 'The ingest Lambda raised errors',
+      },
+      {
+        name: 'lambda-throttles',
+        metric: props.ingestFunction.metricThrottles(fiveMinutes),
+        description: 'The ingest Lambda was throttled',
+      },
+      {
+        name: 'undelivered-events',
+        metric: props.deadLetters.metricApproximateNumberOfMessagesVisible(fiveMinutes),
+        description: 'S3 events could not start the state machine and wait in the dead-letter queue',
+      },
+      {
+        name: 'rejected-share-high',
+        metric: dqMetric(DQ_METRICS.rejectedPercent, 'Maximum'),
+        threshold: config.rejectedPercentAlarm,
+        description: `A file had more than ${config.rejectedPercentAlarm}% of its rows rejected`,
+      },
+      {
+        name: 'threshold-breached',
+        metric: dqMetric(DQ_METRICS.thresholdBreaches, 'Sum'),
+        description: 'A file breached a data-quality threshold; its Parquet was withheld',
+      },
+      {
+        name: 'no-rows-written',
+        metric: dqMetric(DQ_METRICS.rowsWritten, 'Minimum'),
+        description: 'A processed file wrote no rows',
+        comparison: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      },
+    ])
 
     const anomaly = new cloudwatch.AnomalyDetectionAlarm(this, ROWS_WRITTEN_ANOMALY.name, {
       metric: dqMetric(DQ_METRICS.rowsWritten, 'Average', ROWS_WRITTEN_ANOMALY.period),
@@ -175,18 +185,18 @@ export class Monitoring extends Construct {
     anomaly.addAlarmAction(new actions.SnsAction(props.alerts))
     this.alarms.push(anomaly)
     if (props.currentTable) {
-      alarm(
-        'current-table-maintenance-failed',
-        props.currentTable.maintenance.metricFailed({ period: Duration.minutes(5) }),
-        0,
-        'Compacting or vacuuming the current table failed',
-      )
-      alarm(
-        'current-table-rebuild-failed',
-        props.currentTable.rebuild.metricFailed({ period: Duration.minutes(5) }),
-        0,
-        'Rebuilding the current table failed',
-      )
+      thresholdAlarms([
+        {
+          name: 'current-table-maintenance-failed',
+          metric: props.currentTable.maintenance.metricFailed(fiveMinutes),
+          description: 'Compacting or vacuuming the current table failed',
+        },
+        {
+          name: 'current-table-rebuild-failed',
+          metric: props.currentTable.rebuild.metricFailed(fiveMinutes),
+          description: 'Rebuilding the current table failed',
+        },
+      ])
     }
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

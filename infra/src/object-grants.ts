@@ -1,7 +1,14 @@
+/**
+ * What the object-processing program (lambdas/ingest/src/process-object.ts)
+ * needs wherever it runs, the ingest Lambda or the large-file task: its grants,
+ * derived from the table of its calls, and its environment.
+ */
 import { Aws } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import { actionFor, LAMBDA_S3_CALLS, S3_COMMANDS, type S3Target } from '../../lambdas/ingest/src/aws-calls.js'
+import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
+import type { PipelineConfig } from './config.js'
 import type { LookupLocation } from './ingest-function.js'
 import { acknowledge, arnReference } from './nag.js'
 import type { Storage } from './storage.js'
@@ -84,5 +91,28 @@ export function grantObjectProcessing(
       `IAM5[Resource::${arnReference(processed)}/${prefix}*]`,
       `Output keys under ${prefix} derive from each source file's name and date; the grant is limited to that prefix.`,
     )
+  }
+}
+
+/**
+ * The environment of the object-processing program, as the ingest Lambda gets
+ * it (infra/src/ingest-function.ts) and the large-file task
+ * (infra/src/large-file-task.ts).
+ */
+export function objectProcessingEnvironment(
+  config: PipelineConfig,
+  storage: Storage,
+  lookup: LookupLocation,
+): Record<string, string> {
+  return {
+    PROCESSED_BUCKET: storage.processed.bucketName,
+    LOOKUP_URI: `s3://${lookup.bucket}/${lookup.key}`,
+    INCOMING_PREFIX: config.incomingPrefix,
+    OUTPUT_KMS_KEY_ARN: storage.key.keyArn,
+    POWERTOOLS_SERVICE_NAME: DQ_SERVICE_NAME,
+    ...(config.maxRejectedRatio === undefined ? {} : { MAX_REJECTED_RATIO: String(config.maxRejectedRatio) }),
+    ...(config.maxUnmatchedSegmentRatio === undefined
+      ? {}
+      : { MAX_UNMATCHED_SEGMENT_RATIO: String(config.maxUnmatchedSegmentRatio) }),
   }
 }

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import { LOG_RETENTION_DAYS } from '../../infra/src/config.js'
+import { parquetTableColumns } from '../../infra/src/glue-columns.js'
 import { incomingKeyEventPattern } from '../../lambdas/ingest/src/incoming-keys.js'
 import { resolvedTemplate } from './deployed-calls.js'
 import { resource, template } from './synth.js'
@@ -276,15 +277,12 @@ describe('analytics', () => {
           'storage.location.template': Match.anyValue(),
         }),
         StorageDescriptor: Match.objectLike({
-          Columns: [
-            { Name: 'date', Type: 'date' },
-            { Name: 'seller_id', Type: 'string' },
-            { Name: 'region', Type: 'string' },
-            { Name: 'category', Type: 'string' },
-            { Name: 'item_id', Type: 'string' },
-            { Name: 'price_gbp', Type: 'double' },
-            { Name: 'segment', Type: 'string' },
-          ],
+          // The Parquet schema's columns, each with its Glue type (glue-columns.test.ts) and its documentation.
+          Columns: parquetTableColumns().map(({ name, type, comment }) => ({
+            Name: name,
+            Type: type,
+            Comment: comment,
+          })),
           SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
         }),
       }),

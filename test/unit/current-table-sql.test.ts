@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { LISTINGS_TABLE_COLUMNS } from '../../infra/src/analytics.js'
+import { parquetTableColumns } from '../../infra/src/glue-columns.js'
 import {
   athenaCreateTable,
   athenaDialect,
   CURRENT_TABLE_COLUMNS,
   DUCKDB_DIALECT,
+  LINEAGE_COLUMNS,
   LISTING_COLUMNS_TYPED,
   MERGE_PARAMETERS,
   mergeParameterValues,
   mergeStatement,
   type RunSource,
   rebuildStatements,
+  SOURCE_ORDER,
   type SqlDialect,
   STATES_FORMAT_SLOT,
 } from '../../shared/src/current-table-sql.js'
@@ -74,15 +76,9 @@ describe('one template, two renderings', () => {
       'dt',
       '"$path"',
     ])
-    expect(MERGE_PARAMETERS).toEqual([
-      'sourceKey',
-      'sourceVersion',
-      'sourceModifiedAt',
-      'sourceSequencer',
-      'ingestedAt',
-      'parquetPath',
-      'parquetPath',
-    ])
+    // Each source parameter fills the column of its name; the Parquet path fills both dt and "$path".
+    const columnOf = (parameter: string) => parameter.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+    expect(MERGE_PARAMETERS.map(columnOf)).toEqual([...order.slice(0, 5), 'parquet_path', 'parquet_path'])
   })
 
   it('updates only when the source is strictly later in (modified_at, key, sequencer) and not the same version', () => {
@@ -120,15 +116,14 @@ describe('the table', () => {
     const parquetNames = LISTINGS_PARQUET_SCHEMA.slice(1).map((element) => element.name)
     expect(LISTING_COLUMNS_TYPED.map((c) => c.name)).toEqual(parquetNames)
     expect(LISTING_COLUMNS_TYPED.map(({ name, type }) => ({ name, type }))).toEqual(
-      LISTINGS_TABLE_COLUMNS.map(({ name, type }) => ({ name, type })),
+      parquetTableColumns().map(({ name, type }) => ({ name, type })),
     )
-    expect(CURRENT_TABLE_COLUMNS.slice(7).map((c) => c.name)).toEqual([
-      'source_key',
-      'source_version',
-      'source_modified_at',
-      'source_sequencer',
-      'ingested_at',
+    // Then the lineage columns, which hold every column of the source order.
+    expect(CURRENT_TABLE_COLUMNS.map((c) => c.name)).toEqual([
+      ...parquetNames,
+      ...LINEAGE_COLUMNS.map((c) => c.name),
     ])
+    expect(LINEAGE_COLUMNS.map((c) => c.name)).toEqual(expect.arrayContaining([...SOURCE_ORDER]))
   })
 
   it("Athena's DDL partitions by month(date) as an Iceberg table", () => {
