@@ -6,7 +6,7 @@
 import { BufferedListings, estimateBufferBytes } from './buffered-listings.js'
 import type { ByteDigest, ByteSink } from './byte-streams.js'
 import { classifyKey, classifyWithoutLabels } from './classify.js'
-import type { ListingColumn, RejectReason } from './contract.js'
+import type { ListingColumn } from './contract.js'
 import { LISTING_COLUMNS, REJECT_REASONS } from './contract.js'
 import type { CsvRecord } from './csv-record.js'
 import { LastOccurrenceIndex, RowSet } from './dedup.js'
@@ -15,16 +15,12 @@ import type { IngestOptions } from './ingest-options.js'
 import { DEFAULT_MEMORY_BUDGET_BYTES } from './limits.js'
 import { openListings } from './listings-pass.js'
 import { RejectedRowsWriter } from './rejects.js'
+import type { RowCounts } from './report.js'
 
 /** What the first pass learns about the listings file. */
 export interface ScanResult {
   layout: ColumnLayout<ListingColumn>
-  sourceRows: number
-  validRows: number
-  rejectedRows: number
-  reasons: Record<RejectReason, number>
-  missingFields: Record<ListingColumn, number>
-  invalidEncodingFields: Record<ListingColumn, number>
+  counts: RowCounts
   /** One pass: every valid row, deduplicated, ready to encode. */
   buffered: BufferedListings | undefined
   /** Two passes: the last valid row of each (date, item_id) key, by ordinal. */
@@ -107,12 +103,7 @@ export async function classifyPass(
   const rejectedRows = await rejects.finish()
   return {
     layout,
-    sourceRows: ordinal,
-    validRows,
-    rejectedRows,
-    reasons,
-    missingFields,
-    invalidEncodingFields,
+    counts: { sourceRows: ordinal, validRows, rejectedRows, reasons, missingFields, invalidEncodingFields },
     buffered,
     keepers: lastOccurrence?.takeKeepers(ordinal),
     digest: reading.digest(),

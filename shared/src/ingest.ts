@@ -46,12 +46,7 @@ export async function ingest(options: IngestOptions): Promise<DqReport> {
   const writeMs = clock.lap()
 
   return buildDqReport({
-    sourceRows: scan.sourceRows,
-    validRows: scan.validRows,
-    rejectedRows: scan.rejectedRows,
-    reasons: scan.reasons,
-    missingFields: scan.missingFields,
-    invalidEncodingFields: scan.invalidEncodingFields,
+    counts: scan.counts,
     parquet: written.parquet,
     parquetDigest: parquetSink.digest(),
     rowsWithoutSegment: written.rowsWithoutSegment,

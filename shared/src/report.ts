@@ -141,8 +141,8 @@ export function topUnmatched(counts: ReadonlyMap<string, number>, limit: number)
     .slice(0, limit)
 }
 
-/** What one run counted and measured: everything {@link buildDqReport} needs. */
-export interface RunFacts {
+/** What the classify pass counted: every row, by outcome. */
+export interface RowCounts {
   /** Data rows read. */
   sourceRows: number
   /** Rows that passed every check. */
@@ -152,6 +152,11 @@ export interface RunFacts {
   reasons: Record<RejectReason, number>
   missingFields: Record<ListingColumn, number>
   invalidEncodingFields: Record<ListingColumn, number>
+}
+
+/** What one run counted and measured: everything {@link buildDqReport} needs. */
+export interface RunFacts {
+  counts: RowCounts
   /** The Parquet written: its rows are the rows kept after deduplication. */
   parquet: ParquetSummary
   parquetDigest: ByteDigest
@@ -177,11 +182,12 @@ export interface RunFacts {
  * Parquet (`status` and `output.parquet.published` say so).
  */
 export function buildDqReport(run: RunFacts): DqReport {
-  const dropped = bucketTotals(run.reasons)
+  const { counts } = run
+  const dropped = bucketTotals(counts.reasons)
   const ratios = {
     rejected: ratio(
       REJECT_BUCKETS.reduce((rows, bucket) => rows + dropped[bucket], 0),
-      run.sourceRows,
+      counts.sourceRows,
     ),
     without_segment: ratio(run.rowsWithoutSegment, run.parquet.rows),
   }
@@ -189,16 +195,16 @@ export function buildDqReport(run: RunFacts): DqReport {
   return {
     schema_version: REPORT_SCHEMA_VERSION,
     status: breaches.length === 0 ? 'succeeded' : 'threshold_breached',
-    source_rows: run.sourceRows,
-    valid_rows_after_clean: run.validRows,
+    source_rows: counts.sourceRows,
+    valid_rows_after_clean: counts.validRows,
     rows_after_dedup: run.parquet.rows,
     ...dropped,
-    duplicates_removed: run.validRows - run.parquet.rows,
+    duplicates_removed: counts.validRows - run.parquet.rows,
     rows_without_segment: run.rowsWithoutSegment,
-    rejected_rows: run.rejectedRows,
-    reasons: run.reasons,
-    missing_fields: run.missingFields,
-    invalid_encoding_fields: run.invalidEncodingFields,
+    rejected_rows: counts.rejectedRows,
+    reasons: counts.reasons,
+    missing_fields: counts.missingFields,
+    invalid_encoding_fields: counts.invalidEncodingFields,
     ratios,
     unmatched_category_count: run.unmatched.size,
     unmatched_categories: topUnmatched(run.unmatched, UNMATCHED_CATEGORIES_LISTED),
@@ -220,7 +226,7 @@ export function buildDqReport(run: RunFacts): DqReport {
     },
     output: {
       parquet: { ...run.parquet, ...run.parquetDigest, published: breaches.length === 0 },
-      rejected: { ...run.rejectedDigest, rows: run.rejectedRows },
+      rejected: { ...run.rejectedDigest, rows: counts.rejectedRows },
     },
     timings_ms: run.timings,
     started_at: run.startedAt.toISOString(),

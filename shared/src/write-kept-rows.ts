@@ -117,7 +117,7 @@ export async function writeByRereading(
     throw error
   }
   const digest = reading.digest()
-  if (ordinal !== scan.sourceRows || digest.sha256 !== scan.digest.sha256) {
+  if (ordinal !== scan.counts.sourceRows || digest.sha256 !== scan.digest.sha256) {
     await writer.abort()
     throw changedError(options.listings.name)
   }

@@ -177,20 +177,22 @@ describe('buildDqReport', () => {
   const zeroPerColumn = { date: 0, seller_id: 0, region: 0, category: 0, item_id: 0, price_gbp: 0 }
   const digest = (bytes: number) => ({ bytes, sha256: 'ab'.repeat(32) })
   const facts: RunFacts = {
-    sourceRows: 10,
-    validRows: 6,
-    rejectedRows: 4,
-    reasons: {
-      too_many_fields: 1,
-      missing_field: 0,
-      invalid_encoding: 0,
-      invalid_date: 2,
-      non_numeric_price: 0,
-      non_finite_price: 0,
-      non_positive_price: 1,
+    counts: {
+      sourceRows: 10,
+      validRows: 6,
+      rejectedRows: 4,
+      reasons: {
+        too_many_fields: 1,
+        missing_field: 0,
+        invalid_encoding: 0,
+        invalid_date: 2,
+        non_numeric_price: 0,
+        non_finite_price: 0,
+        non_positive_price: 1,
+      },
+      missingFields: zeroPerColumn,
+      invalidEncodingFields: zeroPerColumn,
     },
-    missingFields: zeroPerColumn,
-    invalidEncodingFields: zeroPerColumn,
     parquet: { rows: 5, row_groups: 1, compression: 'SNAPPY' },
     parquetDigest: digest(900),
     rowsWithoutSegment: 1,
