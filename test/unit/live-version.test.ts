@@ -4,11 +4,13 @@ import {
   nextManifest,
   parseManifest,
   referencedKeys,
+  reportLocations,
   reportOutput,
   staleKeys,
+  wasProcessed,
 } from '../../lambdas/ingest/src/live-version.js'
 import { outputKeysFor, reportHtmlKey } from '../../lambdas/ingest/src/output-keys.js'
-import type { DqReport } from '../../shared/src/index.js'
+import type { DqReport } from '../../shared/src/report.js'
 
 const KEY = 'incoming/shop.csv'
 const keysOn = (day: string) => outputKeysFor(KEY, 'incoming/', new Date(`${day}T12:00:00Z`))
@@ -187,5 +189,43 @@ describe('the report’s output.parquet', () => {
       live: null,
       live_source_version: null,
     })
+  })
+})
+
+describe('reportLocations', () => {
+  it('gives the S3 URIs of this run’s outputs, and the live Parquet with its source version', () => {
+    const { manifest: before } = history([['v1', '2026-11-01', 'succeeded']])
+    const keys = keysOn('2026-11-02')
+    const run = report('threshold_breached', 3, '2026-11-02')
+    const manifest = nextManifest(before, {
+      source: { ...version('v2'), versionId: 'x2' },
+      keys,
+      report: run,
+    })
+    expect(reportLocations(keys, 'processed', manifest)).toEqual({
+      parquet: `s3://processed/${keys.parquet}`,
+      rejected: `s3://processed/${keys.rejected}`,
+      live: `s3://processed/${keysOn('2026-11-01').parquet}`,
+      liveSourceVersion: { etag: 'v1' },
+    })
+  })
+})
+
+describe('wasProcessed', () => {
+  it('is true only for the version whose last attempt succeeded', () => {
+    const { manifest } = history([['v1', '2026-11-01', 'succeeded']])
+    expect(wasProcessed(manifest, version('v1'))).toBe(true)
+    expect(wasProcessed(manifest, version('v2'))).toBe(false)
+    expect(wasProcessed(manifest, { ...version('v1'), versionId: 'other' })).toBe(false)
+    expect(wasProcessed(undefined, version('v1'))).toBe(false)
+  })
+
+  it('is false after a breach, so a repeated event for it runs again', () => {
+    const { manifest } = history([
+      ['v1', '2026-11-01', 'succeeded'],
+      ['v2', '2026-11-02', 'threshold_breached'],
+    ])
+    expect(wasProcessed(manifest, version('v2'))).toBe(false)
+    expect(wasProcessed(manifest, version('v1'))).toBe(false)
   })
 })

@@ -1,4 +1,3 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics'
 import type { MetricUnit } from '@aws-lambda-powertools/metrics/types'
 import type { DqReport } from '../../../shared/src/report.js'
 
@@ -44,12 +43,17 @@ export function rejectReasonMetric(reason: string): string {
   return `Rejected_${reason}`
 }
 
+/** What {@link recordMetrics} needs of Powertools' `Metrics`. */
+export interface MetricSink {
+  addMetric(name: string, unit: MetricUnit, value: number): unknown
+}
+
 /**
  * Adds one run's metrics: the report's counts, its ratios as percentages,
  * breaches, duration, and one count per rejection reason. Rows written is 0
  * after a breach, since the Parquet was withheld.
  */
-export function recordMetrics(metrics: Pick<Metrics, 'addMetric'>, report: DqReport): void {
+export function recordMetrics(metrics: MetricSink, report: DqReport): void {
   const add = (metric: DqMetric, value: number) => metrics.addMetric(metric.name, metric.unit, value)
   add(DQ_METRICS.sourceRows, report.source_rows)
   add(DQ_METRICS.validRows, report.valid_rows_after_clean)
