@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DQ_METRICS, recordMetrics, rejectReasonMetric } from '../../lambdas/ingest/src/dq-metrics.js'
 import { REJECT_REASONS } from '../../shared/src/contract.js'
 import type { DqReport } from '../../shared/src/report.js'
-import { LISTINGS_HEADER, runOnText } from '../helpers/sources.js'
+import { passAndBreach } from '../helpers/pass-and-breach.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
 
 const LISTINGS = [
   LISTINGS_HEADER,
@@ -21,16 +22,11 @@ function recorded(report: DqReport): Map<string, [string, number]> {
   return metrics
 }
 
-let passed: DqReport
-let breached: DqReport
-beforeAll(async () => {
-  passed = (await runOnText(LISTINGS)).report
-  breached = (await runOnText(LISTINGS, undefined, { thresholds: { maxRejectedRatio: 0.1 } })).report
-})
+const runs = passAndBreach(LISTINGS)
 
 describe('recordMetrics', () => {
   it('records every DQ metric in its unit, from the report', () => {
-    const metrics = recorded(passed)
+    const metrics = recorded(runs.passed)
     expect(Object.fromEntries([...metrics].filter(([name]) => !name.startsWith('Rejected_')))).toEqual({
       [DQ_METRICS.sourceRows.name]: ['Count', 5],
       [DQ_METRICS.validRows.name]: ['Count', 3],
@@ -42,20 +38,20 @@ describe('recordMetrics', () => {
       [DQ_METRICS.rejectedPercent.name]: ['Percent', 40],
       [DQ_METRICS.withoutSegmentPercent.name]: ['Percent', 50],
       [DQ_METRICS.thresholdBreaches.name]: ['Count', 0],
-      [DQ_METRICS.durationMs.name]: ['Milliseconds', passed.timings_ms.total],
+      [DQ_METRICS.durationMs.name]: ['Milliseconds', runs.passed.timings_ms.total],
     })
   })
 
   it('records one count per rejection reason, zeros included', () => {
-    const metrics = recorded(passed)
+    const metrics = recorded(runs.passed)
     for (const reason of REJECT_REASONS) {
-      expect(metrics.get(rejectReasonMetric(reason)), reason).toEqual(['Count', passed.reasons[reason]])
+      expect(metrics.get(rejectReasonMetric(reason)), reason).toEqual(['Count', runs.passed.reasons[reason]])
     }
     expect(metrics.get('Rejected_invalid_date')).toEqual(['Count', 1])
   })
 
   it('records no rows written after a breach, which withholds the Parquet', () => {
-    const metrics = recorded(breached)
+    const metrics = recorded(runs.breached)
     expect(metrics.get(DQ_METRICS.rowsWritten.name)).toEqual(['Count', 0])
     expect(metrics.get(DQ_METRICS.thresholdBreaches.name)).toEqual(['Count', 1])
   })

@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { breachReasons, publishedReport, runCounts } from '../../shared/src/published-report.js'
-import type { DqReport } from '../../shared/src/report.js'
-import { LISTINGS_HEADER, runOnText } from '../helpers/sources.js'
+import { passAndBreach } from '../helpers/pass-and-breach.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
 
 const LISTINGS = [
   LISTINGS_HEADER,
@@ -13,75 +13,69 @@ const LISTINGS = [
 const AT = { parquet: 'out/processed/data.parquet', rejected: 'out/rejected/rejected_rows.csv', live: null }
 const PARQUET_FACTS = ['rows', 'row_groups', 'compression', 'bytes', 'sha256']
 
-let passed: DqReport
-let breached: DqReport
-
-beforeAll(async () => {
-  passed = (await runOnText(LISTINGS)).report
-  breached = (await runOnText(LISTINGS, undefined, { thresholds: { maxRejectedRatio: 0.1 } })).report
-})
+const runs = passAndBreach(LISTINGS)
 
 describe('the published report', () => {
   it('names the Parquet a passed run published: published and path first, then its facts', () => {
-    const { parquet } = publishedReport(passed, AT).output
+    const { parquet } = publishedReport(runs.passed, AT).output
     expect(Object.keys(parquet)).toEqual(['published', 'path', ...PARQUET_FACTS])
-    const { published: _, ...facts } = passed.output.parquet
+    const { published: _, ...facts } = runs.passed.output.parquet
     expect(parquet).toEqual({ published: true, path: AT.parquet, ...facts })
   })
 
   it('after a breach names none of the withheld file, only the Parquet still live', () => {
     const live = 'out/.runs/earlier/processed/data.parquet'
-    expect(publishedReport(breached, { ...AT, live }).output.parquet).toEqual({ published: false, live })
-    expect(publishedReport(breached, AT).output.parquet).toEqual({ published: false, live: null })
+    expect(publishedReport(runs.breached, { ...AT, live }).output.parquet).toEqual({ published: false, live })
+    expect(publishedReport(runs.breached, AT).output.parquet).toEqual({ published: false, live: null })
   })
 
   it('states the live Parquet’s source version only when the adapter knows it', () => {
     const live = 's3://processed/listings/dt=2026-11-01/shop.parquet'
     const liveSourceVersion = { etag: 'e1', versionId: 'v1' }
-    expect(publishedReport(breached, { ...AT, live, liveSourceVersion }).output.parquet).toEqual({
+    expect(publishedReport(runs.breached, { ...AT, live, liveSourceVersion }).output.parquet).toEqual({
       published: false,
       live,
       live_source_version: liveSourceVersion,
     })
-    const none = publishedReport(breached, { ...AT, liveSourceVersion: null }).output.parquet
+    const none = publishedReport(runs.breached, { ...AT, liveSourceVersion: null }).output.parquet
     expect(none).toEqual({ published: false, live: null, live_source_version: null })
   })
 
   it('ignores where the live Parquet is when the run passed: its own Parquet is live', () => {
-    const report = publishedReport(passed, { ...AT, live: 'elsewhere.parquet', liveSourceVersion: null })
+    const report = publishedReport(runs.passed, { ...AT, live: 'elsewhere.parquet', liveSourceVersion: null })
     expect(report.output.parquet).toMatchObject({ published: true, path: AT.parquet })
     expect(report.output.parquet).not.toHaveProperty('live')
   })
 
   it('names the run first when there is one, and carries no run_id when there is none', () => {
-    expect(Object.keys(publishedReport(passed, { ...AT, runId: 'r1' }).output)).toEqual([
+    expect(Object.keys(publishedReport(runs.passed, { ...AT, runId: 'r1' }).output)).toEqual([
       'run_id',
       'parquet',
       'rejected',
     ])
-    expect(publishedReport(passed, { ...AT, runId: 'r1' }).output.run_id).toBe('r1')
-    expect(Object.keys(publishedReport(passed, AT).output)).toEqual(['parquet', 'rejected'])
+    expect(publishedReport(runs.passed, { ...AT, runId: 'r1' }).output.run_id).toBe('r1')
+    expect(Object.keys(publishedReport(runs.passed, AT).output)).toEqual(['parquet', 'rejected'])
   })
 
   it('adds the rejects path to their facts', () => {
-    expect(publishedReport(breached, AT).output.rejected).toEqual({
-      ...breached.output.rejected,
+    expect(publishedReport(runs.breached, AT).output.rejected).toEqual({
+      ...runs.breached.output.rejected,
       path: AT.rejected,
     })
   })
 
   it('keeps every other field of the report, in the same order', () => {
-    const report = publishedReport(breached, AT)
-    expect(Object.keys(report)).toEqual(Object.keys(breached))
+    const report = publishedReport(runs.breached, AT)
+    expect(Object.keys(report)).toEqual(Object.keys(runs.breached))
     const { output: _, ...rest } = report
-    const { output: __, ...original } = breached
+    const { output: __, ...original } = runs.breached
     expect(rest).toEqual(original)
   })
 })
 
 describe('runCounts', () => {
   it('picks the seven row counts a summary carries', () => {
-    expect(runCounts(passed)).toEqual({
+    expect(runCounts(runs.passed)).toEqual({
       source_rows: 3,
       valid_rows_after_clean: 2,
       rows_after_dedup: 2,
@@ -95,7 +89,7 @@ describe('runCounts', () => {
 
 describe('breachReasons', () => {
   it('writes each breach as threshold, actual to four decimals, > limit, joined by "; "', () => {
-    expect(breachReasons(breached.thresholds.breaches)).toBe('max_rejected_ratio 0.3333 > 0.1')
+    expect(breachReasons(runs.breached.thresholds.breaches)).toBe('max_rejected_ratio 0.3333 > 0.1')
     expect(
       breachReasons([
         { threshold: 'max_rejected_ratio', actual: 0.0975, limit: 0.01 },
