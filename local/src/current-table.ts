@@ -1,16 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import {
   CURRENT_TABLE_COLUMNS,
@@ -25,10 +15,9 @@ import {
   rebuildStatements,
   SOURCES_RELATION,
 } from '../../shared/src/current-table-sql.js'
-import { InputError } from '../../shared/src/index.js'
-import { OutputLock } from './out-lock.js'
+import type { LocalRun } from './published-run.js'
 
-/*
+/**
  * The current table, locally: the same MERGE Athena runs (rendered for
  * DuckDB from shared/src/current-table-sql.ts), over published output sets.
  *
@@ -39,6 +28,7 @@ import { OutputLock } from './out-lock.js'
  * listing month like the Iceberg table (month(date)): a reader filtering on
  * `listing_month` opens only that month's files. Read it with
  * `read_parquet('<out>/current.parquet/**\/*.parquet', hive_partitioning = true)`.
+ * The command around it is current-command.ts; its inputs, published-run.ts.
  */
 
 /** The name of the table under the output directory. */
@@ -49,88 +39,12 @@ export const LISTING_MONTH = 'listing_month'
 
 const TABLES_DIR = '.current-table'
 
-/** One published output set to merge: its Parquet and its source's place in the source order. */
-export interface LocalRun {
-  /** The Parquet file. */
-  parquet: string
-  sourceKey: string
-  sourceVersion: string
-  /** The source's modification time, ISO-8601 UTC. */
-  sourceModifiedAt: string
-  /** '' locally (no S3 events). */
-  sourceSequencer: string
-}
-
-/** An output set that contributes nothing, and why. */
-export interface SkippedRun {
-  dir: string
-  reason: string
-}
-
 /** What one merge changed. */
 export interface MergeOutcome {
   source: string
   version: string
   /** Rows inserted or updated. */
   changed: number
-}
-
-/** The report of {@link readPublishedRun}: only what the merge needs. */
-interface RunReport {
-  status?: unknown
-  input?: { listings?: { name?: unknown; sha256?: unknown; bytes?: unknown } }
-  output?: { parquet?: { published?: unknown } }
-  started_at?: unknown
-}
-
-/**
- * Reads one output set published by the CLI (`--out <dir>`): its report names
- * the source and its SHA-256 (the version), and the source file's mtime gives
- * its place in the source order (the local Last-Modified).
- *
- * @returns the run, or why it contributes nothing (a breach publishes no Parquet)
- * @throws {InputError} when the set cannot be read, or its source is gone or changed since the run
- */
-export function readPublishedRun(dir: string): LocalRun | SkippedRun {
-  const reportPath = join(dir, 'dq_report.json')
-  let report: RunReport
-  try {
-    report = JSON.parse(readFileSync(reportPath, 'utf8')) as RunReport
-  } catch (error) {
-    throw new InputError(reportPath, `not a published output set (${(error as Error).message})`)
-  }
-  if (report.status !== 'succeeded' || report.output?.parquet?.published !== true) {
-    return { dir, reason: `status ${String(report.status)}: no Parquet was published` }
-  }
-  const { name, sha256, bytes } = report.input?.listings ?? {}
-  if (typeof name !== 'string' || typeof sha256 !== 'string' || typeof report.started_at !== 'string') {
-    throw new InputError(reportPath, 'the report does not name its source, its SHA-256 and its start time')
-  }
-  const source = resolve(name)
-  let stat: ReturnType<typeof statSync>
-  try {
-    stat = statSync(source)
-  } catch {
-    throw new InputError(
-      source,
-      `the source of ${dir} is gone, so its modification time (its place in the order) is unknown`,
-    )
-  }
-  if (stat.size !== bytes || stat.mtimeMs > Date.parse(report.started_at)) {
-    throw new InputError(source, `the source changed after the run that published ${dir}; run it again`)
-  }
-  return {
-    parquet: realpathSync(join(dir, 'processed', 'data.parquet')),
-    sourceKey: name,
-    sourceVersion: sha256,
-    sourceModifiedAt: stat.mtime.toISOString(),
-    sourceSequencer: '',
-  }
-}
-
-/** Whether {@link readPublishedRun} found nothing to merge. */
-export function isSkipped(run: LocalRun | SkippedRun): run is SkippedRun {
-  return 'reason' in run
 }
 
 /** The run as the MERGE binds it. */
@@ -305,99 +219,4 @@ function duckType(type: (typeof CURRENT_TABLE_COLUMNS)[number]['type']): string 
 /** A DuckDB string literal for a path the command itself chose or was given. */
 function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`
-}
-
-/** The command's help text. */
-export const CURRENT_HELP = `Usage: listings-current [--out DIR] [--rebuild] RUN_DIR...
-
-Merges published output sets (each the --out of one ingest run) into
-DIR/current.parquet, one row per (date, item_id) at its newest source, with
-the same MERGE statement Athena runs on the Iceberg table listings_current.
-
-Source order: the source file's modification time, then its path. A row
-replaces the current one only when its source is later and is not the same
-version (same path and SHA-256). A breached run published no Parquet and
-contributes nothing; merging a run again changes nothing.
-
-  --out DIR    where current.parquet is kept (default: out)
-  --rebuild    recompute the table from the given runs only, in source order
-  -h, --help   this text
-
-current.parquet is a directory, Hive-partitioned by listing_month (YYYY-MM):
-read it with read_parquet('DIR/current.parquet/**/*.parquet', hive_partitioning = true).
-Run it from the directory the ingest runs were started in (the reports name
-their sources relative to it). Exit 0 on success, 2 for unusable arguments or
-runs (one line on stderr), 1 for anything unexpected.`
-
-/**
- * Runs the command and returns its exit code; every failure is one line on stderr.
- *
- * @param argv - the arguments after the script name
- */
-export async function currentMain(argv: readonly string[]): Promise<number> {
-  let values: { out: string; rebuild: boolean; help: boolean }
-  let dirs: string[]
-  try {
-    const parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        out: { type: 'string', default: 'out' },
-        rebuild: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    })
-    values = parsed.values as typeof values
-    dirs = parsed.positionals
-    if (!values.help && dirs.length === 0) throw new Error('name at least one RUN_DIR')
-    if (values.out === '') throw new Error('--out needs a directory')
-  } catch (error) {
-    process.stderr.write(`listings-current: ${(error as Error).message} (see --help)\n`)
-    return 2
-  }
-  if (values.help) {
-    process.stdout.write(`${CURRENT_HELP}\n`)
-    return 0
-  }
-  const ingestedAt = new Date().toISOString()
-  let lock: OutputLock | undefined
-  let table: CurrentTable | undefined
-  try {
-    const runs: LocalRun[] = []
-    const skipped: { dir: string; reason: string }[] = []
-    for (const dir of dirs) {
-      const run = readPublishedRun(dir)
-      if (isSkipped(run)) skipped.push(run)
-      else runs.push(run)
-    }
-    mkdirSync(values.out, { recursive: true })
-    lock = OutputLock.acquireSync(values.out, `current-${process.pid}`)
-    const started = performance.now()
-    table = await CurrentTable.open(values.out, { rebuild: values.rebuild })
-    const merged = values.rebuild ? [] : await table.merge(runs, ingestedAt)
-    if (values.rebuild) await table.rebuild(runs, ingestedAt)
-    const written = await table.write(values.out)
-    process.stdout.write(
-      `${JSON.stringify({
-        mode: values.rebuild ? 'rebuild' : 'merge',
-        merged,
-        skipped,
-        rows: written.rows,
-        months: written.months,
-        path: written.path,
-        duration_ms: Math.round(performance.now() - started),
-      })}\n`,
-    )
-    return 0
-  } catch (error) {
-    if (error instanceof InputError) {
-      process.stderr.write(`listings-current: ${error.message}\n`)
-      return 2
-    }
-    process.stderr.write(`listings-current: unexpected error: ${(error as Error).message}\n`)
-    return 1
-  } finally {
-    table?.close()
-    lock?.releaseSync()
-  }
 }

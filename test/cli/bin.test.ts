@@ -29,6 +29,11 @@ function run(command: string, args: string[], cwd: string): SpawnSyncReturns<str
   return spawnSync(command, args, { cwd, encoding: 'utf8', env: cleanEnv(), timeout: 60_000 })
 }
 
+/** `npx` or `npm` typed in `cwd`, a folder outside the clone, reaching the clone with `--prefix <clone>`. */
+function againstClone(command: 'npx' | 'npm', args: string[], cwd: string): SpawnSyncReturns<string> {
+  return run(command, ['--prefix', ROOT, ...args], cwd)
+}
+
 describe('the listings-ingest command (issue 13 item 1)', () => {
   it('npx listings-ingest --version works from a subfolder of the clone', () => {
     const result = run('npx', ['listings-ingest', '--version'], join(ROOT, 'docs'))
@@ -40,18 +45,9 @@ describe('the listings-ingest command (issue 13 item 1)', () => {
     const dir = workspace()
     mkdirSync(join(dir, 'mine'))
     cpSync(join(dir, 'data/listings.csv'), join(dir, 'mine/listings.csv'))
-    const result = run(
+    const result = againstClone(
       'npx',
-      [
-        '--prefix',
-        ROOT,
-        'listings-ingest',
-        '--listings',
-        'listings.csv',
-        '--lookup',
-        '../data/category_lookup.csv',
-        '--quiet',
-      ],
+      ['listings-ingest', '--listings', 'listings.csv', '--lookup', '../data/category_lookup.csv', '--quiet'],
       join(dir, 'mine'),
     )
     expect(result.status, result.stderr).toBe(0)
@@ -63,29 +59,17 @@ describe('the listings-ingest command (issue 13 item 1)', () => {
   it('npm run ingest from another folder: typed paths are relative to that folder, the defaults stay the sample', () => {
     const dir = workspace()
     cpSync(join(dir, 'data/listings.csv'), join(dir, 'mine.csv'))
-    const typed = run(
+    const typed = againstClone(
       'npm',
-      [
-        '--prefix',
-        ROOT,
-        'run',
-        '--silent',
-        'ingest',
-        '--',
-        '--listings',
-        'mine.csv',
-        '--out',
-        'o',
-        '--quiet',
-      ],
+      ['run', '--silent', 'ingest', '--', '--listings', 'mine.csv', '--out', 'o', '--quiet'],
       dir,
     )
     expect(typed.status, typed.stderr).toBe(0)
     expect(publishedSet(join(dir, 'o')).report?.output.parquet.published).toBe(true)
 
-    const defaults = run(
+    const defaults = againstClone(
       'npm',
-      ['--prefix', ROOT, 'run', '--silent', 'ingest', '--', '--out', 'sample-out', '--json', '--quiet'],
+      ['run', '--silent', 'ingest', '--', '--out', 'sample-out', '--json', '--quiet'],
       dir,
     )
     expect(defaults.status, defaults.stderr).toBe(0)

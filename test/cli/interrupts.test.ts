@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,10 +5,10 @@ import {
   cli,
   currentRun,
   expectConsistent,
+  generatedListings,
   leftovers,
   publishedSet,
   publishedWorkspace,
-  ROOT,
   type Run,
   removeWorkspaces,
   startCli,
@@ -22,14 +21,7 @@ afterAll(removeWorkspaces)
 let large: string
 
 beforeAll(() => {
-  large = join(workspace(), 'large.csv')
-  execFileSync(process.execPath, [
-    join(ROOT, 'scripts/generate-listings.mjs'),
-    '--rows',
-    '300000',
-    '--out',
-    large,
-  ])
+  large = generatedListings(300_000)
 })
 
 const EXIT_CODES = { SIGINT: 130, SIGHUP: 130, SIGTERM: 143 } as const

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
   cpSync,
@@ -43,6 +43,19 @@ export function workspace(): string {
 /** Removes every directory {@link workspace} made (call from afterAll). */
 export function removeWorkspaces(): void {
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** A listings file of `rows` generated rows (scripts/generate-listings.mjs), `large.csv` in a new workspace. */
+export function generatedListings(rows: number): string {
+  const path = join(workspace(), 'large.csv')
+  execFileSync(process.execPath, [
+    join(ROOT, 'scripts/generate-listings.mjs'),
+    '--rows',
+    String(rows),
+    '--out',
+    path,
+  ])
+  return path
 }
 
 let template: string | undefined

@@ -68,6 +68,11 @@ function ingest(args: string[], endpoint = s3.endpoint, env: Record<string, stri
   return startCli(args, workspace(), { S3_ENDPOINT: endpoint, ...env }).done
 }
 
+/** The flags of a quiet run from the listings at `listingsKey` to the prefix `outPrefix`, both in the test bucket. */
+function quietS3Run(listingsKey: string, outPrefix: string): string[] {
+  return ['--quiet', '--listings', `s3://${BUCKET}/${listingsKey}`, '--out', `s3://${BUCKET}/${outPrefix}`]
+}
+
 /** What a run publishes under its prefix, in key order (the HTML page beside the JSON report). */
 const PUBLISHED = ['dq_report.html', 'dq_report.json', 'processed/data.parquet', 'rejected/rejected_rows.csv']
 
@@ -180,7 +185,7 @@ describe('the CLI on s3:// URIs', () => {
 
 describe('one run per --out prefix', () => {
   it('refuses a prefix whose lock another run holds, naming it, and touches nothing', async () => {
-    const owner = { run_id: 'r1', pid: 4242, host: 'build-01', started: '2026-11-29T05:22:30.000Z' }
+    const owner = { pid: 4242, host: 'build-01', started_at: '2026-11-29T05:22:30.000Z', run: 'r1' }
     await put('runs/locked/.lock', JSON.stringify(owner))
     const run = await ingest(['--out', `s3://${BUCKET}/runs/locked/`])
     expect(run.status).toBe(2)
@@ -189,6 +194,17 @@ describe('one run per --out prefix', () => {
       /^listings-ingest: error: s3:\/\/lake\/runs\/locked\/: another ingest run is writing here \(pid 4242 on build-01, started 2026-11-29T05:22:30\.000Z\); wait for it to finish, or delete s3:\/\/lake\/runs\/locked\/\.lock if that run is gone$/,
     )
     expect(await keysUnder('runs/locked/')).toEqual(['runs/locked/.lock'])
+  })
+
+  it('refuses a prefix whose lock is not a lock document (no pid, host and run id), saying it cannot be read', async () => {
+    await put('runs/garbled/.lock', JSON.stringify({ run_id: 'r1' }))
+    const run = await ingest(['--out', `s3://${BUCKET}/runs/garbled/`])
+    expect(run.status).toBe(2)
+    expectOneLineError(
+      run,
+      /^listings-ingest: error: s3:\/\/lake\/runs\/garbled\/: another ingest run is writing here \(its lock file cannot be read\); wait for it to finish, or delete s3:\/\/lake\/runs\/garbled\/\.lock if that run is gone$/,
+    )
+    expect(await keysUnder('runs/garbled/')).toEqual(['runs/garbled/.lock'])
   })
 
   it('takes the lock with If-None-Match: * and deletes it after publishing', async () => {
@@ -225,10 +241,7 @@ describe('a failure mid-upload', () => {
   it('publishes nothing, aborts every multipart upload it started, and releases the lock', async () => {
     await put('in/big.csv', bigRejectedListings())
     const wire = await recordingProxy((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.path) && 'cut')
-    const run = await ingest(
-      ['--quiet', '--listings', `s3://${BUCKET}/in/big.csv`, '--out', `s3://${BUCKET}/runs/cut/`],
-      wire.endpoint,
-    )
+    const run = await ingest(quietS3Run('in/big.csv', 'runs/cut/'), wire.endpoint)
     expect(run.status).toBe(1)
     // lib-storage reports its own abort's failure when that fails too, and s3rver has no
     // AbortMultipartUpload (405): on S3 the line ends "the connection to S3 was lost or timed out (ECONNRESET)".
@@ -254,16 +267,7 @@ describe('a failure while publishing', () => {
     const before = await Promise.all(PUBLISHED.map((name) => body(`runs/complete/${name}`)))
     await put('in/big-complete.csv', bigRejectedListings())
     const wire = await recordingProxy((r) => r.method === 'POST' && /[?&]uploadId=/.test(r.path) && 'cut')
-    const run = await ingest(
-      [
-        '--quiet',
-        '--listings',
-        `s3://${BUCKET}/in/big-complete.csv`,
-        '--out',
-        `s3://${BUCKET}/runs/complete/`,
-      ],
-      wire.endpoint,
-    )
+    const run = await ingest(quietS3Run('in/big-complete.csv', 'runs/complete/'), wire.endpoint)
     expect(run.status, run.stderr).toBe(1)
     expectOneLineError(
       run,
@@ -287,11 +291,9 @@ describe('an interrupt', () => {
     const wire = await recordingProxy((r) =>
       r.method === 'PUT' && /[?&]partNumber=/.test(r.path) ? 'slow' : undefined,
     )
-    const { child, done } = startCli(
-      ['--quiet', '--listings', `s3://${BUCKET}/in/big-int.csv`, '--out', `s3://${BUCKET}/runs/int/`],
-      workspace(),
-      { S3_ENDPOINT: wire.endpoint },
-    )
+    const { child, done } = startCli(quietS3Run('in/big-int.csv', 'runs/int/'), workspace(), {
+      S3_ENDPOINT: wire.endpoint,
+    })
     await expect
       .poll(() => wire.requests.some((r) => /[?&]partNumber=/.test(r.path)), { timeout: 20_000 })
       .toBe(true)
@@ -323,10 +325,7 @@ describe('errors are one line, exit 2', () => {
       gets++
       return gets >= 2 ? { status: 412, code: 'PreconditionFailed' } : undefined
     })
-    const run = await ingest(
-      ['--quiet', '--listings', `s3://${BUCKET}/in/replaced.csv`, '--out', `s3://${BUCKET}/runs/replaced/`],
-      wire.endpoint,
-    )
+    const run = await ingest(quietS3Run('in/replaced.csv', 'runs/replaced/'), wire.endpoint)
     expect(run.status).toBe(2)
     expectOneLineError(
       run,

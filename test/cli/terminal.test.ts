@@ -1,8 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, ROOT, removeWorkspaces, workspace } from './run-cli.js'
+import { CLI, generatedListings, removeWorkspaces, workspace } from './run-cli.js'
 
 afterAll(removeWorkspaces)
 
@@ -32,14 +32,7 @@ function frames(screen: string): string[] {
 let generated: string
 
 beforeAll(() => {
-  generated = join(workspace(), 'large.csv')
-  execFileSync(process.execPath, [
-    join(ROOT, 'scripts/generate-listings.mjs'),
-    '--rows',
-    '60000',
-    '--out',
-    generated,
-  ])
+  generated = generatedListings(60_000)
 })
 
 /**

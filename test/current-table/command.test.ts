@@ -1,7 +1,8 @@
 import { existsSync, readlinkSync, utimesSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { CURRENT_TABLE_PATH, currentMain } from '../../local/src/current-table.js'
+import { currentMain } from '../../local/src/current-command.js'
+import { CURRENT_TABLE_PATH } from '../../local/src/current-table.js'
 import { duckdb } from '../helpers/parquet-readers.js'
 import { publish, removeScratch, scratchDir } from './helpers.js'
 

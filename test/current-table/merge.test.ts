@@ -4,14 +4,8 @@
  * over Parquet published by the real CLI.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import {
-  CURRENT_TABLE_PATH,
-  CurrentTable,
-  isSkipped,
-  type LocalRun,
-  readPublishedRun,
-  tableScan,
-} from '../../local/src/current-table.js'
+import { CURRENT_TABLE_PATH, CurrentTable, tableScan } from '../../local/src/current-table.js'
+import { isSkipped, type LocalRun, readPublishedRun } from '../../local/src/published-run.js'
 import { ANALYST_QUERIES } from '../../shared/src/current-table-sql.js'
 import { type Listing, publish, removeScratch, scratchDir, winners } from './helpers.js'
 
@@ -52,6 +46,19 @@ function fixture() {
       ]),
     ),
   }
+}
+
+/** Two versions of `<name>.csv`, each published by the CLI (into v1/ and v2/) with its modification time. */
+function twoVersions(
+  name: string,
+  ...versions: [[modifiedAt: string, rows: Listing[]], [modifiedAt: string, rows: Listing[]]]
+): [LocalRun, LocalRun] {
+  const dir = scratchDir()
+  const [v1, v2] = versions.map(
+    ([modifiedAt, rows], index) =>
+      readPublishedRun(publish(dir, name, modifiedAt, rows, { out: `v${index + 1}` })) as LocalRun,
+  )
+  return [v1 as LocalRun, v2 as LocalRun]
 }
 
 async function mergedTable(runs: LocalRun[], ingestedAt = '2026-02-01T00:00:00.000Z') {
@@ -128,13 +135,7 @@ describe('the MERGE keeps the newest source of each (date, item_id)', () => {
   })
 
   it('a new version of the same file replaces its own rows (same key, later time)', async () => {
-    const dir = scratchDir()
-    const v1 = readPublishedRun(
-      publish(dir, 'same', T1, [['2025-12-01', 'k1', 10]], { out: 'v1' }),
-    ) as LocalRun
-    const v2 = readPublishedRun(
-      publish(dir, 'same', T2, [['2025-12-01', 'k1', 12]], { out: 'v2' }),
-    ) as LocalRun
+    const [v1, v2] = twoVersions('same', [T1, [['2025-12-01', 'k1', 10]]], [T2, [['2025-12-01', 'k1', 12]]])
     expect(v2.sourceKey).toBe(v1.sourceKey)
     const { table } = await mergedTable([v1, v2, v1])
     expect(winners(await table.rows())).toEqual(['2025-12-01 k1 12 <- same.csv'])
@@ -142,13 +143,7 @@ describe('the MERGE keeps the newest source of each (date, item_id)', () => {
   })
 
   it('two versions of one key in the same second are ordered by their event sequencers, compared as numbers', async () => {
-    const dir = scratchDir()
-    const v1 = readPublishedRun(
-      publish(dir, 'tie', T1, [['2025-12-01', 'k1', 10]], { out: 'v1' }),
-    ) as LocalRun
-    const v2 = readPublishedRun(
-      publish(dir, 'tie', T1, [['2025-12-01', 'k1', 12]], { out: 'v2' }),
-    ) as LocalRun
+    const [v1, v2] = twoVersions('tie', [T1, [['2025-12-01', 'k1', 10]]], [T1, [['2025-12-01', 'k1', 12]]])
     const earlier = { ...v1, sourceSequencer: 'ff' }
     const later = { ...v2, sourceSequencer: '100' }
     for (const order of [
@@ -197,20 +192,6 @@ describe("the analysts' saved queries on the current table", () => {
       [String(new Date('2026-02-04')), 1n, 1n],
     ])
     table.close()
-  })
-})
-
-describe('a breached file', () => {
-  it('published no Parquet, so it contributes nothing', async () => {
-    const dir = scratchDir()
-    const out = publish(dir, 'breach', T3, [['2025-12-01', 'k1', 99]], {
-      extra: ['2025-12-05,s,UK,Electronics,bad,-1'],
-      args: ['--max-rejected-ratio', '0'],
-      expectStatus: 3,
-    })
-    const read = readPublishedRun(out)
-    expect(isSkipped(read)).toBe(true)
-    expect(read).toMatchObject({ reason: expect.stringMatching(/threshold_breached: no Parquet/) })
   })
 })
 

@@ -19,7 +19,8 @@ import {
   ICEBERG_COMMIT_CONFLICT,
 } from '../../infra/src/current-table.js'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
-import { CurrentTable, isSkipped, readPublishedRun } from '../../local/src/current-table.js'
+import { CurrentTable } from '../../local/src/current-table.js'
+import { isSkipped, readPublishedRun } from '../../local/src/published-run.js'
 import {
   athenaDialect,
   DUCKDB_DIALECT,

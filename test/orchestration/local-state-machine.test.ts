@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { LocalStateMachine } from '../../local/src/s3/state-machine.js'
 import {
   type AslDefinition,
+  type AslState,
   resolveReference,
   stateMachineNamed,
   type Template,
 } from '../../local/src/s3/synthesized-template.js'
 
-/** The harness's own rules, on small definitions: what it binds, and how a Lambda error looks to ASL. */
+/** The harness's own rules, on small definitions: how a Lambda error looks to ASL, retries, the context object. */
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:f'
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:t'
@@ -16,27 +17,19 @@ function machine(definition: AslDefinition, lambda = async (event: unknown) => e
   return new LocalStateMachine(definition, { name: 'm', lambda, retryIntervalScale: 0 })
 }
 
-describe('LocalStateMachine', () => {
-  it('refuses a Task it has no local binding for, naming it', () => {
-    const definition = {
-      StartAt: 'Query',
-      States: { Query: { Type: 'Task', Resource: 'arn:aws:states:::athena:startQueryExecution', End: true } },
-    }
-    expect(() => machine(definition)).toThrow(
-      'no local binding for Task Query (arn:aws:states:::athena:startQueryExecution)',
-    )
-  })
+/** A definition starting at the Lambda task `Invoke` (with `fields`), followed by `next` states. */
+function invoking(fields: Partial<AslState>, next: Record<string, AslState> = {}): AslDefinition {
+  return {
+    StartAt: 'Invoke',
+    States: { Invoke: { Type: 'Task', Resource: FUNCTION_ARN, End: true, ...fields }, ...next },
+  }
+}
 
+describe('LocalStateMachine', () => {
   it("reports a function's error as Lambda does: Error is its name, Cause the runtime's JSON document", async () => {
-    const definition: AslDefinition = {
-      StartAt: 'Invoke',
-      States: {
-        Invoke: {
-          Type: 'Task',
-          Resource: FUNCTION_ARN,
-          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify' }],
-          End: true,
-        },
+    const definition = invoking(
+      { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Notify' }] },
+      {
         Notify: {
           Type: 'Task',
           Resource: 'arn:aws:states:::sns:publish',
@@ -44,7 +37,7 @@ describe('LocalStateMachine', () => {
           End: true,
         },
       },
-    }
+    )
     const execution = await machine(definition, async () => {
       throw new RangeError('out of range')
     }).run({ input: 1 })
@@ -64,12 +57,7 @@ describe('LocalStateMachine', () => {
   })
 
   it("retries as ASL's defaults say when a retrier sets no MaxAttempts (3 retries)", async () => {
-    const definition: AslDefinition = {
-      StartAt: 'Invoke',
-      States: {
-        Invoke: { Type: 'Task', Resource: FUNCTION_ARN, Retry: [{ ErrorEquals: ['Flaky'] }], End: true },
-      },
-    }
+    const definition = invoking({ Retry: [{ ErrorEquals: ['Flaky'] }] })
     const execution = await machine(definition, async () => {
       const error = new Error('again')
       error.name = 'Flaky'
@@ -79,17 +67,7 @@ describe('LocalStateMachine', () => {
   })
 
   it('passes the execution ARN in the context object and JSON, not objects, across the Lambda boundary', async () => {
-    const definition: AslDefinition = {
-      StartAt: 'Invoke',
-      States: {
-        Invoke: {
-          Type: 'Task',
-          Resource: FUNCTION_ARN,
-          Parameters: { 'id.$': '$$.Execution.Id', 'at.$': '$.at' },
-          End: true,
-        },
-      },
-    }
+    const definition = invoking({ Parameters: { 'id.$': '$$.Execution.Id', 'at.$': '$.at' } })
     const execution = await machine(definition, async (event) => ({
       seen: event,
       when: new Date(0),

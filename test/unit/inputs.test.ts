@@ -122,12 +122,8 @@ describe('patternMatcher', () => {
 
 describe('outputNames', () => {
   it('is the file name without .csv, .csv.gz or .gz', () => {
-    expect(outputNames(['in/day1.csv', 'in/day2.csv.gz', 'in/day3.CSV.GZ', 'in/day4.gz'])).toEqual([
-      'day1',
-      'day2',
-      'day3',
-      'day4',
-    ])
+    const inputs = ['in/day1.csv', 'in/day2.csv.gz', 'in/day3.CSV.GZ', 'in/day4.gz']
+    expect(outputNames(inputs)).toEqual(['day1', 'day2', 'day3', 'day4'])
   })
 
   it('is safe: no separators, spaces, leading dots or reserved names; at most 80 characters', () => {
@@ -145,11 +141,7 @@ describe('outputNames', () => {
   })
 
   it('is unique, ignoring case (for case-insensitive file systems)', () => {
-    expect(outputNames(['a/day.csv', 'b/day.csv.gz', 'c/DAY.csv', 'd/day-2.csv'])).toEqual([
-      'day',
-      'day-2',
-      'DAY-3',
-      'day-2-2',
-    ])
+    const inputs = ['a/day.csv', 'b/day.csv.gz', 'c/DAY.csv', 'd/day-2.csv']
+    expect(outputNames(inputs)).toEqual(['day', 'day-2', 'DAY-3', 'day-2-2'])
   })
 })
