@@ -1,15 +1,4 @@
-import {
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { tmpdir } from 'node:os'
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PUBLISHED } from '../../local/src/published-paths.js'
@@ -23,20 +12,9 @@ import {
   removeTemporaryLinks,
   runDirectory,
 } from '../../local/src/run-directories.js'
+import { removeScratchOuts, scratchOut } from './scratch-out.js'
 
-const scratch: string[] = []
-afterAll(() => {
-  for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
-})
-
-/** An empty --out with the output folders a run makes first. */
-function outDir(): string {
-  const out = mkdtempSync(join(tmpdir(), 'run-directories-'))
-  scratch.push(out)
-  mkdirSync(join(out, 'processed'))
-  mkdirSync(join(out, 'rejected'))
-  return out
-}
+afterAll(removeScratchOuts)
 
 /** A run directory holding one file per output, each saying `text`. */
 function runWith(out: string, runId: string, text: string): void {
@@ -51,7 +29,7 @@ function publishedText(out: string): string[] {
 
 describe('the .current switch', () => {
   it('shows every contract path from the run .current names, and one rename moves them all', () => {
-    const out = outDir()
+    const out = scratchOut()
     expect(readCurrent(out)).toBeUndefined()
     runWith(out, 'r1', 'first')
     linkPublishedPaths(out, 'r1')
@@ -69,7 +47,7 @@ describe('the .current switch', () => {
   })
 
   it('removes the temporary links a run killed between symlink and rename left', () => {
-    const out = outDir()
+    const out = scratchOut()
     writeFileSync(join(out, '.dq_report.json.r9.tmp'), '')
     writeFileSync(join(out, '..current.r9.tmp'), '')
     writeFileSync(join(out, '..current.other.tmp'), '')
@@ -80,7 +58,7 @@ describe('the .current switch', () => {
 
 describe('outputs an earlier version wrote as plain files', () => {
   it('are adopted into a run directory of their own, as hard links to the same bytes', () => {
-    const out = outDir()
+    const out = scratchOut()
     for (const path of Object.values(PUBLISHED)) writeFileSync(join(out, path), 'plain')
     adoptPlainOutputs(out)
     const adopted = readCurrent(out)
@@ -91,7 +69,7 @@ describe('outputs an earlier version wrote as plain files', () => {
   })
 
   it('are left alone once a run is published', () => {
-    const out = outDir()
+    const out = scratchOut()
     runWith(out, 'r1', 'first')
     pointCurrentAt(out, 'r1')
     adoptPlainOutputs(out)
@@ -101,7 +79,7 @@ describe('outputs an earlier version wrote as plain files', () => {
 
 describe('after a breach', () => {
   it('the live Parquet is carried into the new run directory; with nothing live, nothing is', () => {
-    const out = outDir()
+    const out = scratchOut()
     runWith(out, 'r1', 'good')
     linkPublishedPaths(out, 'r1')
     pointCurrentAt(out, 'r1')
@@ -110,7 +88,7 @@ describe('after a breach', () => {
     carryLiveParquet(out, carried)
     expect(readFileSync(carried, 'utf8')).toBe('good')
 
-    const fresh = outDir()
+    const fresh = scratchOut()
     makeRunDirectory(runDirectory(fresh, 'r1'))
     carryLiveParquet(fresh, join(runDirectory(fresh, 'r1'), PUBLISHED.parquet))
     expect(readdirSync(join(runDirectory(fresh, 'r1'), 'processed'))).toEqual([])

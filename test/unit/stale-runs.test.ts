@@ -1,23 +1,12 @@
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { makeRunDirectory, pointCurrentAt, runDirectory } from '../../local/src/run-directories.js'
 import { removeOtherRuns, removeStale } from '../../local/src/stale-runs.js'
+import { removeScratchOuts, scratchOut } from './scratch-out.js'
 
-const scratch: string[] = []
-afterAll(() => {
-  for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
-})
-
-function outDir(): string {
-  const out = mkdtempSync(join(tmpdir(), 'stale-runs-'))
-  scratch.push(out)
-  mkdirSync(join(out, 'processed'))
-  mkdirSync(join(out, 'rejected'))
-  return out
-}
+afterAll(removeScratchOuts)
 
 /** A pid that is certainly gone: a child that has exited. */
 function deadPid(): number {
@@ -26,7 +15,7 @@ function deadPid(): number {
 
 describe('cleaning up after killed runs (under the lock)', () => {
   it('removes unpublished run directories, temporary names and dead runs’ lock drafts; keeps the published run and live drafts', () => {
-    const out = outDir()
+    const out = scratchOut()
     for (const id of ['published', 'killed']) makeRunDirectory(runDirectory(out, id))
     pointCurrentAt(out, 'published')
     const dead = deadPid()
@@ -51,7 +40,7 @@ describe('cleaning up after killed runs (under the lock)', () => {
   })
 
   it('after a publish, removes every run directory but the published one', () => {
-    const out = outDir()
+    const out = scratchOut()
     for (const id of ['old', 'new']) makeRunDirectory(runDirectory(out, id))
     removeOtherRuns(out, 'new')
     expect(readdirSync(join(out, '.runs'))).toEqual(['new'])
