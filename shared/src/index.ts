@@ -1,14 +1,12 @@
 /**
  * What the adapters (the CLI in local/, the Lambda and the large-file task in
- * lambdas/, the bench in scripts/) take from the transform. Everything else
- * is imported from its own module.
+ * lambdas/, the bench in scripts/) take from the transform through one
+ * import. Anything else is imported from its own module.
  */
 export type { ByteSink, ByteSource } from './byte-streams.js'
 export type { RejectReason } from './contract.js'
 export { bucketOf, REJECT_REASONS } from './contract.js'
 export { InputError } from './errors.js'
-export { ingest } from './ingest.js'
 export type { IngestProgress } from './ingest-options.js'
 export { runParquetWorker } from './parquet-worker.js'
 export type { DqReport } from './report.js'
-export { thresholdsFrom } from './report.js'
