@@ -68,9 +68,14 @@ function ingest(args: string[], endpoint = s3.endpoint, env: Record<string, stri
   return startCli(args, workspace(), { S3_ENDPOINT: endpoint, ...env }).done
 }
 
+/** The URI of `key` in the test bucket. */
+function inBucket(key: string): string {
+  return `s3://${BUCKET}/${key}`
+}
+
 /** The flags of a quiet run from the listings at `listingsKey` to the prefix `outPrefix`, both in the test bucket. */
 function quietS3Run(listingsKey: string, outPrefix: string): string[] {
-  return ['--quiet', '--listings', `s3://${BUCKET}/${listingsKey}`, '--out', `s3://${BUCKET}/${outPrefix}`]
+  return ['--quiet', '--listings', inBucket(listingsKey), '--out', inBucket(outPrefix)]
 }
 
 /** What a run publishes under its prefix, in key order (the HTML page beside the JSON report). */
@@ -91,11 +96,11 @@ describe('the CLI on s3:// URIs', () => {
   it('reads the listings and lookup from S3 and publishes the three outputs under the --out prefix, each naming the run', async () => {
     const run = await ingest([
       '--listings',
-      `s3://${BUCKET}/in/listings.csv`,
+      inBucket('in/listings.csv'),
       '--lookup',
-      `s3://${BUCKET}/in/lookup.csv`,
+      inBucket('in/lookup.csv'),
       '--out',
-      `s3://${BUCKET}/runs/a/`,
+      inBucket('runs/a/'),
     ])
     expect(run.status, run.stderr).toBe(0)
     expect(await keysUnder('runs/a/')).toEqual(PUBLISHED.map((name) => `runs/a/${name}`))
@@ -103,9 +108,9 @@ describe('the CLI on s3:// URIs', () => {
     expect(report.status).toBe('succeeded')
     expect(report.output.parquet).toMatchObject({
       published: true,
-      path: `s3://${BUCKET}/runs/a/processed/data.parquet`,
+      path: inBucket('runs/a/processed/data.parquet'),
     })
-    expect(report.output.rejected.path).toBe(`s3://${BUCKET}/runs/a/rejected/rejected_rows.csv`)
+    expect(report.output.rejected.path).toBe(inBucket('runs/a/rejected/rejected_rows.csv'))
     const parquet = await body('runs/a/processed/data.parquet')
     expect(parquet.subarray(0, 4).toString()).toBe('PAR1')
     expect(createHash('sha256').update(parquet).digest('hex')).toBe(report.output.parquet.sha256)
@@ -120,11 +125,11 @@ describe('the CLI on s3:// URIs', () => {
       '--quiet',
       '--json',
       '--listings',
-      `s3://${BUCKET}/in/listings.csv.gz`,
+      inBucket('in/listings.csv.gz'),
       '--lookup',
-      `s3://${BUCKET}/in/lookup.csv`,
+      inBucket('in/lookup.csv'),
       '--out',
-      `s3://${BUCKET}/runs/gz`,
+      inBucket('runs/gz'),
     ])
     expect(local.status, local.stderr).toBe(0)
     expect(remote.status, remote.stderr).toBe(0)
@@ -136,12 +141,12 @@ describe('the CLI on s3:// URIs', () => {
   })
 
   it('writes local inputs to S3 and S3 inputs to a local folder', async () => {
-    const toLocal = await ingest(['--quiet', '--listings', `s3://${BUCKET}/in/listings.csv`, '--out', 'here'])
+    const toLocal = await ingest(['--quiet', '--listings', inBucket('in/listings.csv'), '--out', 'here'])
     expect(toLocal.status, toLocal.stderr).toBe(0)
     expect(readFileSync(join(toLocal.cwd, 'here/processed/data.parquet')).subarray(0, 4).toString()).toBe(
       'PAR1',
     )
-    const toS3 = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/from-local`])
+    const toS3 = await ingest(['--quiet', '--out', inBucket('runs/from-local')])
     expect(toS3.status, toS3.stderr).toBe(0)
     expect(await keysUnder('runs/from-local/')).toEqual(PUBLISHED.map((name) => `runs/from-local/${name}`))
   })
@@ -151,11 +156,11 @@ describe('the CLI on s3:// URIs', () => {
     const run = await ingest([
       '--quiet',
       '--listings',
-      `s3://${BUCKET}/in/listings.csv`,
+      inBucket('in/listings.csv'),
       '--listings',
-      `s3://${BUCKET}/in/second.csv`,
+      inBucket('in/second.csv'),
       '--out',
-      `s3://${BUCKET}/runs/many/`,
+      inBucket('runs/many/'),
     ])
     expect(run.status, run.stderr).toBe(0)
     expect(await keysUnder('runs/many/')).toEqual([
@@ -165,16 +170,16 @@ describe('the CLI on s3:// URIs', () => {
   })
 
   it('after a breach publishes the report and rejects and keeps the live Parquet (exit 3)', async () => {
-    const first = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/breach/`])
+    const first = await ingest(['--quiet', '--out', inBucket('runs/breach/')])
     expect(first.status, first.stderr).toBe(0)
     const liveParquet = await body('runs/breach/processed/data.parquet')
     const liveRun = await runIdOf('runs/breach/processed/data.parquet')
-    const run = await ingest(['--quiet', '--max-rejected-ratio', '0', '--out', `s3://${BUCKET}/runs/breach/`])
+    const run = await ingest(['--quiet', '--max-rejected-ratio', '0', '--out', inBucket('runs/breach/')])
     expect(run.status, run.stderr).toBe(3)
     const report = JSON.parse((await body('runs/breach/dq_report.json')).toString()) as Report
     expect(report.output.parquet).toEqual({
       published: false,
-      live: `s3://${BUCKET}/runs/breach/processed/data.parquet`,
+      live: inBucket('runs/breach/processed/data.parquet'),
     })
     expect(await body('runs/breach/processed/data.parquet')).toEqual(liveParquet)
     expect(await runIdOf('runs/breach/processed/data.parquet')).toBe(liveRun)
@@ -187,7 +192,7 @@ describe('one run per --out prefix', () => {
   it('refuses a prefix whose lock another run holds, naming it, and touches nothing', async () => {
     const owner = { pid: 4242, host: 'build-01', started_at: '2026-11-29T05:22:30.000Z', run: 'r1' }
     await put('runs/locked/.lock', JSON.stringify(owner))
-    const run = await ingest(['--out', `s3://${BUCKET}/runs/locked/`])
+    const run = await ingest(['--out', inBucket('runs/locked/')])
     expect(run.status).toBe(2)
     expectOneLineError(
       run,
@@ -198,7 +203,7 @@ describe('one run per --out prefix', () => {
 
   it('refuses a prefix whose lock is not a lock document (no pid, host and run id), saying it cannot be read', async () => {
     await put('runs/garbled/.lock', JSON.stringify({ run_id: 'r1' }))
-    const run = await ingest(['--out', `s3://${BUCKET}/runs/garbled/`])
+    const run = await ingest(['--out', inBucket('runs/garbled/')])
     expect(run.status).toBe(2)
     expectOneLineError(
       run,
@@ -209,7 +214,7 @@ describe('one run per --out prefix', () => {
 
   it('takes the lock with If-None-Match: * and deletes it after publishing', async () => {
     const wire = await recordingProxy()
-    const run = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/lock/`], wire.endpoint)
+    const run = await ingest(['--quiet', '--out', inBucket('runs/lock/')], wire.endpoint)
     expect(run.status, run.stderr).toBe(0)
     const lockWrites = wire.requests.filter((r) => r.path.split('?')[0] === '/lake/runs/lock/.lock')
     expect(lockWrites.map((r) => r.method)).toEqual(['GET', 'PUT', 'GET', 'DELETE'])
@@ -224,7 +229,7 @@ describe('a lock taken by a run that raced this one', () => {
     const wire = await recordingProxy((r) =>
       r.method === 'PUT' && r.ifNoneMatch === '*' ? { status: 412, code: 'PreconditionFailed' } : undefined,
     )
-    const run = await ingest(['--out', `s3://${BUCKET}/runs/raced/`], wire.endpoint)
+    const run = await ingest(['--out', inBucket('runs/raced/')], wire.endpoint)
     expect(run.status).toBe(2)
     expectOneLineError(
       run,
@@ -262,7 +267,7 @@ describe('a failure mid-upload', () => {
 
 describe('a failure while publishing', () => {
   it("the rejects' upload failing to complete (the first publish step) leaves the previous run whole", async () => {
-    const first = await ingest(['--quiet', '--out', `s3://${BUCKET}/runs/complete/`])
+    const first = await ingest(['--quiet', '--out', inBucket('runs/complete/')])
     expect(first.status, first.stderr).toBe(0)
     const before = await Promise.all(PUBLISHED.map((name) => body(`runs/complete/${name}`)))
     await put('in/big-complete.csv', bigRejectedListings())
@@ -337,7 +342,7 @@ describe('errors are one line, exit 2', () => {
   it.each([
     [
       'a missing object',
-      ['--listings', `s3://${BUCKET}/in/nope.csv`],
+      ['--listings', inBucket('in/nope.csv')],
       /s3:\/\/lake\/in\/nope\.csv: no such object/,
     ],
     [
@@ -355,12 +360,8 @@ describe('errors are one line, exit 2', () => {
       ['--out', 's3://Bad_Bucket/out/'],
       /--out s3:\/\/Bad_Bucket\/out\/: 'Bad_Bucket' is not a valid bucket name/,
     ],
-    [
-      'a prefix as listings',
-      ['--listings', `s3://${BUCKET}/in/`],
-      /--listings s3:\/\/lake\/in\/: names a prefix/,
-    ],
-    ['a pattern on S3', ['--listings', `s3://${BUCKET}/in/*.csv`], /wildcards need a bucket listing/],
+    ['a prefix as listings', ['--listings', inBucket('in/')], /--listings s3:\/\/lake\/in\/: names a prefix/],
+    ['a pattern on S3', ['--listings', inBucket('in/*.csv')], /wildcards need a bucket listing/],
   ])('%s', async (_name, args, pattern) => {
     const run = await ingest(['--quiet', ...args])
     expect(run.status).toBe(2)
@@ -368,7 +369,7 @@ describe('errors are one line, exit 2', () => {
   })
 
   it('wrong credentials', async () => {
-    const run = await ingest(['--listings', `s3://${BUCKET}/in/listings.csv`], s3.endpoint, {
+    const run = await ingest(['--listings', inBucket('in/listings.csv')], s3.endpoint, {
       AWS_ACCESS_KEY_ID: 'WRONG',
     })
     expect(run.status).toBe(2)
@@ -380,7 +381,7 @@ describe('errors are one line, exit 2', () => {
 
   it('no credentials at all: one line, quickly, no credential-chain stack', async () => {
     const started = Date.now()
-    const run = await startCli(['--listings', `s3://${BUCKET}/in/listings.csv`], workspace(), {
+    const run = await startCli(['--listings', inBucket('in/listings.csv')], workspace(), {
       AWS_ACCESS_KEY_ID: '',
       AWS_SECRET_ACCESS_KEY: '',
       AWS_PROFILE: '',
@@ -396,7 +397,7 @@ describe('errors are one line, exit 2', () => {
   })
 
   it('an endpoint nobody listens on', async () => {
-    const run = await ingest(['--listings', `s3://${BUCKET}/in/listings.csv`], 'http://127.0.0.1:9')
+    const run = await ingest(['--listings', inBucket('in/listings.csv')], 'http://127.0.0.1:9')
     expect(run.status).toBe(2)
     expectOneLineError(run, /s3:\/\/lake\/in\/listings\.csv: cannot reach S3 \(ECONNREFUSED at S3_ENDPOINT=/)
   })
