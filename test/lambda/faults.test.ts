@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import { LOOKUP_KEY, type LocalPipeline, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
 import { type CuttingProxy, startCuttingProxy } from '../helpers/cutting-proxy.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
 import { attemptsFor, lambdaTask } from '../orchestration/asl.js'
 import {
   deleteRaw,
@@ -14,7 +15,6 @@ import {
   SAMPLE_LISTINGS,
 } from './helpers.js'
 
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
 const { pipelineWith, closeAfterTest } = pipelinePerTest()
 
 /** Data outputs (not the manifest) in the processed bucket. */
@@ -127,7 +127,7 @@ describe('the S3 connection failing mid-stream', () => {
       { length: 4000 },
       (_, i) => `2024-01-01,S${i},London,Fashion,ITEM${i},${(i % 90) + 1}.50`,
     )
-    return `${HEADER}\n${rows.join('\n')}\n`
+    return `${LISTINGS_HEADER}\n${rows.join('\n')}\n`
   }
 
   it('fails the step with a retryable error, retries, and publishes no Parquet', async () => {

@@ -6,6 +6,7 @@ import { type LocalPipeline, startLocalPipeline } from '../../local/src/s3/pipel
 import { contractCounts, modelIngest } from '../helpers/model.js'
 import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
 import {
   outputCount,
   pathToIngest,
@@ -17,7 +18,6 @@ import {
   tempFile,
 } from './helpers.js'
 
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
 let pipeline: LocalPipeline
 
 beforeAll(async () => {
@@ -71,7 +71,7 @@ describe('an upload to the raw bucket', () => {
   })
 
   it('turns a repeated event into a no-op that leaves one set of outputs', async () => {
-    const etag = await putRaw(pipeline, 'twice.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const etag = await putRaw(pipeline, 'twice.csv', `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await pipeline.settle()
     const before = await processedKeys(pipeline)
     const again = await pipeline.execute(objectCreated('incoming/twice.csv', { etag }))
@@ -88,9 +88,9 @@ describe('an upload to the raw bucket', () => {
       putRaw(
         pipeline,
         'north.csv',
-        `${HEADER}\n2024-01-01,S1,North East,Fashion,N1,5\n2024-01-01,S1,North East,Fashion,N2,6\n`,
+        `${LISTINGS_HEADER}\n2024-01-01,S1,North East,Fashion,N1,5\n2024-01-01,S1,North East,Fashion,N2,6\n`,
       ),
-      putRaw(pipeline, 'south.csv', `${HEADER}\n2024-01-01,S2,South West,Motors,S1,7\n`),
+      putRaw(pipeline, 'south.csv', `${LISTINGS_HEADER}\n2024-01-01,S2,South West,Motors,S1,7\n`),
     ])
     const executions = await pipeline.settle()
     const byKey = new Map(executions.map((e) => [e.output?.source?.key, e]))
@@ -107,12 +107,16 @@ describe('an upload to the raw bucket', () => {
   })
 
   it('replaces the outputs when the same key is uploaded again with new content', async () => {
-    const first = await putRaw(pipeline, 'again.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const first = await putRaw(
+      pipeline,
+      'again.csv',
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`,
+    )
     await pipeline.settle()
     await putRaw(
       pipeline,
       'again.csv',
-      `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n2024-01-02,S1,London,Fashion,B,6\n`,
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n2024-01-02,S1,London,Fashion,B,6\n`,
     )
     const executions = await pipeline.settle()
     const latest = executions.at(-1)?.output
@@ -130,7 +134,7 @@ describe('events that are not for the pipeline', () => {
   it('never runs for keys outside the incoming prefix or not ending in .csv', async () => {
     const before = pipeline.executions.length
     await putRaw(pipeline, 'notes.txt', 'hello')
-    await putRaw(pipeline, 'elsewhere.csv', `${HEADER}\n`, 'archive/')
+    await putRaw(pipeline, 'elsewhere.csv', `${LISTINGS_HEADER}\n`, 'archive/')
     await pipeline.settle()
     expect(pipeline.executions.length).toBe(before)
   })

@@ -12,6 +12,7 @@ import { afterEach, beforeAll } from 'vitest'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import {
   INCOMING_PREFIX,
+  LOOKUP_KEY,
   type LocalPipeline,
   type LocalPipelineOptions,
   PROCESSED_BUCKET,
@@ -55,6 +56,24 @@ export async function putRaw(
 
 export async function deleteRaw(pipeline: LocalPipeline, key: string): Promise<void> {
   await pipeline.s3.client.send(new DeleteObjectCommand({ Bucket: RAW_BUCKET, Key: key }))
+}
+
+/**
+ * The environment the stack gives the Lambda and the large-file task, pointed
+ * at a local S3 server whose raw bucket holds the lookup at {@link LOOKUP_KEY}.
+ */
+export function handlerEnvironment(
+  endpoint: string,
+  processedBucket: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PROCESSED_BUCKET: processedBucket,
+    LOOKUP_URI: `s3://${RAW_BUCKET}/${LOOKUP_KEY}`,
+    INCOMING_PREFIX,
+    S3_ENDPOINT: endpoint,
+    ...extra,
+  }
 }
 
 /** Writes bytes to a temporary file, for DuckDB. */

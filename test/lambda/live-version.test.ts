@@ -14,11 +14,11 @@ import {
 } from '../../local/src/s3/pipeline.js'
 import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
 import { processedKeys, putRaw, readProcessed, SAMPLE_LOOKUP, tempFile } from './helpers.js'
 import { type RequestHookProxy, startRequestHookProxy } from './request-hook-proxy.js'
 
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
-const rows = (...lines: string[]) => `${HEADER}\n${lines.join('\n')}\n`
+const rows = (...lines: string[]) => `${LISTINGS_HEADER}\n${lines.join('\n')}\n`
 
 /** Every row good. */
 const GOOD_V1 = rows('2024-01-01,S1,London,Fashion,A,5', '2024-01-01,S1,London,Fashion,B,6')

@@ -13,10 +13,12 @@ import type { IngestSummary } from '../../lambdas/ingest/src/process-object.js'
 import { exitCodeFor, runTask, taskEvent } from '../../lambdas/ingest/src/task.js'
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
+import { LOOKUP_KEY, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
 import { contractCounts, modelIngest } from '../helpers/model.js'
 import { objectCreated } from '../helpers/object-created-event.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
-import { SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from './helpers.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
+import { handlerEnvironment, SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from './helpers.js'
 
 /**
  * The large-file task's entry point (lambdas/ingest/src/task.ts) against a
@@ -24,11 +26,9 @@ import { SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from './helpers.js'
  * the same file, and each outcome as the exit code the state machine reads.
  */
 
-const RAW = 'raw'
+const RAW = RAW_BUCKET
 const BY_LAMBDA = 'processed-by-lambda'
 const BY_TASK = 'processed-by-task'
-const LOOKUP_KEY = 'reference/category_lookup.csv'
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
 const listings = readFileSync(SAMPLE_LISTINGS, 'utf8')
 const lookup = readFileSync(SAMPLE_LOOKUP, 'utf8')
 
@@ -58,15 +58,8 @@ async function read(bucket: string, key: string): Promise<Buffer> {
 }
 
 /** The environment both runtimes get from the stack, writing to `processed`. */
-function environment(processed: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PROCESSED_BUCKET: processed,
-    LOOKUP_URI: `s3://${RAW}/${LOOKUP_KEY}`,
-    INCOMING_PREFIX: 'incoming/',
-    S3_ENDPOINT: s3.endpoint,
-    ...extra,
-  }
-}
+const environment = (processed: string, extra: Record<string, string> = {}) =>
+  handlerEnvironment(s3.endpoint, processed, extra)
 
 /** Runs the task's program as the container would, in process: the event in its environment. */
 async function task(event: unknown, extra: Record<string, string> = {}) {
@@ -130,7 +123,7 @@ describe('the task entry point, against the local S3 server', () => {
   })
 
   it('exits noRowsWritten when every row is rejected', async () => {
-    const text = `${HEADER}\n2024-01-01,s1,north,toys,i1,-5\n2024-01-02,s2,south,toys,i2,0\n`
+    const text = `${LISTINGS_HEADER}\n2024-01-01,s1,north,toys,i1,-5\n2024-01-02,s2,south,toys,i2,0\n`
     await put('incoming/all-rejected.csv', text)
     const { code } = await task(objectCreated('incoming/all-rejected.csv', { size: text.length }))
     expect(code).toBe(TASK_EXIT_CODES.noRowsWritten)

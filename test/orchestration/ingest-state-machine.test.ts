@@ -12,6 +12,7 @@ import {
   synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
 import { objectCreated } from '../helpers/object-created-event.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
 import { pipelinePerTest, putRaw, SAMPLE_LISTINGS } from '../lambda/helpers.js'
 import { attemptsFor, caughtBy, isMergeState, lambdaTask, pathTo, state } from './asl.js'
 
@@ -23,7 +24,6 @@ import { attemptsFor, caughtBy, isMergeState, lambdaTask, pathTo, state } from '
  * are read from the definition, never restated.
  */
 
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
 const { pipelineWith } = pipelinePerTest()
 
 /** Uploads a file under the incoming prefix and returns its one execution. */
@@ -101,7 +101,11 @@ describe('the synthesized ingest state machine, run locally', () => {
 
   it('zero rows: notified through the no-rows branch, and the execution still succeeds', async () => {
     const pipeline = await pipelineWith()
-    const execution = await ingest(pipeline, 'none.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,0\n`)
+    const execution = await ingest(
+      pipeline,
+      'none.csv',
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,0\n`,
+    )
     const { definition } = pipeline.stateMachines.ingest
     expect(execution).toMatchObject({ status: 'SUCCEEDED', output: { counts: { rows_after_dedup: 0 } } })
     const notify = execution?.path.find((name) => state(definition, name).Resource?.endsWith(':sns:publish'))
@@ -118,7 +122,11 @@ describe('the synthesized ingest state machine, run locally', () => {
     const pipeline = await pipelineWith({
       wrapHandler: failingFirst(1, () => new TransientError('connection reset by peer')),
     })
-    const execution = await ingest(pipeline, 'flaky.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const execution = await ingest(
+      pipeline,
+      'flaky.csv',
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`,
+    )
     expect(execution).toMatchObject({
       status: 'SUCCEEDED',
       attempts: 2,
@@ -160,7 +168,11 @@ describe('the synthesized ingest state machine, run locally', () => {
         () => new TypeError('cannot read properties of undefined'),
       ),
     })
-    const execution = await ingest(pipeline, 'bug.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const execution = await ingest(
+      pipeline,
+      'bug.csv',
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`,
+    )
     const { definition } = pipeline.stateMachines.ingest
     const [task, taskState] = lambdaTask(definition)
     const branch = caughtBy(taskState, 'TypeError')
@@ -181,7 +193,7 @@ describe('the synthesized ingest state machine, run locally', () => {
 
   it('already processed: a repeated event merges again (a no-op, or the repair of a failed merge) and ends on the Choice default, with no notification', async () => {
     const pipeline = await pipelineWith()
-    const etag = await putRaw(pipeline, 'twice.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const etag = await putRaw(pipeline, 'twice.csv', `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await pipeline.settle()
     const again = await pipeline.execute(objectCreated(`${INCOMING_PREFIX}twice.csv`, { etag }))
     const { definition } = pipeline.stateMachines.ingest
@@ -204,7 +216,11 @@ describe('the synthesized ingest state machine, run locally', () => {
     const pipeline = await pipelineWith({
       wrapHandler: failingFirst(Number.POSITIVE_INFINITY, () => namedError(throttled, 'Rate Exceeded.')),
     })
-    const execution = await ingest(pipeline, 'throttled.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const execution = await ingest(
+      pipeline,
+      'throttled.csv',
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`,
+    )
     const [, taskState] = lambdaTask(pipeline.stateMachines.ingest.definition)
     const attempts = attemptsFor(taskState, throttled)
     expect(attempts).toBeGreaterThan(1)
@@ -221,7 +237,11 @@ describe('the synthesized ingest state machine, run locally', () => {
     const recovering = await pipelineWith({
       wrapHandler: failingFirst(retries, () => namedError(throttled, 'Rate Exceeded.')),
     })
-    const execution = await ingest(recovering, 'burst.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const execution = await ingest(
+      recovering,
+      'burst.csv',
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`,
+    )
     expect(execution).toMatchObject({ status: 'SUCCEEDED', attempts: retries + 1, notifications: [] })
   })
 })
@@ -241,11 +261,11 @@ describe("the backfill's Distributed Map", () => {
 
   it('processes every listed object through its synthesized item processor, the same Lambda', async () => {
     const pipeline = await pipelineWith()
-    await putRaw(pipeline, 'one.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    await putRaw(pipeline, 'one.csv', `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await putRaw(
       pipeline,
       'two.csv',
-      `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n2024-01-01,S1,London,Fashion,B,6\n`,
+      `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n2024-01-01,S1,London,Fashion,B,6\n`,
     )
     await pipeline.settle()
     const { map } = distributedMapItemProcessor(pipeline.stateMachines.backfill.definition, RAW_BUCKET)
@@ -275,7 +295,7 @@ describe("the backfill's Distributed Map", () => {
     const throttled = 'Lambda.TooManyRequestsException'
     const fault = faultInjector(() => namedError(throttled, 'Rate Exceeded.'))
     const pipeline = await pipelineWith({ wrapHandler: fault.wrap })
-    const etag = await putRaw(pipeline, 'late.csv', `${HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
+    const etag = await putRaw(pipeline, 'late.csv', `${LISTINGS_HEADER}\n2024-01-01,S1,London,Fashion,A,5\n`)
     await pipeline.settle()
     fault.arm(1)
     const run = await pipeline.backfillItem({ Key: 'incoming/late.csv', Etag: `"${etag}"` })

@@ -14,6 +14,7 @@ import { runTask } from '../../lambdas/ingest/src/task.js'
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
 import { CurrentTableBindings } from '../../local/src/s3/current-table-bindings.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
+import { LOOKUP_KEY, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
 import { polyfillPromiseWithResolvers } from '../../local/src/s3/state-machine.js'
 import {
   type AslDefinition,
@@ -23,7 +24,8 @@ import {
   synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
 import { objectCreated } from '../helpers/object-created-event.js'
-import { SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
+import { LISTINGS_HEADER } from '../helpers/sources.js'
+import { handlerEnvironment, SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
 
 /**
  * Size routing in the synthesized ingest state machine (context
@@ -38,10 +40,8 @@ import { SAMPLE_LISTINGS, SAMPLE_LOOKUP } from '../lambda/helpers.js'
 
 polyfillPromiseWithResolvers()
 
-const RAW = 'raw'
+const RAW = RAW_BUCKET
 const PROCESSED = 'processed'
-const LOOKUP_KEY = 'reference/category_lookup.csv'
-const HEADER = 'date,seller_id,region,category,item_id,price_gbp'
 const listings = readFileSync(SAMPLE_LISTINGS, 'utf8')
 
 let s3: LocalS3
@@ -77,15 +77,7 @@ async function outputsNamed(name: string): Promise<string[]> {
 }
 
 /** The environment the stack gives both runtimes, here pointing at the local server. */
-function environment(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PROCESSED_BUCKET: PROCESSED,
-    LOOKUP_URI: `s3://${RAW}/${LOOKUP_KEY}`,
-    INCOMING_PREFIX: 'incoming/',
-    S3_ENDPOINT: s3.endpoint,
-    ...extra,
-  }
-}
+const environment = (extra: Record<string, string> = {}) => handlerEnvironment(s3.endpoint, PROCESSED, extra)
 
 /** What runTask.sync reports for a task that stopped: DescribeTasks' task, in Step Functions' PascalCase. */
 function stoppedTask(exitCode: number | undefined) {
@@ -329,7 +321,7 @@ describe('routing by size in the synthesized ingest state machine', () => {
   })
 
   it('notifies a large file that produced no rows, as for the Lambda', async () => {
-    await put('incoming/large-empty.csv', `${HEADER}\n2024-01-01,s1,north,toys,i1,-5\n`)
+    await put('incoming/large-empty.csv', `${LISTINGS_HEADER}\n2024-01-01,s1,north,toys,i1,-5\n`)
     const run = await execute(ingest, objectCreated('incoming/large-empty.csv', { size: threshold + 1 }))
     expect(run.status).toBe('SUCCEEDED')
     expect(run.path).toEqual([
