@@ -33,7 +33,6 @@ import {
 } from './report-html-format.js'
 import { barTable, ratioBar, STYLE, section } from './report-html-style.js'
 
-
 /** How the published report describes its Parquet: the CLI's and the Lambda's shapes both fit. */
 export type ReportParquet =
   | ({ published: true; path?: string } & ParquetSummary & ByteDigest)
