@@ -69,6 +69,9 @@ if (pinned !== undefined && !(Number.isInteger(pinned) && pinned >= 1 && pinned 
   usageError(`--cpus must be from 1 to ${cpus().length}`)
 }
 
+const SHAPES = ['sample', 'long-ids']
+if (!SHAPES.includes(values.shape)) usageError(`--shape must be one of ${SHAPES.join(', ')}`)
+
 const work = resolve('.bench')
 mkdirSync(work, { recursive: true })
 const shapeSuffix = values.shape === 'sample' ? '' : `-${values.shape}`
@@ -90,8 +93,7 @@ if (!existsSync(listings)) {
     ],
     { stdio: 'inherit' },
   )
-  // The generator knows its shapes and says in one line what is wrong with --shape or --seed.
-  if (generated.status !== 0) process.exit(generated.status ?? 1)
+  if (generated.status !== 0) throw new Error('data generation failed')
 }
 const bytes = statSync(listings).size
 const lookup = resolve(values.lookup)
