@@ -5,7 +5,8 @@ import type { Context } from 'aws-lambda'
 import { readConfig } from './config.js'
 import { DQ_METRICS_NAMESPACE, DQ_SERVICE_NAME } from './dq-metrics.js'
 import { parseEvent } from './event.js'
-import { type IngestSummary, processObject } from './process-object.js'
+import type { IngestSummary } from './ingest-summary.js'
+import { processObject } from './process-object.js'
 
 /** What a handler needs; tests and the local runner pass their own. */
 export interface HandlerDeps {

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Metrics } from '@aws-lambda-powertools/metrics'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { ingest } from '../../../shared/src/ingest.js'
-import { breachReasons, type RunCounts, runCounts } from '../../../shared/src/published-report.js'
+import { breachReasons, runCounts } from '../../../shared/src/published-report.js'
 import type { DqReport } from '../../../shared/src/report.js'
 import { thresholdsFrom } from '../../../shared/src/report.js'
 import type { IngestConfig } from './config.js'
@@ -11,54 +11,15 @@ import { classify, readFailuresNamed, retryable, SOURCE_DELETED } from './error-
 import { ConfigurationError, DataQualityThresholdError, InvalidInputError } from './errors.js'
 import type { SourceObject } from './event.js'
 import { isIncomingCsv } from './incoming-keys.js'
+import { type IngestSummary, type ProcessedSummary, skipped, summaryOutputs } from './ingest-summary.js'
 import { type Manifest, type SourceVersion, wasProcessed } from './live-version.js'
 import { type ProcessedBucket, readManifest } from './manifest-store.js'
-import {
-  MAX_S3_KEY_BYTES,
-  type OutputKeys,
-  outputKeysFor,
-  overlongOutputKey,
-  reportHtmlKey,
-} from './output-keys.js'
+import { MAX_S3_KEY_BYTES, type OutputKeys, outputKeysFor, overlongOutputKey } from './output-keys.js'
 import { publishOutputs } from './publish-outputs.js'
 import { headObject, type ObjectVersion, objectSource, S3UploadSink } from './s3-io.js'
 
-/** The keys of one processed file's outputs, as the summary names them. */
-export type SummaryOutputs = { bucket: string } & Omit<OutputKeys, 'manifest'> & { report_html: string }
-
-/** The fields of the other variants, absent from this one (so reading them needs no narrowing). */
-type Absent<Field extends string> = { [Name in Field]?: never }
-
-/** The object was processed: its counts and outputs. */
-export interface ProcessedSummary extends Absent<'reason'> {
-  status: 'processed'
-  source: SourceVersion
-  counts: RunCounts
-  /** True only in the log line before the error a breach raises; a returned summary never breached. */
-  threshold_breached: boolean
-  outputs: SummaryOutputs
-}
-
-/** A repeated event: this version was processed before, and its outputs stand. */
-export interface AlreadyProcessedSummary extends Absent<'counts'> {
-  status: 'already_processed'
-  reason: string
-  source: SourceVersion
-  threshold_breached: false
-  outputs: SummaryOutputs
-}
-
-/** Nothing to do, and nothing published: not an incoming CSV, deleted, or superseded. */
-export interface SkippedSummary extends Absent<'counts' | 'outputs'> {
-  status: 'skipped'
-  reason: string
-  /** The version that was skipped, when the skip came after reading it. */
-  source?: SourceVersion
-  threshold_breached: false
-}
-
-/** What the handler returns to the state machine, told apart by `status`. */
-export type IngestSummary = ProcessedSummary | AlreadyProcessedSummary | SkippedSummary
+/** What the handler returns, defined in ingest-summary.ts; exported here too for local/src/s3/pipeline.ts. */
+export type { IngestSummary } from './ingest-summary.js'
 
 /** What {@link processObject} needs from its surroundings. */
 export interface ProcessDeps {
@@ -115,7 +76,7 @@ export async function processObject(source: SourceObject, deps: ProcessDeps): Pr
       reason: 'this object version was processed before',
       source: sourceRef,
       threshold_breached: false,
-      outputs: outputsOf(config, keys),
+      outputs: summaryOutputs(config.processedBucket, keys),
     }
   }
 
@@ -128,7 +89,7 @@ export async function processObject(source: SourceObject, deps: ProcessDeps): Pr
     source: sourceRef,
     counts: runCounts(report),
     threshold_breached: breached,
-    outputs: outputsOf(config, keys),
+    outputs: summaryOutputs(config.processedBucket, keys),
   }
   logger.info(breached ? 'data-quality threshold breached' : 'ingest succeeded', { summary })
   if (breached) {
@@ -218,10 +179,6 @@ function processedBucket(deps: ProcessDeps): ProcessedBucket {
   }
 }
 
-function skipped(reason: string): SkippedSummary {
-  return { status: 'skipped', reason, threshold_breached: false }
-}
-
 function describeVersion(version: ObjectVersion): SourceVersion {
   return {
     bucket: version.bucket,
@@ -230,15 +187,5 @@ function describeVersion(version: ObjectVersion): SourceVersion {
     ...(version.versionId ? { versionId: version.versionId } : {}),
     // The current table's source order starts with it (infra/src/current-table.ts MERGE_INPUT).
     last_modified: version.lastModified.toISOString(),
-  }
-}
-
-function outputsOf(config: IngestConfig, keys: OutputKeys): SummaryOutputs {
-  return {
-    bucket: config.processedBucket,
-    parquet: keys.parquet,
-    rejected: keys.rejected,
-    report: keys.report,
-    report_html: reportHtmlKey(keys.report),
   }
 }

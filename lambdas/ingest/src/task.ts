@@ -4,8 +4,8 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics } from '@aws-lambda-powertools/metrics'
 import { DQ_METRICS_NAMESPACE, DQ_SERVICE_NAME } from './dq-metrics.js'
 import { createHandler, createS3Client, type HandlerDeps } from './handler.js'
+import type { IngestSummary } from './ingest-summary.js'
 import { TASK_EVENT_ENV, TASK_EXIT_CODES } from './orchestration.js'
-import type { IngestSummary } from './process-object.js'
 
 /**
  * The large-file path's program: the Lambda's handler (the same
