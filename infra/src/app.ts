@@ -3,7 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag'
 import { IngestStack } from './ingest-stack.js'
 
 /** Behaviour the stack relies on, set here so tests and `cdk synth` agree. */
-const FEATURE_FLAGS = {
+export const FEATURE_FLAGS = {
   // Grant log delivery by bucket policy, not the legacy ACL (which needs ObjectWriter ownership).
   '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
   '@aws-cdk/aws-iam:minimizePolicies': true,

@@ -10,17 +10,19 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import { AwsSolutionsChecks } from 'cdk-nag'
 import { Analytics } from '../../infra/src/analytics.js'
+import { FEATURE_FLAGS } from '../../infra/src/app.js'
 import { readPipelineConfig } from '../../infra/src/config.js'
 import { CurrentTable } from '../../infra/src/current-table.js'
 import { Storage } from '../../infra/src/storage.js'
+import { DATA_QUALITY_ERROR, STATES } from '../../lambdas/ingest/src/orchestration.js'
 
 /** The stand-in ingest task's resource: a Lambda ARN, bound locally in the ASL tests. */
 export const INGEST_FUNCTION_ARN = 'arn:aws:lambda:eu-west-2:123456789012:function:ingest'
 
-/** The names of the test machine's own states. */
+/** The names of the test machine's own states: the ingest's where the ingest machine has them. */
 export const TEST_STATES = {
-  ingest: 'Ingest',
-  breached: 'DataQualityFailed',
+  ingest: STATES.ingest,
+  breached: STATES.dataQualityFailed,
   published: 'PublishedParquet',
   done: 'Done',
 } as const
@@ -39,16 +41,8 @@ export function currentTableStack(context: Record<string, unknown> = {}): Curren
   const key = JSON.stringify(context)
   const cached = cache.get(key)
   if (cached !== undefined) return cached
-  // The feature flags infra/src/app.ts sets (it does not export them), and its cdk-nag checks.
-  const app = new App({
-    analyticsReporting: false,
-    context: {
-      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
-      '@aws-cdk/aws-iam:minimizePolicies': true,
-      '@aws-cdk/core:checkSecretUsage': true,
-      ...context,
-    },
-  })
+  // The feature flags infra/src/app.ts sets, and its cdk-nag checks.
+  const app = new App({ analyticsReporting: false, context: { ...FEATURE_FLAGS, ...context } })
   const stack = new Stack(app, 'CurrentTableTest')
   const config = readPipelineConfig(stack.node)
   const storage = new Storage(stack, 'Storage', { config })
@@ -58,8 +52,8 @@ export function currentTableStack(context: Record<string, unknown> = {}): Curren
   const ingest = new sfn.CustomState(stack, TEST_STATES.ingest, {
     stateJson: { Type: 'Task', Resource: INGEST_FUNCTION_ARN, Parameters: { 'event.$': '$' } },
   })
-  ingest.addCatch(new sfn.Fail(stack, TEST_STATES.breached, { error: 'DataQualityThresholdError' }), {
-    errors: ['DataQualityThresholdError'],
+  ingest.addCatch(new sfn.Fail(stack, TEST_STATES.breached, { error: DATA_QUALITY_ERROR }), {
+    errors: [DATA_QUALITY_ERROR],
   })
   const merge = currentTable.mergeStep(stack)
   const done = new sfn.Succeed(stack, TEST_STATES.done)

@@ -646,20 +646,38 @@ export function alarmCalls(t: ResolvedTemplate): AwsCall[] {
       })
       const key = topic.props.KmsMasterKeyId as string | undefined
       if (key === undefined) continue
-      for (const operation of SERVICE_KEY_USE.alarms) {
-        calls.push({
-          description: `alarm ${alarm.ref}: cloudwatch.amazonaws.com ${operation} on the topic's key`,
-          principal: 'cloudwatch.amazonaws.com',
-          action: operation,
-          resource: keyArnOf(t, key),
+      calls.push(
+        ...serviceKeyCalls(t, key, 'cloudwatch.amazonaws.com', SERVICE_KEY_USE.alarms, {
+          description: `alarm ${alarm.ref}: cloudwatch.amazonaws.com {operation} on the topic's key`,
           context: { ...service, 'kms:EncryptionContext:aws:sns:topicArn': topic.arn },
-          identityPolicies: [],
-          resourcePolicy: keyPolicy(t, key),
-        })
-      }
+        }),
+      )
     }
   }
   return calls
+}
+
+/**
+ * A service principal using a key, one call per operation, under the key's
+ * own policy (a service has no identity policy); `{operation}` in the
+ * description names each.
+ */
+function serviceKeyCalls(
+  t: ResolvedTemplate,
+  key: string,
+  principal: string,
+  operations: readonly string[],
+  call: { description: string; context: Record<string, string> },
+): AwsCall[] {
+  return operations.map((operation) => ({
+    description: call.description.replace('{operation}', operation),
+    principal,
+    action: operation,
+    resource: keyArnOf(t, key),
+    context: call.context,
+    identityPolicies: [],
+    resourcePolicy: keyPolicy(t, key),
+  }))
 }
 
 /** CloudWatch Logs using each encrypted log group's key. */
@@ -669,17 +687,12 @@ export function logGroupKeyCalls(t: ResolvedTemplate): AwsCall[] {
     const key = group.props.KmsKeyId as string | undefined
     if (key === undefined) continue
     const groupArn = group.arn.replace(/:\*$/, '')
-    for (const operation of SERVICE_KEY_USE.logs) {
-      calls.push({
-        description: `logs.${region}.amazonaws.com ${operation} for ${group.ref}`,
-        principal: `logs.${region}.amazonaws.com`,
-        action: operation,
-        resource: keyArnOf(t, key),
+    calls.push(
+      ...serviceKeyCalls(t, key, `logs.${region}.amazonaws.com`, SERVICE_KEY_USE.logs, {
+        description: `logs.${region}.amazonaws.com {operation} for ${group.ref}`,
         context: { 'kms:EncryptionContext:aws:logs:arn': groupArn },
-        identityPolicies: [],
-        resourcePolicy: keyPolicy(t, key),
-      })
-    }
+      }),
+    )
   }
   return calls
 }

@@ -249,7 +249,7 @@ describe('context for the large-file path', () => {
     ],
     [
       { largeFiles: 'on', largeFileCpu: 2048, largeFileMemoryMiB: 2048 },
-      'context largeFileMemoryMiB must be a number from 4096 to 16384, got "2048"',
+      'context largeFileMemoryMiB must be a whole number from 4096 to 16384, got "2048"',
     ],
     [
       { largeFiles: 'on', largeFileCpu: 8192, largeFileMemoryMiB: 18432 },

@@ -11,15 +11,22 @@ import {
 } from '../../lambdas/ingest/src/orchestration.js'
 import { resource, stateMachineDefinition, stateMachinePlaceholder, template } from './synth.js'
 
+/** A state-machine definition, as far as these tests read it (a type, not an interface, so a record converts to it). */
+type Definition = {
+  StartAt: string
+  States: Record<string, Record<string, unknown>>
+}
+
+/** A Choice state, as far as these tests read it. */
+type ChoiceState = {
+  Type: string
+  Choices: { Next: string }[]
+  Default: string
+}
+
 const t = template()
-const ingest = stateMachineDefinition(t, 'OrchestrationIngestStateMachine') as {
-  StartAt: string
-  States: Record<string, Record<string, unknown>>
-}
-const backfill = stateMachineDefinition(t, 'OrchestrationBackfillStateMachine') as {
-  StartAt: string
-  States: Record<string, Record<string, unknown>>
-}
+const ingest = stateMachineDefinition(t, 'OrchestrationIngestStateMachine') as Definition
+const backfill = stateMachineDefinition(t, 'OrchestrationBackfillStateMachine') as Definition
 
 describe('state machine definitions', () => {
   it('both pass asl-validator', () => {
@@ -54,10 +61,7 @@ describe('the ingest state machine', () => {
     const off = stateMachineDefinition(
       template({ largeFiles: 'off' }),
       'OrchestrationIngestStateMachine',
-    ) as {
-      StartAt: string
-      States: Record<string, Record<string, unknown>>
-    }
+    ) as Definition
     expect(off.StartAt).toBe(STATES.ingest)
     expect(Object.keys(off.States)).not.toContain(STATES.routeBySize)
     expect(JSON.stringify(off)).not.toContain('ecs:runTask')
@@ -67,11 +71,7 @@ describe('the ingest state machine', () => {
 
   it('by default (largeFiles on), starts on the size routing, which sends events without a size and small objects to the Lambda', () => {
     expect(ingest.StartAt).toBe(STATES.routeBySize)
-    const route = ingest.States[STATES.routeBySize] as {
-      Type: string
-      Choices: { Next: string }[]
-      Default: string
-    }
+    const route = ingest.States[STATES.routeBySize] as ChoiceState
     expect(route.Type).toBe('Choice')
     expect(route.Choices.map((c) => c.Next)).toEqual([STATES.ingest, STATES.ingestLargeFile])
     expect(route.Default).toBe(STATES.ingest)
@@ -133,11 +133,7 @@ describe('the ingest state machine', () => {
 
   it('chooses on the returned DQ result', () => {
     expect(task.Next).toBe(STATES.checkResult)
-    const choice = ingest.States[STATES.checkResult] as {
-      Type: string
-      Choices: { Next: string }[]
-      Default: string
-    }
+    const choice = ingest.States[STATES.checkResult] as ChoiceState
     expect(choice.Type).toBe('Choice')
     const [noRows, published] = choice.Choices
     expect(noRows?.Next).toBe(STATES.notifyNoRows)
@@ -151,11 +147,7 @@ describe('the ingest state machine', () => {
   })
 
   it('after the MERGE, ends where it would have ended without it: Processed or NothingToDo', () => {
-    const after = ingest.States[STATES.afterMerge] as {
-      Type: string
-      Choices: { Next: string }[]
-      Default: string
-    }
+    const after = ingest.States[STATES.afterMerge] as ChoiceState
     expect(after.Type).toBe('Choice')
     expect(after.Choices.map((c) => c.Next)).toEqual([STATES.processed])
     expect(after.Default).toBe(STATES.nothingToDo)

@@ -10,22 +10,13 @@ import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import { currentTableStack } from './current-table-stack.js'
 import { identityPoliciesOf } from './deployed-calls.js'
 import { currentTableWriterCalls, scheduleCalls } from './deployed-calls-merge.js'
-import { type AwsCall, evaluate } from './policy-simulation.js'
+import { type AwsCall, evaluate, refusedCalls } from './policy-simulation.js'
 import { FAKE_ENV, ResolvedTemplate } from './resolve-template.js'
 
 const t = new ResolvedTemplate(
   currentTableStack().template.toJSON() as ConstructorParameters<typeof ResolvedTemplate>[0],
 )
 const calls = [...currentTableWriterCalls(t), ...scheduleCalls(t)]
-
-async function refused(selected: AwsCall[]): Promise<string[]> {
-  const lines: string[] = []
-  for (const call of selected) {
-    const { decision, detail } = await evaluate(call)
-    if (decision !== 'Allowed') lines.push(`${call.description}: ${decision} (${detail})`)
-  }
-  return lines
-}
 
 const machines = t.ofType('AWS::StepFunctions::StateMachine')
 const ingest = machines.find((m) => m.arn.endsWith(':listings-ingest-ingest'))
@@ -53,7 +44,7 @@ function asMerge(action: string, resource: string, context: Record<string, strin
 
 describe("every call of the current table's writers", () => {
   it(`is allowed by the synthesized policies (${calls.length} calls)`, async () => {
-    expect(await refused(calls)).toEqual([])
+    expect(await refusedCalls(calls)).toEqual([])
   }, 60_000)
 
   it('covers Athena, Glue, S3, KMS, the lock and the lock holder for each writer, and the schedule', () => {

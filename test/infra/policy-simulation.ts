@@ -41,6 +41,16 @@ export interface AwsCall {
   resourcePolicy?: unknown
 }
 
+/** The calls of `selected` that the policies do not allow, each as one line with the simulator's reason. */
+export async function refusedCalls(selected: readonly AwsCall[]): Promise<string[]> {
+  const lines: string[] = []
+  for (const call of selected) {
+    const { decision, detail } = await evaluate(call)
+    if (decision !== 'Allowed') lines.push(`${call.description}: ${decision} (${detail})`)
+  }
+  return lines
+}
+
 const ENCRYPTION_CONTEXT = /^kms:encryptioncontext:(.+)$/i
 const ALIAS_PREFIX = 'aws:RequestTag/kms-encryption-context:'
 

@@ -19,23 +19,13 @@ import {
   SAMPLE_SOURCE_NAME,
   stateMachineCalls,
 } from './deployed-calls.js'
-import { type AwsCall, evaluate } from './policy-simulation.js'
+import { type AwsCall, evaluate, refusedCalls } from './policy-simulation.js'
 import { FAKE_ENV } from './resolve-template.js'
 import { template } from './synth.js'
 
 // The default stack: the large-file path and the current table are in it.
 const t = resolvedTemplate(template().toJSON())
 const calls = deployedCalls(t)
-
-/** The calls that are not Allowed, each as one line. */
-async function refused(selected: AwsCall[]): Promise<string[]> {
-  const lines: string[] = []
-  for (const call of selected) {
-    const { decision, detail } = await evaluate(call)
-    if (decision !== 'Allowed') lines.push(`${call.description}: ${decision} (${detail})`)
-  }
-  return lines
-}
 
 /** The one resource of a type; the stack has exactly one of each used here. */
 function only(type: string) {
@@ -79,7 +69,7 @@ function asLambda(
 
 describe('every call the deployed system makes', () => {
   it(`is allowed by the synthesized policies (${calls.length} calls)`, async () => {
-    expect(await refused(calls)).toEqual([])
+    expect(await refusedCalls(calls)).toEqual([])
   }, 60_000)
 
   it("includes the ingest machine's MERGE (Athena, the writer lock, Glue, S3, KMS) and its start of the table's rebuild", () => {
@@ -165,7 +155,7 @@ describe('the large-file path', () => {
         'events:DescribeRule',
       ]),
     )
-    expect(await refused([...taskCalls, ...runJob])).toEqual([])
+    expect(await refusedCalls([...taskCalls, ...runJob])).toEqual([])
   })
 
   const { account, region } = FAKE_ENV
@@ -204,7 +194,7 @@ describe('the stack without the large-file path (largeFiles=off)', () => {
   it('allows every call it makes too, and makes no ECS call', async () => {
     const off = deployedCalls(resolvedTemplate(template({ largeFiles: 'off' }).toJSON()))
     expect(off.some((c) => c.action.startsWith('ecs:'))).toBe(false)
-    expect(await refused(off)).toEqual([])
+    expect(await refusedCalls(off)).toEqual([])
   }, 60_000)
 })
 
@@ -212,7 +202,7 @@ describe('the defects issue 9 names', () => {
   it('alarms may publish to the alerts topic and use its key (cloudwatch.amazonaws.com)', async () => {
     const alarms = alarmCalls(t)
     expect(alarms.length).toBeGreaterThanOrEqual(8 * 3)
-    expect(await refused(alarms)).toEqual([])
+    expect(await refusedCalls(alarms)).toEqual([])
   })
 
   it("the ingest state machine's notify steps may publish to the KMS-encrypted topic", async () => {
@@ -222,13 +212,13 @@ describe('the defects issue 9 names', () => {
     expect(publishes.map((c) => c.action)).toEqual(
       expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt']),
     )
-    expect(await refused(publishes)).toEqual([])
+    expect(await refusedCalls(publishes)).toEqual([])
   })
 
   it('a missing source, lookup or manifest answers 404, whatever s3:prefix S3 puts on its ListBucket check', async () => {
     const listChecks = lambdaCalls(t).filter((c) => c.action === 's3:ListBucket')
     expect(listChecks).toHaveLength(LAMBDA_S3_CALLS.filter((c) => c.mayBeMissing).length * 2)
-    expect(await refused(listChecks)).toEqual([])
+    expect(await refusedCalls(listChecks)).toEqual([])
   })
 })
 

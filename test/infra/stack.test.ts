@@ -334,7 +334,7 @@ describe('the stack as a whole', () => {
 
   it('refuses malformed context with a message naming the key', () => {
     expect(() => template({ lambdaMemoryMb: 'lots' })).toThrow(
-      'context lambdaMemoryMb must be a number from 512 to 10240, got "lots"',
+      'context lambdaMemoryMb must be a whole number from 512 to 10240, got "lots"',
     )
   })
 })
