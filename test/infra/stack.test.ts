@@ -317,11 +317,26 @@ describe('the stack as a whole', () => {
     expect(json).toContain('AWS::AccountId')
   })
 
-  it('retains data by default and can be set to destroy', () => {
-    expect(resource(t, 'AWS::S3::Bucket', 'StorageRaw').id).toBeTruthy()
-    t.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Retain' })
-    template({ removalPolicy: 'destroy' }).hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' })
-  })
+  it.each([
+    ['retain (the default)', {}, 'Retain', false],
+    ['destroy', { removalPolicy: 'destroy' }, 'Delete', true],
+  ] as const)(
+    'under %s, buckets, the key and every log group are %s; the writer lock is always deleted',
+    (_, context, policy, recursive) => {
+      const built = template(context)
+      const deletionPolicies = (type: string) => [
+        ...new Set(Object.values(built.findResources(type)).map((r) => String(r.DeletionPolicy))),
+      ]
+      for (const type of ['AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Logs::LogGroup']) {
+        expect(deletionPolicies(type), type).toEqual([policy])
+      }
+      expect(deletionPolicies('AWS::DynamoDB::Table')).toEqual(['Delete'])
+      const workGroups = Object.values(built.findResources('AWS::Athena::WorkGroup'))
+      expect(workGroups.map((w) => w.Properties.RecursiveDeleteOption)).toEqual([recursive])
+      // Buckets are never emptied by a custom resource: a destroy of a non-empty bucket fails instead.
+      expect(Object.keys(built.findResources('Custom::S3AutoDeleteObjects'))).toEqual([])
+    },
+  )
 
   it('refuses a log retention CloudWatch Logs would reject, listing the accepted values', () => {
     expect(() => template({ logRetentionDays: 100 })).toThrow(
