@@ -8,21 +8,19 @@ import { describe, expect, it } from 'vitest'
 import { removalProps } from '../../infra/src/removal.js'
 
 describe('removalProps', () => {
-  it('keeps the data, its key and its logs under retain, and never empties a bucket', () => {
-    const retain = removalProps('retain')
-    expect(retain.bucket).toEqual({ removalPolicy: RemovalPolicy.RETAIN, autoDeleteObjects: false })
-    expect(retain.key.removalPolicy).toBe(RemovalPolicy.RETAIN)
-    expect(retain.logGroup.removalPolicy).toBe(RemovalPolicy.RETAIN)
-    expect(retain.workGroup.recursiveDeleteOption).toBe(false)
-  })
-
-  it('deletes them under destroy, still without emptying a bucket, and the workgroup with its queries', () => {
-    const destroy = removalProps('destroy')
-    expect(destroy.bucket).toEqual({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: false })
-    expect(destroy.key.removalPolicy).toBe(RemovalPolicy.DESTROY)
-    expect(destroy.logGroup.removalPolicy).toBe(RemovalPolicy.DESTROY)
-    expect(destroy.workGroup.recursiveDeleteOption).toBe(true)
-  })
+  it.each([
+    ['retain', RemovalPolicy.RETAIN, false],
+    ['destroy', RemovalPolicy.DESTROY, true],
+  ] as const)(
+    'under %s: buckets (never emptied), the key and the logs get %s; the workgroup deletes its queries: %s',
+    (setting, policy, recursive) => {
+      const removal = removalProps(setting)
+      expect(removal.bucket).toEqual({ removalPolicy: policy, autoDeleteObjects: false })
+      expect(removal.key).toEqual({ removalPolicy: policy })
+      expect(removal.logGroup).toEqual({ removalPolicy: policy })
+      expect(removal.workGroup).toEqual({ recursiveDeleteOption: recursive })
+    },
+  )
 
   it('deletes the writer lock either way: it means nothing without the stack', () => {
     expect(removalProps('retain').lockTable.removalPolicy).toBe(RemovalPolicy.DESTROY)
