@@ -5,8 +5,8 @@ import { parseS3ObjectUri, parseS3PrefixUri, type S3Location } from '../../lambd
 import { InputError } from '../../shared/src/index.js'
 import { UsageError } from './args.js'
 
-// Moved to lambdas/ingest/src/s3-uri.ts; re-exported for importers outside this module's owner
-// (local/src/cli.ts, inputs.ts, s3-outputs.ts) until they import from there.
+// These live in lambdas/ingest/src/s3-uri.ts; re-exported until the local modules that still import
+// them from here (inputs, run-context, run-file, s3-lock, s3-outputs) import them from there.
 export { isS3Uri, type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 
 /**
