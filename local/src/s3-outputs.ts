@@ -6,8 +6,8 @@ import { newRunId } from './run-id.js'
 import { acquireS3Lock, releaseS3Lock, s3LockKey } from './s3-lock.js'
 import { asS3Error, type S3Location, s3Uri } from './s3-uri.js'
 
-// Kept for local/src/cli.ts (not this module's owner's to edit in issue 15): import it from
-// s3-source.ts, then drop this line.
+// Kept for local/src/run-file.ts (another helper's file in issue 15): import it from
+// s3-source.ts there, then drop this line.
 export { s3Source } from './s3-source.js'
 
 /*

@@ -5,9 +5,9 @@ import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js'
 import { type AslDefinition, PLACEHOLDER_ENV } from './synthesized-template.js'
 import { type Execution, type TaskBindingOptions, TaskBindings } from './task-bindings.js'
 
-// Kept for test files outside local-tidy's files in issue 15 (test/orchestration/routing.test.ts,
+// Kept for test files another helper owns in issue 15 (test/orchestration/routing.test.ts,
 // lambda-runtime.ts, ingest-state-machine.test.ts): import these from promise-with-resolvers.ts
-// and lambda-invoke.ts, then drop these lines.
+// and lambda-invoke.ts there, then drop these two lines.
 export type { LambdaFunction } from './lambda-invoke.js'
 export { polyfillPromiseWithResolvers } from './promise-with-resolvers.js'
 

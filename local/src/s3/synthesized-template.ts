@@ -1,8 +1,8 @@
 import { synthesizedTemplate, type Template } from './cdk-synth.js'
 
-// Kept for test files outside local-tidy's files in issue 15 (test/orchestration/routing.test.ts,
-// ingest-state-machine.test.ts, test/lambda/faults.test.ts, test/infra/cdk-cli.test.ts): import
-// these from cdk-synth.ts, then drop this line.
+// Kept for test files another helper owns in issue 15 (test/orchestration/routing.test.ts,
+// ingest-state-machine.test.ts, test/lambda/helpers.ts, test/infra/cdk-cli.test.ts): import
+// these from cdk-synth.ts there, then drop this line.
 export { synthesizedTemplate, type Template }
 
 /**
