@@ -26,7 +26,7 @@ import type { PipelineConfig } from './config.js'
 import { readCurrentTableConfig } from './current-table-config.js'
 import { type CurrentTableWriter, grantCurrentTableWrite } from './current-table-grants.js'
 import { icebergTable } from './iceberg-table.js'
-import { lockedStatements, type StatementTarget } from './locked-statements.js'
+import { type LockedStatement, lockedStatements, type StatementTarget } from './locked-statements.js'
 import { mergeStep } from './merge-step.js'
 import { acknowledge } from './nag.js'
 import { removalProps } from './removal.js'
@@ -93,47 +93,36 @@ export class CurrentTable extends Construct {
       'The table holds one lock item that is rewritten on every merge; there is nothing to restore to a point in time.',
     )
 
-    const logGroup = (name: string) =>
-      new logs.LogGroup(this, `${name}Logs`, {
-        encryptionKey: storage.key,
-        retention: config.logRetentionDays,
-        ...removal.logGroup,
+    // A machine that runs statements under the lock, named `<name>StateMachine`, logging to `<name>Logs`.
+    const statementsMachine = (name: 'Maintenance' | 'Rebuild', steps: LockedStatement[]) =>
+      new sfn.StateMachine(this, `${name}StateMachine`, {
+        stateMachineName: `${config.namePrefix}-current-table-${name.toLowerCase()}`,
+        definitionBody: sfn.DefinitionBody.fromChainable(
+          lockedStatements(this, name, steps, this.statementTarget()).next(
+            new sfn.Succeed(this, `${name}Done`),
+          ),
+        ),
+        tracingEnabled: true,
+        logs: {
+          destination: new logs.LogGroup(this, `${name}Logs`, {
+            encryptionKey: storage.key,
+            retention: config.logRetentionDays,
+            ...removal.logGroup,
+          }),
+          level: sfn.LogLevel.ALL,
+          includeExecutionData: true,
+        },
+        timeout: Duration.hours(6),
       })
-    this.maintenance = new sfn.StateMachine(this, 'MaintenanceStateMachine', {
-      stateMachineName: `${config.namePrefix}-current-table-maintenance`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        lockedStatements(
-          this,
-          'Maintenance',
-          [
-            { name: 'Optimize', query: MAINTENANCE_STATEMENTS.optimize },
-            { name: 'Vacuum', query: MAINTENANCE_STATEMENTS.vacuum },
-          ],
-          this.statementTarget(),
-        ).next(new sfn.Succeed(this, 'MaintenanceDone')),
-      ),
-      tracingEnabled: true,
-      logs: { destination: logGroup('Maintenance'), level: sfn.LogLevel.ALL, includeExecutionData: true },
-      timeout: Duration.hours(6),
-    })
+    this.maintenance = statementsMachine('Maintenance', [
+      { name: 'Optimize', query: MAINTENANCE_STATEMENTS.optimize },
+      { name: 'Vacuum', query: MAINTENANCE_STATEMENTS.vacuum },
+    ])
     const [clear, insert] = rebuildStatements(this.athenaDialect())
-    this.rebuild = new sfn.StateMachine(this, 'RebuildStateMachine', {
-      stateMachineName: `${config.namePrefix}-current-table-rebuild`,
-      definitionBody: sfn.DefinitionBody.fromChainable(
-        lockedStatements(
-          this,
-          'Rebuild',
-          [
-            { name: 'Clear', query: clear },
-            { name: 'Insert', query: insert, values: ['$$.Execution.StartTime'] },
-          ],
-          this.statementTarget(),
-        ).next(new sfn.Succeed(this, 'RebuildDone')),
-      ),
-      tracingEnabled: true,
-      logs: { destination: logGroup('Rebuild'), level: sfn.LogLevel.ALL, includeExecutionData: true },
-      timeout: Duration.hours(6),
-    })
+    this.rebuild = statementsMachine('Rebuild', [
+      { name: 'Clear', query: clear },
+      { name: 'Insert', query: insert, values: ['$$.Execution.StartTime'] },
+    ])
     this.grantWrite(this.maintenance, 'maintenance')
     this.grantWrite(this.rebuild, 'rebuild')
 

@@ -149,25 +149,16 @@ export function lambdaCalls(t: ResolvedTemplate): AwsCall[] {
   ]
   const logGroupName = (fn.props.LoggingConfig as { LogGroup: string }).LogGroup
   const logGroupArn = `arn:${partition}:logs:${region}:${account}:log-group:${logGroupName}`
-  const [createStream, putEvents] = LAMBDA_LOG_ACTIONS
+  // IAM authorizes CreateLogStream on the stream it creates, PutLogEvents on the stream it writes.
   calls.push(
-    {
-      description: `Lambda writes its logs: ${createStream}`,
+    ...LAMBDA_LOG_ACTIONS.map((action) => ({
+      description: `Lambda writes its logs: ${action}`,
       principal: roleArn,
-      action: createStream,
-      // IAM authorizes CreateLogStream on the stream it creates.
+      action,
       resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
       context: {},
       identityPolicies,
-    },
-    {
-      description: `Lambda writes its logs: ${putEvents}`,
-      principal: roleArn,
-      action: putEvents,
-      resource: `${logGroupArn}:log-stream:2026/11/28/[$LATEST]0123456789abcdef`,
-      context: {},
-      identityPolicies,
-    },
+    })),
   )
   if ((fn.props.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active') {
     calls.push(...xray(roleArn, identityPolicies, 'Lambda'))
