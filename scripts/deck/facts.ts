@@ -6,6 +6,7 @@ import { largeFileRunEstimate } from '../../infra/src/capacity.js'
 import { repositoryRoot } from '../../infra/src/paths.js'
 import { DQ_METRICS, DQ_METRICS_NAMESPACE } from '../../lambdas/ingest/src/dq-metrics.js'
 import { INGEST_RETRY, LAMBDA_SERVICE_RETRY, STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import { REJECT_REASONS } from '../../shared/src/contract.js'
 import { type Estimate, estimateMonthlyCost, type PerFileFacts } from './cost.js'
 
@@ -140,7 +141,8 @@ export function collectFacts(): DeckFacts {
       rawToGlacierIrDays:
         rawTransitions.find((t) => t.StorageClass === 'GLACIER_IR')?.TransitionInDays ?? Number.NaN,
       rejectsExpireDays:
-        rules('StorageProcessed').find((r) => r.Prefix === 'rejected/')?.ExpirationInDays ?? Number.NaN,
+        rules('StorageProcessed').find((r) => r.Prefix === PROCESSED_PREFIXES.rejected)?.ExpirationInDays ??
+        Number.NaN,
       abortUploadsDays:
         rules('StorageRaw').find((r) => r.AbortIncompleteMultipartUpload)?.AbortIncompleteMultipartUpload
           ?.DaysAfterInitiation ?? Number.NaN,
