@@ -9,16 +9,10 @@ import { LAMBDA_LOG_ACTIONS } from '../../lambdas/ingest/src/aws-calls.js'
 import { heapLimitMiB } from './capacity.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge, acknowledgeXRay, arnReference } from './nag.js'
-import { grantObjectProcessing, objectProcessingEnvironment } from './object-grants.js'
+import { grantObjectProcessing, type LookupLocation, objectProcessingEnvironment } from './object-grants.js'
 import { repositoryRoot } from './paths.js'
 import { removalProps } from './removal.js'
 import type { Storage } from './storage.js'
-
-/** Where the function reads its category lookup. */
-export interface LookupLocation {
-  readonly bucket: string
-  readonly key: string
-}
 
 /** Props of {@link IngestFunction}. */
 export interface IngestFunctionProps {

@@ -9,9 +9,14 @@ import { actionFor, LAMBDA_S3_CALLS, S3_COMMANDS, type S3Target } from '../../la
 import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
 import type { PipelineConfig } from './config.js'
-import type { LookupLocation } from './ingest-function.js'
 import { acknowledge, arnReference } from './nag.js'
 import type { Storage } from './storage.js'
+
+/** Where the program reads its category lookup. */
+export interface LookupLocation {
+  readonly bucket: string
+  readonly key: string
+}
 
 /**
  * Grants a role what `processObject` (lambdas/ingest/src/process-object.ts)
