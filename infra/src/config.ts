@@ -172,7 +172,7 @@ type ContextReader = ReturnType<typeof contextReader>
  * which are read as JavaScript writes them (`String(value)`). `text` is
  * `undefined` when a key is unset, null or ''; a number also when it is only White_Space.
  */
-function contextReader(node: Node) {
+export function contextReader(node: Node) {
   const text = (key: string): string | undefined => {
     const value: unknown = node.tryGetContext(key)
     return value === undefined || value === null || value === '' ? undefined : String(value)

@@ -4,6 +4,7 @@
  * table (its schedule) and by the analytics workgroup (its scan cutoff).
  */
 import type { Node } from 'constructs'
+import { contextReader } from './config.js'
 
 /** Settings of the current table, from CDK context, validated. */
 export interface CurrentTableConfig {
@@ -27,13 +28,8 @@ export function readCurrentTableConfig(node: Node): CurrentTableConfig {
       `context maintenanceSchedule must be cron(...) or rate(...), got ${JSON.stringify(schedule)}`,
     )
   }
-  const cutoff = node.tryGetContext('athenaBytesScannedCutoffGiB') as unknown
-  const bytesScannedCutoffGiB = cutoff === undefined ? 10 : Number(cutoff)
   // Athena's minimum cutoff is 10 MB; a whole number of GiB from 1 keeps it simple to read.
-  if (!Number.isInteger(bytesScannedCutoffGiB) || bytesScannedCutoffGiB < 1 || bytesScannedCutoffGiB > 1024) {
-    throw new Error(
-      `context athenaBytesScannedCutoffGiB must be a whole number from 1 to 1024, got ${JSON.stringify(cutoff)}`,
-    )
-  }
+  const bytesScannedCutoffGiB =
+    contextReader(node).whole('athenaBytesScannedCutoffGiB', { min: 1, max: 1024 }) ?? 10
   return { maintenanceSchedule, bytesScannedCutoffGiB }
 }

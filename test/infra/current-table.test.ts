@@ -106,9 +106,14 @@ describe('the Athena workgroup', () => {
 
   it('refuses a malformed cutoff or schedule with the context key named', () => {
     const node = (context: Record<string, unknown>) => new Stack(new App({ context }), 'S').node
-    expect(() => readCurrentTableConfig(node({ athenaBytesScannedCutoffGiB: '0.5' }))).toThrow(
-      /athenaBytesScannedCutoffGiB must be a whole number from 1 to 1024, got "0.5"/,
-    )
+    for (const cutoff of ['0.5', '0x10', '1e1', '0', '1025']) {
+      expect(() => readCurrentTableConfig(node({ athenaBytesScannedCutoffGiB: cutoff }))).toThrow(
+        `context athenaBytesScannedCutoffGiB must be a whole number from 1 to 1024, got ${JSON.stringify(cutoff)}`,
+      )
+    }
+    // Blank context is no value, as for every other key: the default.
+    expect(readCurrentTableConfig(node({ athenaBytesScannedCutoffGiB: ' ' })).bytesScannedCutoffGiB).toBe(10)
+    expect(readCurrentTableConfig(node({ athenaBytesScannedCutoffGiB: 16 })).bytesScannedCutoffGiB).toBe(16)
     expect(() => readCurrentTableConfig(node({ maintenanceSchedule: 'every sunday' }))).toThrow(
       /maintenanceSchedule must be cron\(...\) or rate\(...\)/,
     )
