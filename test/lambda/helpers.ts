@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { afterEach, beforeAll } from 'vitest'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { synthesizedTemplate } from '../../local/src/s3/cdk-synth.js'
 import {
   INCOMING_PREFIX,
   LOOKUP_KEY,
@@ -19,7 +20,6 @@ import {
   RAW_BUCKET,
   startLocalPipeline,
 } from '../../local/src/s3/pipeline.js'
-import { synthesizedTemplate } from '../../local/src/s3/synthesized-template.js'
 
 export const SAMPLE_LISTINGS = 'data/listings.csv'
 export const SAMPLE_LOOKUP = 'data/category_lookup.csv'

@@ -3,13 +3,13 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import { describe, expect, it } from 'vitest'
 import { DataQualityThresholdError, TransientError } from '../../lambdas/ingest/src/errors.js'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
+import { synthesizedTemplate } from '../../local/src/s3/cdk-synth.js'
+import type { LambdaFunction } from '../../local/src/s3/lambda-invoke.js'
 import { INCOMING_PREFIX, type LocalPipeline, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
-import type { LambdaFunction } from '../../local/src/s3/state-machine.js'
 import {
   type AslState,
   distributedMapItemProcessor,
   stateMachineNamed,
-  synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
 import { objectCreated } from '../helpers/object-created-event.js'
 import { LISTINGS_HEADER } from '../helpers/sources.js'

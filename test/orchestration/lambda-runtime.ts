@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import type { LambdaFunction } from '../../local/src/s3/state-machine.js'
+import type { LambdaFunction } from '../../local/src/s3/lambda-invoke.js'
 
 /**
  * The deployed Lambda, run locally: the bundled asset from a cloud assembly,

@@ -12,16 +12,16 @@ import {
 } from '../../lambdas/ingest/src/orchestration.js'
 import { runTask } from '../../lambdas/ingest/src/task.js'
 import { CapturingMetrics } from '../../local/src/s3/capturing-metrics.js'
+import { synthesizedTemplate } from '../../local/src/s3/cdk-synth.js'
 import { CurrentTableBindings } from '../../local/src/s3/current-table-bindings.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
 import { LOOKUP_KEY, RAW_BUCKET } from '../../local/src/s3/pipeline.js'
-import { polyfillPromiseWithResolvers } from '../../local/src/s3/state-machine.js'
+import { polyfillPromiseWithResolvers } from '../../local/src/s3/promise-with-resolvers.js'
 import {
   type AslDefinition,
   type AslState,
   distributedMapItemProcessor,
   stateMachineNamed,
-  synthesizedTemplate,
 } from '../../local/src/s3/synthesized-template.js'
 import { objectCreated } from '../helpers/object-created-event.js'
 import { LISTINGS_HEADER } from '../helpers/sources.js'
