@@ -6,38 +6,22 @@
  */
 import type * as glue from 'aws-cdk-lib/aws-glue'
 import type { SchemaElement } from 'hyparquet-writer'
-import { LISTING_COLUMNS_TYPED } from '../../shared/src/current-table-sql.js'
 import { LISTINGS_PARQUET_SCHEMA } from '../../shared/src/parquet.js'
+import { tableColumns } from '../../shared/src/table-columns.js'
 
 /**
- * The Glue (Hive DDL) type Athena reads a Parquet column as, from its
- * physical and logical types: the one mapping from the Parquet schema to the
- * catalog.
- *
- * @throws {Error} naming the column, for a type the mapping does not cover
- */
-export function glueType(column: SchemaElement): string {
-  const logical = column.logical_type?.type
-  if (column.type === 'INT32' && logical === 'DATE') return 'date'
-  if (column.type === 'BYTE_ARRAY' && logical === 'STRING') return 'string'
-  if (column.type === 'DOUBLE' && logical === undefined) return 'double'
-  throw new Error(
-    `no Glue type for the Parquet column ${column.name}: ${column.type ?? 'no physical type'}, ${logical ?? 'no logical type'}`,
-  )
-}
-
-/**
- * The columns of a Parquet schema in order (its first element is the root),
- * each with its Glue type and, where the current table documents it
- * (shared/src/current-table-sql.ts), that text as the comment.
+ * The columns of a Parquet schema in order, each with its table type
+ * (shared/src/table-columns.ts) and, where documented, its description as
+ * the comment.
  */
 export function parquetTableColumns(
   schema: readonly SchemaElement[] = LISTINGS_PARQUET_SCHEMA,
 ): glue.CfnTable.ColumnProperty[] {
-  return schema.slice(1).map((column) => {
-    const doc = LISTING_COLUMNS_TYPED.find((documented) => documented.name === column.name)?.doc
-    return { name: column.name, type: glueType(column), ...(doc === undefined ? {} : { comment: doc }) }
-  })
+  return tableColumns(schema).map(({ name, type, doc }) => ({
+    name,
+    type,
+    ...(doc === undefined ? {} : { comment: doc }),
+  }))
 }
 
 /** The report fields analysts query over time (the rest stay in the JSON). */

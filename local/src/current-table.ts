@@ -6,7 +6,6 @@ import {
   CURRENT_TABLE_COLUMNS,
   CURRENT_TABLE_NAME,
   DUCKDB_DIALECT,
-  LISTING_COLUMNS_TYPED,
   mergeParameterValues,
   mergeStatement,
   partitionOf,
@@ -15,6 +14,7 @@ import {
   rebuildStatements,
   SOURCES_RELATION,
 } from '../../shared/src/current-table-sql.js'
+import { LISTING_COLUMNS_TYPED } from '../../shared/src/table-columns.js'
 import type { LocalRun } from './published-run.js'
 
 /**

@@ -41,6 +41,7 @@
  * newer version of the same file no longer contains stays until a rebuild
  * (which reads only the live outputs).
  */
+import { LISTING_COLUMNS_TYPED, type TableColumn } from './table-columns.js'
 
 /** The table's name, in the Glue database and in DuckDB. */
 export const CURRENT_TABLE_NAME = 'listings_current'
@@ -57,31 +58,6 @@ export const RUN_RELATION = 'listings'
  * Parquet: `parquet_path` and the four source columns.
  */
 export const SOURCES_RELATION = 'listing_sources'
-
-/** A column with its type in Hive/Glue spelling (what Athena DDL and Glue use). */
-export interface TableColumn {
-  name: string
-  type: 'date' | 'string' | 'double' | 'timestamp'
-  /** Iceberg `required`: the contract guarantees a value. */
-  required: boolean
-  doc: string
-}
-
-/** The contract's seven Parquet columns, in order. */
-export const LISTING_COLUMNS_TYPED: readonly TableColumn[] = [
-  { name: 'date', type: 'date', required: true, doc: 'Listing date (the merge key, with item_id)' },
-  { name: 'seller_id', type: 'string', required: true, doc: 'Seller identifier, as text' },
-  { name: 'region', type: 'string', required: true, doc: 'Region' },
-  { name: 'category', type: 'string', required: true, doc: 'Category' },
-  {
-    name: 'item_id',
-    type: 'string',
-    required: true,
-    doc: 'Item identifier, as text (the merge key, with date)',
-  },
-  { name: 'price_gbp', type: 'double', required: true, doc: 'Price in GBP, > 0' },
-  { name: 'segment', type: 'string', required: false, doc: 'Segment from the lookup; null when unmatched' },
-]
 
 /** Where each row came from, and when it was merged. */
 export const LINEAGE_COLUMNS: readonly TableColumn[] = [

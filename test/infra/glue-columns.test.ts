@@ -1,32 +1,13 @@
 /**
  * The Glue columns of the per-file `listings` table come from the Parquet
- * schema the writer uses: one mapping of Parquet types to Glue types, so a
- * column added to the Parquet appears in the table.
+ * schema the writer uses (through shared/src/table-columns.ts), so a column
+ * added to the Parquet appears in the table.
  */
 import type { SchemaElement } from 'hyparquet-writer'
 import { describe, expect, it } from 'vitest'
-import { glueType, parquetTableColumns } from '../../infra/src/glue-columns.js'
-import { LISTING_COLUMNS_TYPED } from '../../shared/src/current-table-sql.js'
+import { parquetTableColumns } from '../../infra/src/glue-columns.js'
 import { LISTINGS_PARQUET_SCHEMA } from '../../shared/src/parquet.js'
-
-describe('the Glue type of a Parquet column', () => {
-  it('is date for an INT32 DATE, string for a UTF-8 BYTE_ARRAY, double for a DOUBLE', () => {
-    expect(
-      glueType({ name: 'd', type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' } }),
-    ).toBe('date')
-    expect(
-      glueType({ name: 's', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } }),
-    ).toBe('string')
-    expect(glueType({ name: 'p', type: 'DOUBLE' })).toBe('double')
-  })
-
-  it('is refused, naming the column, for a type the mapping does not cover', () => {
-    expect(() => glueType({ name: 'raw', type: 'BYTE_ARRAY' })).toThrow(
-      'no Glue type for the Parquet column raw: BYTE_ARRAY, no logical type',
-    )
-    expect(() => glueType({ name: 'n', type: 'INT64' })).toThrow(/the Parquet column n: INT64/)
-  })
-})
+import { LISTING_COLUMNS_TYPED } from '../../shared/src/table-columns.js'
 
 describe("the listings table's columns", () => {
   it("are the Parquet schema's, in order, as the current table types them", () => {

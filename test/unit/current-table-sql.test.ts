@@ -6,7 +6,6 @@ import {
   CURRENT_TABLE_COLUMNS,
   DUCKDB_DIALECT,
   LINEAGE_COLUMNS,
-  LISTING_COLUMNS_TYPED,
   MERGE_PARAMETERS,
   mergeParameterValues,
   mergeStatement,
@@ -17,6 +16,7 @@ import {
   STATES_FORMAT_SLOT,
 } from '../../shared/src/current-table-sql.js'
 import { LISTINGS_PARQUET_SCHEMA } from '../../shared/src/parquet.js'
+import { LISTING_COLUMNS_TYPED } from '../../shared/src/table-columns.js'
 
 const ATHENA = athenaDialect('listing_manifests', 's3://processed-bucket/')
 
