@@ -32,13 +32,6 @@ import { acknowledge } from './nag.js'
 import { removalProps } from './removal.js'
 import type { Storage } from './storage.js'
 
-// Kept for test/current-table/state-machine.test.ts, which imports them from here; their home is current-table-states.ts.
-export {
-  CURRENT_TABLE_ERROR,
-  CURRENT_TABLE_INPUT_ERROR,
-  ICEBERG_COMMIT_CONFLICT,
-} from './current-table-states.js'
-
 /** Props of {@link CurrentTable}. */
 export interface CurrentTableProps {
   /** The stack's settings: names, log retention, the removal policy. */

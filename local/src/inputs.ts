@@ -1,9 +1,10 @@
 import { readdirSync, realpathSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { isS3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 import { InputError } from '../../shared/src/index.js'
 import { UsageError } from './args.js'
 import { asInputError, errorCode } from './fs-errors.js'
-import { isS3Uri, parseS3Uri } from './s3-uri.js'
+import { parseS3Uri } from './s3-uri.js'
 
 /** One listings file of a run, and where its outputs go. */
 export interface ListingsInput {

@@ -21,11 +21,6 @@ import {
 import { newRunId } from './run-id.js'
 import { removeOtherRuns, removeStale } from './stale-runs.js'
 
-// Kept for local/src/run-file.ts (another helper's file in issue 15): import these from
-// fault-injection.ts and published-paths.ts there, then drop these two lines.
-export { faultAt } from './fault-injection.js'
-export { publishedPaths } from './published-paths.js'
-
 /*
  * How one run's three outputs are published as one unit.
  *

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3'
+import { isS3Uri, type S3Location } from '../../lambdas/ingest/src/s3-uri.js'
 import { type CliOptions, UsageError } from './args.js'
 import { asInputError } from './fs-errors.js'
 import { expandListings, type ListingsInput } from './inputs.js'
@@ -6,7 +7,7 @@ import { DEFAULTS, defaultExists, defaultPath, invocationOf } from './invocation
 import { createLogger } from './logger.js'
 import type { RunOutputs } from './publish.js'
 import type { S3RunOutputs } from './s3-outputs.js'
-import { createCliS3Client, isS3Uri, parseS3Uri, type S3Location } from './s3-uri.js'
+import { createCliS3Client, parseS3Uri } from './s3-uri.js'
 
 /**
  * What every listings file's run of one command shares (options, lookup,

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
+import { isS3Uri, type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 import type { ByteSource } from '../../shared/src/byte-streams.js'
 import { InputError } from '../../shared/src/errors.js'
 import { ingest } from '../../shared/src/ingest.js'
@@ -18,7 +19,7 @@ import { publishedPaths } from './published-paths.js'
 import type { RunContext } from './run-context.js'
 import { publishedUris, S3RunOutputs } from './s3-outputs.js'
 import { s3Source } from './s3-source.js'
-import { childPrefix, isS3Uri, type S3Location, s3Uri } from './s3-uri.js'
+import { childPrefix } from './s3-uri.js'
 import { type FileOutcome, summaryLines } from './summary.js'
 
 /**

@@ -1,9 +1,10 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { deleteObject, getSmallObject, listedCommandsOnly } from '../../lambdas/ingest/src/s3-io.js'
+import { type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 import type { InputError } from '../../shared/src/index.js'
 import { lockHeldError, lockOwnerOf, lockText, parseLockOwner } from './lock-owner.js'
 import { LOCK_NAME } from './out-lock.js'
-import { asS3Error, type S3Location, s3Uri } from './s3-uri.js'
+import { asS3Error } from './s3-uri.js'
 
 /**
  * One run at a time per s3:// `--out` prefix: the lock object `<prefix>.lock`,

@@ -1,14 +1,11 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { headObject, listedCommandsOnly, S3UploadSink } from '../../lambdas/ingest/src/s3-io.js'
+import { type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 import type { ByteSink } from '../../shared/src/index.js'
 import { type OutputName, PUBLISHED } from './published-paths.js'
 import { newRunId } from './run-id.js'
 import { acquireS3Lock, releaseS3Lock, s3LockKey } from './s3-lock.js'
-import { asS3Error, type S3Location, s3Uri } from './s3-uri.js'
-
-// Kept for local/src/run-file.ts (another helper's file in issue 15): import it from
-// s3-source.ts there, then drop this line.
-export { s3Source } from './s3-source.js'
+import { asS3Error } from './s3-uri.js'
 
 /*
  * How one run's outputs are published under an s3:// --out prefix.

@@ -1,7 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3'
 import { headObject, objectSource } from '../../lambdas/ingest/src/s3-io.js'
+import type { S3Location } from '../../lambdas/ingest/src/s3-uri.js'
 import { type ByteSource, InputError } from '../../shared/src/index.js'
-import { asS3Error, parseS3Uri, type S3Location } from './s3-uri.js'
+import { asS3Error, parseS3Uri } from './s3-uri.js'
 
 /**
  * An s3:// `--listings` or `--lookup` as a byte source, read the way the

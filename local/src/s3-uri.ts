@@ -5,10 +5,6 @@ import { parseS3ObjectUri, parseS3PrefixUri, type S3Location } from '../../lambd
 import { InputError } from '../../shared/src/index.js'
 import { UsageError } from './args.js'
 
-// These live in lambdas/ingest/src/s3-uri.ts; re-exported until the local modules that still import
-// them from here (inputs, run-context, run-file, s3-lock, s3-outputs) import them from there.
-export { isS3Uri, type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
-
 /**
  * Parses `s3://bucket/key` for a flag (the rules: lambdas/ingest/src/s3-uri.ts).
  * The key is kept byte for byte (no percent-decoding: `aws s3` does not decode

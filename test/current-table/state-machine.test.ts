@@ -17,7 +17,7 @@ import {
   CURRENT_TABLE_ERROR,
   CURRENT_TABLE_INPUT_ERROR,
   ICEBERG_COMMIT_CONFLICT,
-} from '../../infra/src/current-table.js'
+} from '../../infra/src/current-table-states.js'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
 import { CurrentTable } from '../../local/src/current-table.js'
 import { isSkipped, readPublishedRun } from '../../local/src/published-run.js'

@@ -3,13 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { synthesizedTemplate, type Template } from '../../local/src/s3/cdk-synth.js'
 import { LOCAL_CREDENTIALS } from '../../local/src/s3/local-s3.js'
 import { startLocalPipeline } from '../../local/src/s3/pipeline.js'
-import {
-  stateMachineNamed,
-  synthesizedTemplate,
-  type Template,
-} from '../../local/src/s3/synthesized-template.js'
+import { stateMachineNamed } from '../../local/src/s3/synthesized-template.js'
 import { contractCounts, modelIngest } from '../helpers/model.js'
 import { readWithDuckdb } from '../helpers/parquet-readers.js'
 import { putRaw, readProcessed, SAMPLE_LISTINGS, SAMPLE_LOOKUP, tempFile } from '../lambda/helpers.js'

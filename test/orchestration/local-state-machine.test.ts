@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import type { Template } from '../../local/src/s3/cdk-synth.js'
 import { LocalStateMachine } from '../../local/src/s3/state-machine.js'
 import {
   type AslDefinition,
   type AslState,
   resolveReference,
   stateMachineNamed,
-  type Template,
 } from '../../local/src/s3/synthesized-template.js'
 
 /** The harness's own rules, on small definitions: how a Lambda error looks to ASL, retries, the context object. */

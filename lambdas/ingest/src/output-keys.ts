@@ -1,9 +1,6 @@
 import { CURRENT_TABLE_NAME } from '../../../shared/src/current-table-sql.js'
 import { isIncomingCsv } from './incoming-keys.js'
 
-// The local runner imports the key rule from here; its home is incoming-keys.ts.
-export { isIncomingCsv } from './incoming-keys.js'
-
 /** Where one source object's outputs go in the processed bucket. */
 export interface OutputKeys {
   parquet: string

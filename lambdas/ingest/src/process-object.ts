@@ -18,9 +18,6 @@ import { MAX_S3_KEY_BYTES, type OutputKeys, outputKeysFor, overlongOutputKey } f
 import { publishOutputs } from './publish-outputs.js'
 import { headObject, type ObjectVersion, objectSource, S3UploadSink } from './s3-io.js'
 
-/** What the handler returns, defined in ingest-summary.ts; exported here too for local/src/s3/pipeline.ts. */
-export type { IngestSummary } from './ingest-summary.js'
-
 /** What {@link processObject} needs from its surroundings. */
 export interface ProcessDeps {
   s3: S3Client

@@ -5,12 +5,6 @@ import { polyfillPromiseWithResolvers } from './promise-with-resolvers.js'
 import { type AslDefinition, PLACEHOLDER_ENV } from './synthesized-template.js'
 import { type Execution, type TaskBindingOptions, TaskBindings } from './task-bindings.js'
 
-// Kept for test files another helper owns in issue 15 (test/orchestration/routing.test.ts,
-// lambda-runtime.ts, ingest-state-machine.test.ts): import these from promise-with-resolvers.ts
-// and lambda-invoke.ts there, then drop these two lines.
-export type { LambdaFunction } from './lambda-invoke.js'
-export { polyfillPromiseWithResolvers } from './promise-with-resolvers.js'
-
 /**
  * Runs a synthesized state-machine definition with the ASL interpreter
  * aws-local-stepfunctions: Retry, Catch, Choice, Parameters, ResultPath and

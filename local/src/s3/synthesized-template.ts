@@ -1,16 +1,10 @@
-import { synthesizedTemplate, type Template } from './cdk-synth.js'
-
-// Kept for test files another helper owns in issue 15 (test/orchestration/routing.test.ts,
-// ingest-state-machine.test.ts, test/lambda/helpers.ts, test/infra/cdk-cli.test.ts): import
-// these from cdk-synth.ts there, then drop this line.
-export { synthesizedTemplate, type Template }
-
 /**
  * The state-machine definitions of a synthesized template (cdk-synth.ts) as
  * plain ASL JSON: a machine picked by the suffix of its name, its
  * `DefinitionString` resolved with placeholder ARNs and names, and a
  * Distributed Map's item processor made runnable on its own.
  */
+import type { Template } from './cdk-synth.js'
 
 /** An ASL state-machine definition. */
 export interface AslDefinition {
