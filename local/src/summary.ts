@@ -1,23 +1,6 @@
-import type { DqReport, RejectReason } from '../../shared/src/index.js'
+import type { RejectReason } from '../../shared/src/index.js'
 import { bucketOf, REJECT_REASONS } from '../../shared/src/index.js'
-
-/** The report as published: the transform's report plus where each output is. */
-export type PublishedReport = Omit<DqReport, 'output'> & {
-  output: {
-    run_id: string
-    parquet: PublishedParquet
-    rejected: DqReport['output']['rejected'] & { path: string }
-  }
-}
-
-/** What the published report says about the Parquet file. */
-export type PublishedParquet =
-  | (DqReport['output']['parquet'] & { published: true; path: string })
-  | {
-      published: false
-      /** The Parquet still published from an earlier run, or null when there is none. */
-      live: string | null
-    }
+import type { PublishedReport } from '../../shared/src/published-report.js'
 
 /** How one listings file's run ended. */
 export interface FileOutcome {

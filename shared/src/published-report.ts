@@ -30,8 +30,23 @@ export type PublishedParquet =
       live_source_version?: LiveSourceVersion | null
     }
 
+/** The object version a run read: the S3 source of a Lambda's report. */
+export interface SourceVersion {
+  bucket: string
+  key: string
+  etag: string
+  versionId?: string
+  /** The source's Last-Modified (ISO-8601): the first key of the current table's source order; absent in older manifests. */
+  last_modified?: string
+}
+
 /** The contents of the published dq_report.json. */
 export interface PublishedReport extends Omit<DqReport, 'output'> {
+  /**
+   * The source object version the run read (the Lambda's reports).
+   * @default undefined (the CLI's reports, whose input is described by `input`)
+   */
+  source?: SourceVersion
   output: {
     /** The run the outputs were published from (the CLI's run directory). */
     run_id?: string

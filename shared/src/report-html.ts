@@ -16,10 +16,8 @@
  * formatting (report-html-format.ts) and the stylesheet and bars
  * (report-html-style.ts) are apart.
  */
-import type { ByteDigest } from './byte-streams.js'
 import { bucketOf, LISTING_COLUMNS, REJECT_REASONS, type RejectReason } from './contract.js'
-import type { ParquetSummary } from './parquet.js'
-import type { DqReport } from './report.js'
+import type { PublishedParquet, PublishedReport } from './published-report.js'
 import {
   bytes,
   count,
@@ -32,27 +30,6 @@ import {
   text,
 } from './report-html-format.js'
 import { barTable, ratioBar, STYLE, section } from './report-html-style.js'
-
-/** How the published report describes its Parquet: the CLI's and the Lambda's shapes both fit. */
-export type ReportParquet =
-  | ({ published: true; path?: string } & ParquetSummary & ByteDigest)
-  | {
-      published: false
-      /** The Parquet readers still find (an earlier run's), or `null` when none is published. */
-      live: string | null
-      live_source_version?: { etag: string; versionId?: string } | null
-    }
-
-/** The report as the CLI and the Lambda publish it: the run's report with where its outputs went. */
-export interface PublishedDqReport extends Omit<DqReport, 'output'> {
-  output: {
-    run_id?: string
-    parquet: ReportParquet
-    rejected: DqReport['output']['rejected'] & { path?: string }
-  }
-  /** The source object version (the Lambda's reports). */
-  source?: { bucket: string; key: string; etag: string; versionId?: string }
-}
 
 /**
  * Where the page points to. A relative path (`rejected/rejected_rows.csv`,
@@ -91,7 +68,7 @@ export const UNMATCHED_CHARTED = 20
  * @param links - where the rejects file (and the JSON) are, seen from the page
  * @returns the page, UTF-8 text starting with `<!doctype html>`
  */
-export function renderDqReportHtml(report: PublishedDqReport, links: ReportLinks): string {
+export function renderDqReportHtml(report: PublishedReport, links: ReportLinks): string {
   const breached = report.status === 'threshold_breached'
   const title = `Data-quality report: ${report.input.listings.name}`
   return `<!doctype html>
@@ -124,7 +101,7 @@ ${factsSection(report, links)}
 }
 
 /** The one sentence that says what happened, first on the page. */
-function statusBanner(report: PublishedDqReport, breached: boolean): string {
+function statusBanner(report: PublishedReport, breached: boolean): string {
   const parquet = report.output.parquet
   if (!breached && parquet.published) {
     return `<p class="status ok" data-status="succeeded"><strong>Passed.</strong> ${count(report.rows_after_dedup, 'rows_after_dedup')} ${plural(report.rows_after_dedup, 'row was', 'rows were')} published to Parquet.</p>`
@@ -136,7 +113,7 @@ function statusBanner(report: PublishedDqReport, breached: boolean): string {
 }
 
 /** After a breach: plainly, that this run's Parquet was withheld and which one readers still find. */
-function notPublished(parquet: ReportParquet): string {
+function notPublished(parquet: PublishedParquet): string {
   const live = parquet.published ? null : parquet.live
   const kept =
     live === null
@@ -146,7 +123,7 @@ function notPublished(parquet: ReportParquet): string {
 }
 
 /** Source rows to output rows, step by step. */
-function rowFlow(r: PublishedDqReport): string {
+function rowFlow(r: PublishedReport): string {
   const rows: [string, string, number][] = [
     ['source_rows', 'Source rows read', r.source_rows],
     ['rejected_rows', 'Rejected (in the rejects file)', r.rejected_rows],
@@ -168,7 +145,7 @@ function rowFlow(r: PublishedDqReport): string {
 }
 
 /** Each ratio against its limit. */
-function thresholdSection(r: PublishedDqReport): string {
+function thresholdSection(r: PublishedReport): string {
   const limits = [
     {
       threshold: 'max_rejected_ratio',
@@ -214,7 +191,7 @@ ${body}
   )
 }
 
-function rejectSection(r: PublishedDqReport, links: ReportLinks): string {
+function rejectSection(r: PublishedReport, links: ReportLinks): string {
   const bars = REJECT_REASONS.map((reason) => ({
     field: `reasons.${reason}`,
     label: `${text(REJECT_REASON_LABELS[reason])} <code>${reason}</code> <span class="bucket">${bucketOf(reason)}</span>`,
@@ -227,7 +204,7 @@ function rejectSection(r: PublishedDqReport, links: ReportLinks): string {
   return section('rejects', 'Rejects by reason', `${intro}\n${barTable(bars, r.rejected_rows, 'Rows')}`)
 }
 
-function missingSection(r: PublishedDqReport): string {
+function missingSection(r: PublishedReport): string {
   const missing = LISTING_COLUMNS.map((column) => ({
     field: `missing_fields.${column}`,
     label: `<code>${column}</code>`,
@@ -258,7 +235,7 @@ ${barTable(encoding, encodingTotal, 'Rows')}`
   )
 }
 
-function unmatchedSection(r: PublishedDqReport): string {
+function unmatchedSection(r: PublishedReport): string {
   const listed = r.unmatched_categories
   if (r.unmatched_category_count === 0) {
     return section(
@@ -296,7 +273,7 @@ ${restTable}`,
 }
 
 /** The input and output files: names, sizes, hashes, rows. */
-function factsSection(r: PublishedDqReport, links: ReportLinks): string {
+function factsSection(r: PublishedReport, links: ReportLinks): string {
   const { listings, lookup } = r.input
   const parquet = r.output.parquet
   const rejected = r.output.rejected

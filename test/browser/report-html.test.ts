@@ -3,10 +3,11 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { nextManifest, reportOutput } from '../../lambdas/ingest/src/live-version.js'
+import { nextManifest, reportLocations } from '../../lambdas/ingest/src/live-version.js'
 import { outputKeysFor } from '../../lambdas/ingest/src/output-keys.js'
 import { LISTING_COLUMNS, REJECT_REASONS } from '../../shared/src/contract.js'
-import { type PublishedDqReport, type ReportLinks, renderDqReportHtml } from '../../shared/src/report-html.js'
+import { type PublishedReport, publishedReport } from '../../shared/src/published-report.js'
+import { type ReportLinks, renderDqReportHtml } from '../../shared/src/report-html.js'
 import { cli, HEADER, removeWorkspaces, workspace, write } from '../cli/run-cli.js'
 import { runOnText } from '../helpers/sources.js'
 
@@ -61,16 +62,16 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
   })
 
   /** Runs the built CLI with --json and returns the report it published. */
-  function runReport(args: string[], expectedStatus: number): PublishedDqReport {
+  function runReport(args: string[], expectedStatus: number): PublishedReport {
     const run = cli(['--quiet', '--json', ...args], dir)
     expect(run.status, run.stderr).toBe(expectedStatus)
-    return JSON.parse(run.stdout) as PublishedDqReport
+    return JSON.parse(run.stdout) as PublishedReport
   }
 
   /** Writes the page for `report` and opens it, recording every console error, page error and request. */
   async function visit(
     name: string,
-    report: PublishedDqReport,
+    report: PublishedReport,
     links: ReportLinks = { rejected: 'rejected/rejected_rows.csv', report: 'dq_report.json' },
   ): Promise<Visit> {
     const file = join(dir, `${name}.html`)
@@ -118,7 +119,7 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
   }
 
   /** The value at a dotted path (`reasons.missing_field`, `unmatched_categories.0.rows`) of the report. */
-  function at(report: PublishedDqReport, path: string): unknown {
+  function at(report: PublishedReport, path: string): unknown {
     return path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown>)?.[key], report)
   }
 
@@ -127,7 +128,7 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
    * page shows each of `fields`: counts shown digit for digit (thousands
    * grouped), ratios as percentages to 0.01.
    */
-  async function expectNumbersMatch(page: Page, report: PublishedDqReport, fields: string[]): Promise<void> {
+  async function expectNumbersMatch(page: Page, report: PublishedReport, fields: string[]): Promise<void> {
     const numbers = await numbersOn(page)
     for (const number of numbers) {
       const expected = at(report, number.field)
@@ -255,7 +256,7 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
   })
 
   it("shows the Lambda's page after a breach: the live Parquet's s3:// URI and the rejects' as text", async () => {
-    // The report as the Lambda publishes it (process-object.ts): a good version, then a breaching one.
+    // The report as the Lambda publishes it (publish-outputs.ts): a good version, then a breaching one.
     const [listings, lookup] = [readFileSync('data/listings.csv'), readFileSync('data/category_lookup.csv')]
     const good = (await runOnText(listings, lookup)).report
     const breach = (await runOnText(listings, lookup, { thresholds: { maxRejectedRatio: 0.05 } })).report
@@ -264,7 +265,7 @@ describe.skipIf(!installed)('the HTML data-quality report in Chromium', () => {
     const v2 = { ...v1, etag: 'etag-v2', versionId: 'v2' }
     const before = nextManifest(undefined, { source: v1, keys, report: good })
     const manifest = nextManifest(before, { source: v2, keys, report: breach })
-    const report = { ...breach, source: v2, output: reportOutput(breach, keys, 'processed', manifest) }
+    const report = { ...publishedReport(breach, reportLocations(keys, 'processed', manifest)), source: v2 }
     const { page, problems } = await visit('lambda-breach', report, {
       rejected: report.output.rejected.path,
       report: `s3://processed/${keys.report}`,

@@ -5,11 +5,11 @@ import {
   parseManifest,
   referencedKeys,
   reportLocations,
-  reportOutput,
   staleKeys,
   wasProcessed,
 } from '../../lambdas/ingest/src/live-version.js'
-import { outputKeysFor, reportHtmlKey } from '../../lambdas/ingest/src/output-keys.js'
+import { type OutputKeys, outputKeysFor, reportHtmlKey } from '../../lambdas/ingest/src/output-keys.js'
+import { publishedReport } from '../../shared/src/published-report.js'
 import type { DqReport } from '../../shared/src/report.js'
 
 const KEY = 'incoming/shop.csv'
@@ -17,6 +17,9 @@ const keysOn = (day: string) => outputKeysFor(KEY, 'incoming/', new Date(`${day}
 const version = (etag: string) => ({ bucket: 'raw', key: KEY, etag })
 /** The report's HTML page on that day. */
 const pageOn = (day: string) => reportHtmlKey(keysOn(day).report)
+/** The report's `output` as the Lambda writes it (publish-outputs.ts). */
+const reportOutput = (run: DqReport, keys: OutputKeys, bucket: string, manifest: Manifest) =>
+  publishedReport(run, reportLocations(keys, bucket, manifest)).output
 
 /** The parts of a report the manifest and the S3 report read. */
 function report(status: DqReport['status'], rows: number, day: string): DqReport {

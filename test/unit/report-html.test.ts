@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { LISTING_COLUMNS, REJECT_REASONS } from '../../shared/src/contract.js'
-import { type PublishedDqReport, renderDqReportHtml } from '../../shared/src/report-html.js'
+import type { PublishedReport } from '../../shared/src/published-report.js'
+import { renderDqReportHtml } from '../../shared/src/report-html.js'
 
 /** A zero count for each of `keys`. */
 function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -8,7 +9,7 @@ function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
 }
 
 /** A published report of a small run that passed, as the CLI writes it. */
-function passedReport(overrides: Partial<PublishedDqReport> = {}): PublishedDqReport {
+function passedReport(overrides: Partial<PublishedReport> = {}): PublishedReport {
   return {
     schema_version: 1,
     status: 'succeeded',

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  batchLine,
-  type FileOutcome,
-  type PublishedReport,
-  summaryLines,
-  worstExitCode,
-  wrap,
-} from '../../local/src/summary.js'
+import { batchLine, type FileOutcome, summaryLines, worstExitCode, wrap } from '../../local/src/summary.js'
+import type { PublishedReport } from '../../shared/src/published-report.js'
 import { LISTINGS_HEADER, runOnText } from '../helpers/sources.js'
 
 /**

@@ -1,5 +1,4 @@
-import type { RunCounts } from '../../../shared/src/published-report.js'
-import type { SourceVersion } from './live-version.js'
+import type { RunCounts, SourceVersion } from '../../../shared/src/published-report.js'
 import { type OutputKeys, reportHtmlKey } from './output-keys.js'
 
 /**

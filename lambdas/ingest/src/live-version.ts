@@ -1,8 +1,4 @@
-import {
-  type OutputLocations,
-  type PublishedReport,
-  publishedReport,
-} from '../../../shared/src/published-report.js'
+import type { OutputLocations, SourceVersion } from '../../../shared/src/published-report.js'
 import type { DqReport } from '../../../shared/src/report.js'
 import { type OutputKeys, reportHtmlKey } from './output-keys.js'
 
@@ -31,16 +27,6 @@ import { type OutputKeys, reportHtmlKey } from './output-keys.js'
  * replaces `live`, and every key the old manifest named and the new one does
  * not is deleted.
  */
-
-/** One version of a source object. */
-export interface SourceVersion {
-  bucket: string
-  key: string
-  etag: string
-  versionId?: string
-  /** The source's Last-Modified (ISO-8601): the first key of the current table's source order; absent in older manifests. */
-  last_modified?: string
-}
 
 /** The version whose Parquet is published. */
 export interface LiveOutputs {
@@ -221,20 +207,4 @@ export function reportLocations(keys: OutputKeys, bucket: string, manifest: Mani
       ? { etag: live.source.etag, ...(live.source.versionId ? { versionId: live.source.versionId } : {}) }
       : null,
   }
-}
-
-/**
- * The report's `output` as written to S3: a passed run names the Parquet it
- * published; a breach names none of the file it withheld (no path, size or
- * hash) and says which Parquet, if any, is live instead.
- *
- * @param manifest - the manifest this run writes ({@link nextManifest})
- */
-export function reportOutput(
-  report: DqReport,
-  keys: OutputKeys,
-  bucket: string,
-  manifest: Manifest,
-): PublishedReport['output'] {
-  return publishedReport(report, reportLocations(keys, bucket, manifest)).output
 }
