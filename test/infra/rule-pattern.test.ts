@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MAX_EVENT_PATTERN_CHARS } from '../../infra/src/ingest-stack.js'
 import { isGzipCsvName, isIncomingCsv } from '../../lambdas/ingest/src/incoming-keys.js'
+import { objectCreatedEvent } from '../../local/src/s3/local-s3.js'
 import { matchesEventPattern } from '../helpers/eventbridge-matcher.js'
 import { template } from './synth.js'
 
@@ -23,26 +24,16 @@ function s3Rule(): { pattern: Record<string, unknown>; bucketRef: string } {
   }
 }
 
-/** The EventBridge event S3 sends for a new object (key as is, not URL-encoded). */
+/** The EventBridge event S3 sends for a new object (key as is, not URL-encoded), or another detail type. */
 function objectCreated(key: string, bucket = 'raw', detailType = 'Object Created') {
-  return {
-    version: '0',
-    id: '17793124-05d4-b198-2fde-7ededc63b103',
-    'detail-type': detailType,
-    source: 'aws.s3',
-    account: '123456789012',
-    time: '2026-11-28T12:00:00Z',
-    region: 'eu-west-2',
-    resources: [`arn:aws:s3:::${bucket}`],
-    detail: {
-      version: '0',
-      bucket: { name: bucket },
-      object: { key, size: 5, etag: 'b1946ac92492d2347c6235b4d2611184', sequencer: '00617F08299329D189' },
-      'request-id': 'N4N7GDK58NMKJ12R',
-      requester: '123456789012',
-      reason: 'PutObject',
-    },
-  }
+  const event = objectCreatedEvent({
+    bucket,
+    key,
+    size: 5,
+    etag: 'b1946ac92492d2347c6235b4d2611184',
+    sequencer: '00617F08299329D189',
+  })
+  return { ...event, 'detail-type': detailType }
 }
 
 const PREFIX = 'incoming/'

@@ -124,27 +124,61 @@ export function toObjectCreatedEvent(notification: unknown): ObjectCreatedEvent 
   const bucket = record?.s3?.bucket?.name
   const object = record?.s3?.object
   if (kind === undefined || bucket === undefined || object?.key === undefined) return undefined
+  return objectCreatedEvent({
+    bucket,
+    key: object.key,
+    size: object.size,
+    etag: object.eTag,
+    sequencer: object.sequencer,
+    reason: REASONS[kind],
+    time: record?.eventTime,
+    region: record?.awsRegion,
+  })
+}
+
+/** What an Object Created event says of one upload; `undefined` fields are left out of the event. */
+export interface ObjectCreatedFacts {
+  bucket: string
+  key: string
+  size?: number | undefined
+  etag?: string | undefined
+  sequencer?: string | undefined
+  /** @default 'PutObject' */
+  reason?: ObjectCreatedEvent['detail']['reason'] | undefined
+  /** @default now */
+  time?: string | undefined
+  /** @default 'us-east-1' */
+  region?: string | undefined
+}
+
+/**
+ * The EventBridge "Object Created" event S3 sends for an upload, in the shape
+ * the S3 user guide documents ("EventBridge event message structure"): the
+ * one builder for the local runner and the tests.
+ */
+export function objectCreatedEvent(facts: ObjectCreatedFacts): ObjectCreatedEvent {
+  const { bucket, key, size, etag, sequencer } = facts
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': 'Object Created',
     source: 'aws.s3',
     account: '000000000000',
-    time: record?.eventTime ?? new Date().toISOString(),
-    region: record?.awsRegion ?? 'us-east-1',
+    time: facts.time ?? new Date().toISOString(),
+    region: facts.region ?? 'us-east-1',
     resources: [`arn:aws:s3:::${bucket}`],
     detail: {
       version: '0',
       bucket: { name: bucket },
       object: {
-        key: object.key,
-        ...(object.size === undefined ? {} : { size: object.size }),
-        ...(object.eTag === undefined ? {} : { etag: object.eTag }),
-        ...(object.sequencer === undefined ? {} : { sequencer: object.sequencer }),
+        key,
+        ...(size === undefined ? {} : { size }),
+        ...(etag === undefined ? {} : { etag }),
+        ...(sequencer === undefined ? {} : { sequencer }),
       },
       'request-id': randomUUID(),
       requester: '000000000000',
-      reason: REASONS[kind],
+      reason: facts.reason ?? 'PutObject',
     },
   }
 }
