@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { readConfig } from '../../lambdas/ingest/src/config.js'
-import { ConfigurationError, isTransient } from '../../lambdas/ingest/src/errors.js'
+import { ConfigurationError } from '../../lambdas/ingest/src/errors.js'
 import { MAX_ROW_GROUP_SIZE } from '../../shared/src/limits.js'
 
 const base = { PROCESSED_BUCKET: 'processed', LOOKUP_URI: 's3://ref/lookups/category_lookup.csv' }
@@ -127,22 +127,5 @@ describe('readConfig', () => {
         new ConfigurationError(`ROW_GROUP_SIZE must be a whole number from 1 to 1048576, got "${size}"`),
       )
     }
-  })
-})
-
-describe('isTransient', () => {
-  it('retries throttling, 5xx, and dropped connections', () => {
-    expect(isTransient({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } })).toBe(true)
-    expect(isTransient({ name: 'InternalError', $metadata: { httpStatusCode: 500 } })).toBe(true)
-    expect(isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true)
-    expect(isTransient(new Error('aborted'))).toBe(true)
-    expect(isTransient({ name: 'TimeoutError' })).toBe(true)
-  })
-
-  it('does not retry client errors', () => {
-    expect(isTransient({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })).toBe(false)
-    expect(isTransient({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } })).toBe(false)
-    expect(isTransient(new Error('missing required column'))).toBe(false)
-    expect(isTransient(undefined)).toBe(false)
   })
 })

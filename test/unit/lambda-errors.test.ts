@@ -40,3 +40,20 @@ describe('the errors the state machine tells apart', () => {
     expect(new errors.TransientError('x').name).toBe(errors.ERROR_NAMES.transient)
   })
 })
+
+describe('isTransient', () => {
+  it('retries throttling, 5xx, and dropped connections', () => {
+    expect(errors.isTransient({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } })).toBe(true)
+    expect(errors.isTransient({ name: 'InternalError', $metadata: { httpStatusCode: 500 } })).toBe(true)
+    expect(errors.isTransient(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(true)
+    expect(errors.isTransient(new Error('aborted'))).toBe(true)
+    expect(errors.isTransient({ name: 'TimeoutError' })).toBe(true)
+  })
+
+  it('does not retry client errors', () => {
+    expect(errors.isTransient({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } })).toBe(false)
+    expect(errors.isTransient({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } })).toBe(false)
+    expect(errors.isTransient(new Error('missing required column'))).toBe(false)
+    expect(errors.isTransient(undefined)).toBe(false)
+  })
+})
