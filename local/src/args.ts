@@ -179,7 +179,12 @@ function nonEmpty(flag: string, value: string): string {
   return value
 }
 
-function optionalRatio(flag: string, text: string | undefined): number | undefined {
+/**
+ * Reads an optional ratio flag (`--max-rejected-ratio 0.1`).
+ *
+ * @throws {UsageError} naming the flag, when the value is not a number from 0 to 1
+ */
+export function optionalRatio(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const value = parseRatio(text)
   if (value === undefined)

@@ -35,14 +35,19 @@ function run(args: string[]) {
 
 describe('npm run local:s3 with bad flags', () => {
   it.each([
-    [['--port', '99999'], /^local-s3: --port must be an integer from 0 to 65535, got "99999"$/],
-    [['--port', 'abc'], /^local-s3: --port must be an integer from 0 to 65535, got "abc"$/],
-    [['--port=-1'], /^local-s3: --port must be an integer from 0 to 65535, got "-1"$/],
+    [['--port', '99999'], /^local-s3: --port must be a whole number from 0 to 65535, got "99999"$/],
+    [['--port', 'abc'], /^local-s3: --port must be a whole number from 0 to 65535, got "abc"$/],
+    [['--port', '0x10'], /^local-s3: --port must be a whole number from 0 to 65535, got "0x10"$/],
+    [['--port=-1'], /^local-s3: --port must be a whole number from 0 to 65535, got "-1"$/],
     [['--lookup', 'no/such/lookup.csv'], /^local-s3: --lookup no\/such\/lookup\.csv: no such file$/],
     [['--lookup', 'data'], /^local-s3: --lookup data: not a regular file$/],
     [['--lookup'], /^local-s3: Option '--lookup <value>' argument missing/],
     [['--colour'], /^local-s3: Unknown option '--colour'/],
-    [['--max-rejected-ratio', '2'], /^local-s3: MAX_REJECTED_RATIO must be a number from 0 to 1, got "2"$/],
+    [['--max-rejected-ratio', '2'], /^local-s3: --max-rejected-ratio must be a number from 0 to 1, got "2"$/],
+    [
+      ['--max-rejected-ratio', '1e-1'],
+      /^local-s3: --max-rejected-ratio must be a number from 0 to 1, got "1e-1"$/,
+    ],
   ])('%j exits 2 with one line and leaves no temp folder', (args, message) => {
     const result = run(args)
     expect(result.status, result.stderr).toBe(2)

@@ -2,6 +2,8 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigurationError } from '../../../lambdas/ingest/src/errors.js'
+import { describeWholeNumber, parseWholeNumber } from '../../../shared/src/setting-values.js'
+import { optionalRatio, UsageError } from '../args.js'
 import { DEFAULT_LOCAL_S3_PORT, LOCAL_CREDENTIALS } from './local-s3.js'
 import { INCOMING_PREFIX, LOOKUP_KEY, PROCESSED_BUCKET, RAW_BUCKET, startLocalPipeline } from './pipeline.js'
 
@@ -15,9 +17,8 @@ import { INCOMING_PREFIX, LOOKUP_KEY, PROCESSED_BUCKET, RAW_BUCKET, startLocalPi
  */
 const USAGE_ERROR = 2
 const PROGRAM = 'local-s3'
-
-/** A bad flag or setting: reported in one line, exit 2. */
-class UsageError extends Error {}
+/** The ports a server may listen on; 0 asks the system for a free one. */
+const PORT_RANGE = { min: 0, max: 65535 }
 
 interface ServeOptions {
   port: number
@@ -42,9 +43,9 @@ function parseOptions(argv: string[]): ServeOptions {
     throw new UsageError((error as Error).message.split('\n')[0])
   }
   const portText = values.port ?? ''
-  const port = Number(portText)
-  if (!/^\d+$/.test(portText) || port > 65535)
-    throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(portText)}`)
+  const port = parseWholeNumber(portText, PORT_RANGE)
+  if (port === undefined)
+    throw new UsageError(`--port must be ${describeWholeNumber(PORT_RANGE)}, got ${JSON.stringify(portText)}`)
   const lookup = resolve(values.lookup ?? '')
   let isFile = false
   try {
@@ -53,10 +54,12 @@ function parseOptions(argv: string[]): ServeOptions {
     throw new UsageError(`--lookup ${values.lookup}: no such file`)
   }
   if (!isFile) throw new UsageError(`--lookup ${values.lookup}: not a regular file`)
+  // Checked here, so a bad ratio is one line at start rather than a failed execution per upload.
   const env: Record<string, string> = {}
-  if (values['max-rejected-ratio'] !== undefined) env.MAX_REJECTED_RATIO = values['max-rejected-ratio']
-  if (values['max-unmatched-segment-ratio'] !== undefined)
-    env.MAX_UNMATCHED_SEGMENT_RATIO = values['max-unmatched-segment-ratio']
+  const maxRejected = optionalRatio('--max-rejected-ratio', values['max-rejected-ratio'])
+  if (maxRejected !== undefined) env.MAX_REJECTED_RATIO = String(maxRejected)
+  const maxUnmatched = optionalRatio('--max-unmatched-segment-ratio', values['max-unmatched-segment-ratio'])
+  if (maxUnmatched !== undefined) env.MAX_UNMATCHED_SEGMENT_RATIO = String(maxUnmatched)
   return { port, lookup, env }
 }
 
