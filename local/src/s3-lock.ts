@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
-import { deleteObject, getSmallObject, listedCommandsOnly } from '../../lambdas/ingest/src/s3-io.js'
+import { listedCommandsOnly } from '../../lambdas/ingest/src/listed-s3-commands.js'
+import { deleteObject, getSmallObject } from '../../lambdas/ingest/src/s3-io.js'
 import { type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
 import type { InputError } from '../../shared/src/index.js'
 import { lockHeldError, lockOwnerOf, lockText, parseLockOwner } from './lock-owner.js'

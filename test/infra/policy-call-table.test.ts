@@ -4,11 +4,10 @@ import { LAMBDA_S3_CALLS, S3_COMMANDS } from '../../lambdas/ingest/src/aws-calls
 import { createS3Client } from '../../lambdas/ingest/src/handler.js'
 import {
   assertListedS3Command,
-  getSmallObject,
   listedCommandsOnly,
-  S3UploadSink,
   UnlistedS3CommandError,
-} from '../../lambdas/ingest/src/s3-io.js'
+} from '../../lambdas/ingest/src/listed-s3-commands.js'
+import { getSmallObject, S3UploadSink } from '../../lambdas/ingest/src/s3-io.js'
 import { type LocalS3, startLocalS3 } from '../../local/src/s3/local-s3.js'
 
 /** Records the name of every command the client sends, after the guard let it through. */

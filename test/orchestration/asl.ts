@@ -54,7 +54,7 @@ export function pathTo(definition: AslDefinition, task: string): string[] {
   return [definition.StartAt, task]
 }
 
-/** The states of the current table's merge step (infra/src/current-table.ts names them `CurrentTable…`). */
+/** The states of the current table's merge step (infra/src/merge-step.ts names them `CurrentTable…`). */
 export function isMergeState(name: string): boolean {
   return name.startsWith('CurrentTable')
 }

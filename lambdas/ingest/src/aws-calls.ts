@@ -87,7 +87,7 @@ const WRITE_STREAMED = (target: 'parquet' | 'rejected'): LambdaS3Call[] => [
   },
 ]
 
-/** Every S3 request the ingest Lambda makes (process-object.ts through s3-io.ts). */
+/** Every S3 request the ingest Lambda makes (process-object.ts and the modules it calls, through s3-io.ts). */
 export const LAMBDA_S3_CALLS: readonly LambdaS3Call[] = [
   {
     command: 'HeadObject',

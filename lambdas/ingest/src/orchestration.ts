@@ -72,7 +72,7 @@ export const STATES = {
   ingestLargeFile: 'IngestLargeFile',
   checkLargeFileResult: 'CheckLargeFileResult',
   /**
-   * After the current table's MERGE (infra/src/current-table.ts, whose states are named
+   * After the current table's MERGE (infra/src/merge-step.ts, whose states are named
    * `CurrentTable…`): a Choice that ends where the ingest would have ended without it.
    */
   afterMerge: 'AfterCurrentTableMerge',

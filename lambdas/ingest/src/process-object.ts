@@ -182,7 +182,7 @@ function describeVersion(version: ObjectVersion): SourceVersion {
     key: version.key,
     etag: version.etag,
     ...(version.versionId ? { versionId: version.versionId } : {}),
-    // The current table's source order starts with it (infra/src/current-table.ts MERGE_INPUT).
+    // The current table's source order starts with it (MERGE_INPUT in infra/src/current-table-states.ts).
     last_modified: version.lastModified.toISOString(),
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Local bindings for the Task states the current table's merge step adds to
- * the ingest state machine (infra/src/current-table.ts): the writer lock
+ * the ingest state machine (infra/src/merge-step.ts): the writer lock
  * (`dynamodb:updateItem` / `getItem`), the lock holder's status
  * (`aws-sdk:sfn:describeExecution`) and the MERGE itself
  * (`athena:startQueryExecution.sync`); and the start of its rebuild machine
