@@ -4,7 +4,7 @@
  * table (its schedule) and by the analytics workgroup (its scan cutoff).
  */
 import type { Node } from 'constructs'
-import { contextReader } from './config.js'
+import { contextReader } from './context-reader.js'
 
 /** Settings of the current table, from CDK context, validated. */
 export interface CurrentTableConfig {
