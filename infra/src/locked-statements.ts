@@ -9,7 +9,7 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb'
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions'
 import type { Construct } from 'constructs'
-import { CURRENT_TABLE_NAME, STATES_FORMAT_SLOT } from '../../shared/src/current-table-sql.js'
+import { CURRENT_TABLE_NAME } from '../../shared/src/current-table-sql.js'
 import {
   ATHENA_API_RETRY,
   COMMIT_CONFLICT_RETRY,
@@ -19,12 +19,13 @@ import {
   LOCK_WAIT_SECONDS,
 } from './current-table-states.js'
 import { addRetries } from './sfn-retries.js'
+import { statesFormat } from './states-format.js'
 
 /** One statement of {@link lockedStatements}. */
 export interface LockedStatement {
   /** Names its states (`<prefix><name>...`). */
   readonly name: string
-  /** The SQL; with `values`, a template whose `{}` slots they fill (see {@link statesFormat}). */
+  /** The SQL; with `values`, a template whose `{}` slots they fill (see `statesFormat` in states-format.ts). */
   readonly query: string
   /** JSONPath or intrinsic expressions for the slots, in order. @default none (the query as it is) */
   readonly values?: readonly string[]
@@ -221,36 +222,4 @@ export function lockedStatements(
   lockBackoff.next(lockWait).next(acquire)
   acquire.next(first)
   return sfn.Chain.custom(acquire, [releaseLock, takenOver], releaseLock)
-}
-
-/**
- * A CDK token's marker in a string (`${Token[TOKEN.123]}`, as `Token.asString`
- * writes it), captured whole: the CDK replaces it with a reference at
- * synthesis, but only if it is left as it is.
- */
-const TOKEN_MARKER = /(\$\{Token\[[^\]]+\]\})/
-
-/**
- * The `States.Format` intrinsic that fills a statement's `{}` slots with the
- * base64 of each value (JSONPath or intrinsic expressions), in order. The
- * statement's own `'`, `{`, `}` and `\` are escaped, as intrinsic string
- * literals require, except in the CDK tokens it holds (the processed bucket's
- * name in the rebuild), which CloudFormation fills in: a name S3 allows has
- * none of those characters.
- *
- * @throws {Error} when the statement's slots and the values differ in number
- */
-export function statesFormat(statement: string, values: readonly string[]): string {
-  const slots = statement.split(STATES_FORMAT_SLOT).length - 1
-  if (slots !== values.length) throw new Error(`the statement has ${slots} slots for ${values.length} values`)
-  const literal = statement
-    .split(STATES_FORMAT_SLOT)
-    .map((part) =>
-      part
-        .split(TOKEN_MARKER)
-        .map((text, i) => (i % 2 === 1 ? text : text.replace(/[\\'{}]/g, (c) => `\\${c}`)))
-        .join(''),
-    )
-    .join(STATES_FORMAT_SLOT)
-  return `States.Format('${literal}', ${values.map((v) => `States.Base64Encode(${v})`).join(', ')})`
 }

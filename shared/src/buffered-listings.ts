@@ -2,7 +2,7 @@
  * The single pass's row buffer: every valid row in columns, deduplicated as
  * it is added, then read back as row groups for the encoder.
  *
- * Kept as one module: {@link BufferedListings} is one data structure whose
+ * Length: over 250 lines, kept as one module: {@link BufferedListings} is one data structure whose
  * private typed arrays the per-row `add` and the per-row row-group assembly
  * read directly; split across modules, those hot loops would need an
  * accessor call per row and column. The parts that stand alone (the label

@@ -9,7 +9,7 @@
  *
  * Pure: no AWS, no I/O.
  *
- * Over 250 lines on purpose: the table's columns, its source order, the two
+ * Length: over 250 lines on purpose: the table's columns, its source order, the two
  * dialects and every statement rendered from them are one set of facts that
  * must agree (the MERGE, the rebuild and the DDL name the same columns in
  * the same order); apart, a reader would have to hold several modules to

@@ -11,7 +11,7 @@
  * (`aria-hidden`). Every string from the data (file names, categories,
  * paths) is HTML-escaped, and control characters are shown as `U+001C`.
  *
- * Over 250 lines on purpose: it is the page's template, one function per
+ * Length: over 250 lines on purpose: it is the page's template, one function per
  * section in page order, read top to bottom as the page is. The value
  * formatting (report-html-format.ts) and the stylesheet and bars
  * (report-html-style.ts) are apart.

@@ -8,7 +8,6 @@ import { App, Stack } from 'aws-cdk-lib'
 import { Match } from 'aws-cdk-lib/assertions'
 import { describe, expect, it } from 'vitest'
 import { readCurrentTableConfig } from '../../infra/src/current-table-config.js'
-import { statesFormat } from '../../infra/src/locked-statements.js'
 import {
   ANALYST_QUERIES,
   CURRENT_TABLE_COLUMNS,
@@ -177,15 +176,6 @@ describe('maintenance', () => {
     const bucket = parts.findIndex((part) => JSON.stringify(part) === JSON.stringify({ Ref: processed.id }))
     expect(String(parts[bucket - 1])).toMatch(/concat\(\\\\'s3:\/\/$/)
     expect(JSON.stringify(template.toJSON())).not.toContain('Token[')
-  })
-})
-
-describe('run values in Athena statements', () => {
-  it("fill the statement's slots through States.Format, with its own reserved characters escaped", () => {
-    expect(statesFormat("SELECT '{}' AS a, '\\' AS b, '{x}' AS c", ['$.key'])).toBe(
-      "States.Format('SELECT \\'{}\\' AS a, \\'\\\\\\' AS b, \\'\\{x\\}\\' AS c', States.Base64Encode($.key))",
-    )
-    expect(() => statesFormat('SELECT 1', ['$.key'])).toThrow(/0 slots for 1 values/)
   })
 })
 
