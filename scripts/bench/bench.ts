@@ -17,6 +17,10 @@ import { DuckDBInstance } from '@duckdb/node-api'
  * Checks both agree on the five counts and on every row and its position,
  * and prints each pair, the medians, peak RSS and the load average. Exits 1
  * if the outputs disagree.
+ *
+ * Length: over 250 lines, a script read top to bottom (arguments, data,
+ * interleaved pairs, checks, the printout); DuckDB's side of the contract is
+ * duckdb-contract.ts.
  */
 const USAGE = `Usage: npm run bench -- [--rows N] [--shape S] [--seed S] [--cpus C] [--repeat R] [--lookup FILE]
 
