@@ -34,6 +34,10 @@ function sampleTable(): Map<string, { value: number; text: string }> {
 }
 
 describe('the README says only what the code does', () => {
+  it('stays short (under 10 KiB): what it is, quick start, CLI, layout, links; the rest is in docs/', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThan(10 * 1024)
+  })
+
   it('names only npm scripts that package.json defines', () => {
     const named = userDocs(root).flatMap((doc) =>
       [...doc.text.matchAll(/npm run ([\w:-]+)/g)].map((match) => `${doc.path}: ${match[1]}`),
