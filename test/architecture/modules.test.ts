@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -53,6 +54,31 @@ describe('how the packages depend on each other', () => {
   it('keeps the CDK app out of the CLI (the stack imports facts from shared/ and lambdas/, never local/)', () => {
     for (const module of under('infra/'))
       expect(reachesOutside(module, ['infra/', 'shared/', 'lambdas/'])).toEqual([])
+  })
+})
+
+describe('the CDK constructs', () => {
+  it('each take a typed props interface, `<Construct>Props`, whose members are all readonly', () => {
+    const constructs = under('infra/src/').flatMap((module) => {
+      const text = readFileSync(join(root, module.path), 'utf8')
+      return [...text.matchAll(/export class (\w+) extends Construct \{/g)].map((match) => {
+        const name = match[1] ?? ''
+        const props = new RegExp(
+          `export interface ${name}Props(?: extends [\\w.]+)? \\{([\\s\\S]*?)\\n\\}`,
+        ).exec(text)?.[1]
+        const members = [...(props ?? '').matchAll(/^ {2}(?!\/|\*)(.+?)\??:/gm)].map((m) => m[1] ?? '')
+        return {
+          construct: name,
+          takesProps: new RegExp(`constructor\\(scope: Construct, id: string, props: ${name}Props\\)`).test(
+            text,
+          ),
+          mutable: members.filter((member) => !member.startsWith('readonly ')),
+        }
+      })
+    })
+    expect(constructs.length).toBeGreaterThan(5)
+    for (const construct of constructs)
+      expect(construct).toEqual({ ...construct, takesProps: true, mutable: [] })
   })
 })
 
