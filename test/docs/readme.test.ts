@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -115,5 +115,35 @@ describe('the README says only what the code does', () => {
       report.rows_after_dedup,
       report.rejected_rows,
     ])
+  })
+})
+
+describe('the docs and the CDK context agree', () => {
+  /** The context keys the stack reads, from its sources (`whole('key'…`, `text('key')`, `tryGetContext('key')`…). */
+  const readKeys = new Set(
+    execFileSync('git', ['ls-files', 'infra/src'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter((path) => path.endsWith('.ts'))
+      .flatMap((path) => [
+        ...readFileSync(join(root, path), 'utf8').matchAll(
+          /\b(?:text|whole|decimal|ratio|tryGetContext)\('([A-Za-z]+)'/g,
+        ),
+      ])
+      .map((match) => match[1] ?? ''),
+  )
+  const docs = userDocs(root)
+
+  it('every -c key=value in the docs is a key the stack reads', () => {
+    expect(readKeys.size).toBeGreaterThan(15)
+    const named = docs.flatMap((doc) =>
+      [...doc.text.matchAll(/-c ([A-Za-z]+)=/g)].map((match) => match[1] ?? ''),
+    )
+    expect(named.length).toBeGreaterThan(5)
+    expect(named.filter((key) => !readKeys.has(key))).toEqual([])
+  })
+
+  it('every key the stack reads is documented', () => {
+    const text = docs.map((doc) => doc.text).join('\n')
+    expect([...readKeys].filter((key) => !text.includes(`\`${key}\``))).toEqual([])
   })
 })
