@@ -53,7 +53,12 @@ function toBytes(text: string): Buffer {
   return Buffer.concat(
     text
       .split(/([\ue000-\ue004])/u)
-      .map((part) => Buffer.from(INVALID_BYTES[part] ?? Buffer.from(part, 'utf8'))),
+      // Own keys only: a cell such as `toString` is text, not Object.prototype's method.
+      .map((part) =>
+        Object.hasOwn(INVALID_BYTES, part)
+          ? Buffer.from(INVALID_BYTES[part] ?? [])
+          : Buffer.from(part, 'utf8'),
+      ),
   )
 }
 
