@@ -5,6 +5,7 @@
  * model). The calls come from lambdas/ingest/src/aws-calls.ts and the template
  * itself (test/infra/deployed-calls.ts).
  */
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { LAMBDA_S3_CALLS } from '../../lambdas/ingest/src/aws-calls.js'
 import { STATES } from '../../lambdas/ingest/src/orchestration.js'
@@ -68,6 +69,11 @@ function asLambda(
 }
 
 describe('every call the deployed system makes', () => {
+  it('is the number of calls docs/aws.md says it evaluates', () => {
+    const said = /evaluates \*\*(\d+) calls\*\*/.exec(readFileSync('docs/aws.md', 'utf8'))?.[1]
+    expect(Number(said)).toBe(calls.length)
+  })
+
   it(`is allowed by the synthesized policies (${calls.length} calls)`, async () => {
     expect(await refusedCalls(calls)).toEqual([])
   }, 60_000)
