@@ -147,3 +147,24 @@ describe('the docs and the CDK context agree', () => {
     expect([...readKeys].filter((key) => !text.includes(`\`${key}\``))).toEqual([])
   })
 })
+
+describe("the docs and the Lambda's environment agree", () => {
+  it('every variable the object-processing program reads is documented', () => {
+    const read = new Set(
+      execFileSync('git', ['ls-files', 'lambdas/ingest/src'], { cwd: root, encoding: 'utf8' })
+        .split('\n')
+        .filter((path) => path.endsWith('.ts'))
+        .flatMap((path) => [
+          ...readFileSync(join(root, path), 'utf8').matchAll(/\benv(?:\.|, '|\[')([A-Z][A-Z0-9_]+)/g),
+        ])
+        .map((match) => match[1] ?? ''),
+    )
+    expect(read.size).toBeGreaterThan(8)
+    const text = userDocs(root)
+      .map((doc) => doc.text)
+      .join('\n')
+    expect([...read].filter((name) => !text.includes(`\`${name}\``) && !text.includes(`${name}=`))).toEqual(
+      [],
+    )
+  })
+})
