@@ -118,19 +118,21 @@ describe('the README says only what the code does', () => {
   })
 })
 
+/** The first capture of `pattern` (a global RegExp) in every tracked TypeScript source under `folder`. */
+function namesInSources(folder: string, pattern: RegExp): Set<string> {
+  const sources = execFileSync('git', ['ls-files', folder], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((path) => path.endsWith('.ts'))
+  return new Set(
+    sources.flatMap((path) =>
+      [...readFileSync(join(root, path), 'utf8').matchAll(pattern)].map((match) => match[1] ?? ''),
+    ),
+  )
+}
+
 describe('the docs and the CDK context agree', () => {
   /** The context keys the stack reads, from its sources (`whole('key'…`, `text('key')`, `tryGetContext('key')`…). */
-  const readKeys = new Set(
-    execFileSync('git', ['ls-files', 'infra/src'], { cwd: root, encoding: 'utf8' })
-      .split('\n')
-      .filter((path) => path.endsWith('.ts'))
-      .flatMap((path) => [
-        ...readFileSync(join(root, path), 'utf8').matchAll(
-          /\b(?:text|whole|decimal|ratio|tryGetContext)\('([A-Za-z]+)'/g,
-        ),
-      ])
-      .map((match) => match[1] ?? ''),
-  )
+  const readKeys = namesInSources('infra/src', /\b(?:text|whole|decimal|ratio|tryGetContext)\('([A-Za-z]+)'/g)
   const docs = userDocs(root)
 
   it('every -c key=value in the docs is a key the stack reads', () => {
@@ -150,15 +152,7 @@ describe('the docs and the CDK context agree', () => {
 
 describe("the docs and the Lambda's environment agree", () => {
   it('every variable the object-processing program reads is documented', () => {
-    const read = new Set(
-      execFileSync('git', ['ls-files', 'lambdas/ingest/src'], { cwd: root, encoding: 'utf8' })
-        .split('\n')
-        .filter((path) => path.endsWith('.ts'))
-        .flatMap((path) => [
-          ...readFileSync(join(root, path), 'utf8').matchAll(/\benv(?:\.|, '|\[')([A-Z][A-Z0-9_]+)/g),
-        ])
-        .map((match) => match[1] ?? ''),
-    )
+    const read = namesInSources('lambdas/ingest/src', /\benv(?:\.|, '|\[')([A-Z][A-Z0-9_]+)/g)
     expect(read.size).toBeGreaterThan(8)
     const text = userDocs(root)
       .map((doc) => doc.text)
