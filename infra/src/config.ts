@@ -7,6 +7,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs'
 import type { Node } from 'constructs'
+import { DEFAULT_INCOMING_PREFIX } from '../../lambdas/ingest/src/incoming-keys.js'
 import { parseS3ObjectUri } from '../../lambdas/ingest/src/s3-uri.js'
 import { contextReader } from './context-reader.js'
 import { type LargeFileConfig, readLargeFileConfig } from './large-file-config.js'
@@ -30,7 +31,7 @@ export const LOG_RETENTION_DAYS: readonly RetentionDays[] = Object.values(Retent
 export interface PipelineConfig {
   /** Prefix of every resource name. @default 'listings-ingest' */
   namePrefix: string
-  /** Raw-bucket prefix that triggers the pipeline. @default 'incoming/' */
+  /** Raw-bucket prefix that triggers the pipeline. @default DEFAULT_INCOMING_PREFIX ('incoming/') */
   incomingPrefix: string
   /** Lookup location; `undefined` means `s3://<raw bucket>/reference/category_lookup.csv`. @default undefined */
   lookupUri: string | undefined
@@ -88,7 +89,7 @@ export function readPipelineConfig(node: Node): PipelineConfig {
   if (removal !== 'retain' && removal !== 'destroy') {
     throw new Error(`context removalPolicy must be retain or destroy, got ${JSON.stringify(removal)}`)
   }
-  const incomingPrefix = text('incomingPrefix') ?? 'incoming/'
+  const incomingPrefix = text('incomingPrefix') ?? DEFAULT_INCOMING_PREFIX
   if (!incomingPrefix.endsWith('/')) throw new Error('context incomingPrefix must end with /')
   const lambdaMemoryMb = whole('lambdaMemoryMb', { min: 512, max: 10240 }) ?? 1769
   const lambdaTimeoutMinutes = whole('lambdaTimeoutMinutes', { min: 1, max: 15 }) ?? 15

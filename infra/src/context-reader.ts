@@ -13,6 +13,7 @@ import {
   parseDecimal,
   parseRatio,
   parseWholeNumber,
+  plainDecimal,
   RATIO_DESCRIPTION,
 } from '../../shared/src/setting-values.js'
 
@@ -21,17 +22,21 @@ export type ContextReader = ReturnType<typeof contextReader>
 
 /**
  * Reads context as text: `-c` gives strings, cdk.json may give JSON numbers,
- * which are read as JavaScript writes them (`String(value)`). `text` is
- * `undefined` when a key is unset, null or ''; a number also when it is only White_Space.
+ * which are written out in plain decimals ({@link plainDecimal}: `5e-7` in
+ * cdk.json is `0.0000005`, which the number parsers accept). `text` is
+ * `undefined` when a key is unset, null, or empty or only White_Space; other
+ * text is taken as written (an S3 URI or a name is never trimmed).
  */
 export function contextReader(node: Node) {
   const text = (key: string): string | undefined => {
     const value: unknown = node.tryGetContext(key)
-    return value === undefined || value === null || value === '' ? undefined : String(value)
+    if (value === undefined || value === null) return undefined
+    const written = typeof value === 'number' ? plainDecimal(value) : String(value)
+    return isBlank(written) ? undefined : written
   }
   const numeric = (key: string, parse: (raw: string) => number | undefined, description: string) => {
     const raw = text(key)
-    if (raw === undefined || isBlank(raw)) return undefined
+    if (raw === undefined) return undefined
     const value = parse(raw)
     if (value === undefined)
       throw new Error(`context ${key} must be ${description}, got ${JSON.stringify(raw)}`)

@@ -6,7 +6,11 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions'
 import * as sqs from 'aws-cdk-lib/aws-sqs'
 import type { Construct } from 'constructs'
 import { parseS3Uri } from '../../lambdas/ingest/src/config.js'
-import { incomingKeyEventPattern, type KeyFilter } from '../../lambdas/ingest/src/incoming-keys.js'
+import {
+  DEFAULT_LOOKUP_KEY,
+  incomingKeyEventPattern,
+  type KeyFilter,
+} from '../../lambdas/ingest/src/incoming-keys.js'
 import { Analytics } from './analytics.js'
 import { readPipelineConfig } from './config.js'
 import { CurrentTable } from './current-table.js'
@@ -31,7 +35,7 @@ export class IngestStack extends Stack {
     const storage = new Storage(this, 'Storage', { config })
     const lookup = config.lookupUri
       ? parseS3Uri('lookupUri', config.lookupUri)
-      : { bucket: storage.raw.bucketName, key: 'reference/category_lookup.csv' }
+      : { bucket: storage.raw.bucketName, key: DEFAULT_LOOKUP_KEY }
 
     const alerts = new sns.Topic(this, 'Alerts', {
       topicName: `${config.namePrefix}-alerts`,

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam'
 import { actionFor, LAMBDA_S3_CALLS, S3_COMMANDS, type S3Target } from '../../lambdas/ingest/src/aws-calls.js'
 import { DQ_SERVICE_NAME } from '../../lambdas/ingest/src/dq-metrics.js'
 import { PROCESSED_PREFIXES } from '../../lambdas/ingest/src/output-keys.js'
+import { plainDecimal } from '../../shared/src/setting-values.js'
 import type { PipelineConfig } from './config.js'
 import { acknowledge, arnReference } from './nag.js'
 import type { Storage } from './storage.js'
@@ -115,9 +116,11 @@ export function objectProcessingEnvironment(
     INCOMING_PREFIX: config.incomingPrefix,
     OUTPUT_KMS_KEY_ARN: storage.key.keyArn,
     POWERTOOLS_SERVICE_NAME: DQ_SERVICE_NAME,
-    ...(config.maxRejectedRatio === undefined ? {} : { MAX_REJECTED_RATIO: String(config.maxRejectedRatio) }),
+    ...(config.maxRejectedRatio === undefined
+      ? {}
+      : { MAX_REJECTED_RATIO: plainDecimal(config.maxRejectedRatio) }),
     ...(config.maxUnmatchedSegmentRatio === undefined
       ? {}
-      : { MAX_UNMATCHED_SEGMENT_RATIO: String(config.maxUnmatchedSegmentRatio) }),
+      : { MAX_UNMATCHED_SEGMENT_RATIO: plainDecimal(config.maxUnmatchedSegmentRatio) }),
   }
 }

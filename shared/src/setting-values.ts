@@ -84,6 +84,30 @@ export function describeDecimal(range: NumberRange): string {
   return `a number from ${range.min} to ${range.max}`
 }
 
+/**
+ * A number written as {@link parseDecimal} reads it back, digit for digit:
+ * JavaScript's shortest form with any exponent spelled out (`5e-7` is
+ * `0.0000005`, `1e21` is `1000000000000000000000`). For handing a parsed
+ * value on as text, such as a CDK context ratio to the Lambda's environment,
+ * where `String(value)` would write an exponent the parser refuses.
+ *
+ * @throws {RangeError} for NaN or an infinity, which no setting holds
+ */
+export function plainDecimal(value: number): string {
+  if (!Number.isFinite(value)) throw new RangeError(`no decimal form for ${value}`)
+  const [mantissa = '', exponentText] = String(Math.abs(value)).split('e')
+  const sign = value < 0 ? '-' : ''
+  if (exponentText === undefined) return `${sign}${mantissa}`
+  const exponent = Number(exponentText)
+  const [whole = '', fraction = ''] = mantissa.split('.')
+  const digits = whole + fraction
+  // Where the decimal point goes, counted from the left of `digits`.
+  const point = whole.length + exponent
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
+}
+
 /** What {@link parseRatio} accepts, for messages: `a number from 0 to 1`. */
 export const RATIO_DESCRIPTION = describeDecimal(RATIO_RANGE)
 

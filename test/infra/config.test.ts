@@ -1,6 +1,8 @@
 import { App } from 'aws-cdk-lib'
 import { describe, expect, it } from 'vitest'
 import { type PipelineConfig, readPipelineConfig } from '../../infra/src/config.js'
+import { readConfig } from '../../lambdas/ingest/src/config.js'
+import { template } from './synth.js'
 
 /** The configuration read from `context`, as `cdk -c key=value` (strings) or cdk.json (JSON values) give it. */
 function configFrom(context: Record<string, unknown>): PipelineConfig {
@@ -99,6 +101,45 @@ describe('readPipelineConfig: the lookup URI', () => {
   ])('refuses %s at synthesis, naming the key: %s', (uri, reason) => {
     expect(refusal({ lookupUri: uri })).toContain(
       `context lookupUri must look like s3://bucket/key, got ${JSON.stringify(uri)}: ${reason}`,
+    )
+  })
+})
+
+describe('a ratio handed from context to the Lambda', () => {
+  /** The Lambda's environment as the stack synthesizes it for `context`. */
+  function lambdaEnvironment(context: Record<string, unknown>): Record<string, string> {
+    const functions = template(context).findResources('AWS::Lambda::Function')
+    const ingest = Object.values(functions).find(
+      (fn) => fn.Properties?.Environment?.Variables?.MAX_REJECTED_RATIO !== undefined,
+    )
+    return ingest?.Properties.Environment.Variables ?? {}
+  }
+
+  it('reaches it in a form its own parser reads back, however small (no 5e-7 exponent)', () => {
+    for (const context of [
+      { maxRejectedRatio: 5e-7, maxUnmatchedSegmentRatio: 1e-9 },
+      { maxRejectedRatio: '0.0000005', maxUnmatchedSegmentRatio: '0.000000001' },
+    ]) {
+      const env = lambdaEnvironment({ ...context, largeFiles: 'off' })
+      expect(env.MAX_REJECTED_RATIO).toBe('0.0000005')
+      expect(env.MAX_UNMATCHED_SEGMENT_RATIO).toBe('0.000000001')
+      const read = readConfig({
+        PROCESSED_BUCKET: 'processed',
+        LOOKUP_URI: 's3://raw/reference/category_lookup.csv',
+        MAX_REJECTED_RATIO: env.MAX_REJECTED_RATIO,
+        MAX_UNMATCHED_SEGMENT_RATIO: env.MAX_UNMATCHED_SEGMENT_RATIO,
+      })
+      expect([read.maxRejectedRatio, read.maxUnmatchedSegmentRatio]).toEqual([5e-7, 1e-9])
+    }
+  })
+
+  it('treats blank text context as unset, and takes other text as written', () => {
+    expect(configFrom({ namePrefix: ' \u00a0 ', alarmEmail: '' })).toMatchObject({
+      namePrefix: 'listings-ingest',
+      alarmEmail: undefined,
+    })
+    expect(refusal({ removalPolicy: ' retain' })).toBe(
+      'context removalPolicy must be retain or destroy, got " retain"',
     )
   })
 })

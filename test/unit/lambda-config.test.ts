@@ -95,6 +95,9 @@ describe('readConfig', () => {
       MAX_REJECTED_RATIO: '\u0085',
       MAX_UNMATCHED_SEGMENT_RATIO: ' ',
       NULL_VALUES: ' , ',
+      // Text settings too: a blank prefix is not "every key", a blank key ARN not a key.
+      INCOMING_PREFIX: '',
+      OUTPUT_KMS_KEY_ARN: ' ',
     })
     expect(config).toEqual(readConfig(base))
   })

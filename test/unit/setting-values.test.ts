@@ -8,6 +8,7 @@ import {
   parseNullMarkers,
   parseRatio,
   parseWholeNumber,
+  plainDecimal,
   RATIO_DESCRIPTION,
 } from '../../shared/src/setting-values.js'
 
@@ -128,6 +129,35 @@ describe('parseDecimal and parseRatio', () => {
         expect(parseDecimal(text, { min: 0, max: 100 })).toBe(expected)
       }),
       { numRuns: 3000 },
+    )
+  })
+})
+
+describe('plainDecimal', () => {
+  it('spells exponents out, so the setting parsers read the value back', () => {
+    expect(plainDecimal(5e-7)).toBe('0.0000005')
+    expect(plainDecimal(1.25e-10)).toBe('0.000000000125')
+    expect(plainDecimal(1e21)).toBe('1000000000000000000000')
+    expect(plainDecimal(1.5e22)).toBe('15000000000000000000000')
+    expect(plainDecimal(0.2)).toBe('0.2')
+    expect(plainDecimal(1769)).toBe('1769')
+    expect(plainDecimal(0)).toBe('0')
+    expect(plainDecimal(-2.5e-7)).toBe('-0.00000025')
+    expect(() => plainDecimal(Number.NaN)).toThrow(RangeError)
+  })
+
+  it('round-trips every ratio and every non-negative double through parseDecimal', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (value) => {
+        expect(parseRatio(plainDecimal(value))).toBe(Object.is(value, -0) ? 0 : value)
+      }),
+    )
+    fc.assert(
+      fc.property(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), (value) => {
+        expect(parseDecimal(plainDecimal(value), { min: 0, max: Number.MAX_VALUE })).toBe(
+          Object.is(value, -0) ? 0 : value,
+        )
+      }),
     )
   })
 })

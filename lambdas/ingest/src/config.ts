@@ -15,6 +15,7 @@ import {
   RATIO_DESCRIPTION,
 } from '../../../shared/src/setting-values.js'
 import { ConfigurationError } from './errors.js'
+import { DEFAULT_INCOMING_PREFIX } from './incoming-keys.js'
 import { parseS3ObjectUri, type S3Location } from './s3-uri.js'
 
 /**
@@ -29,7 +30,7 @@ export interface IngestConfig {
   lookup: S3Location
   /**
    * Only keys under this prefix ending in `.csv` are processed (`INCOMING_PREFIX`).
-   * @default 'incoming/'
+   * @default DEFAULT_INCOMING_PREFIX ('incoming/')
    */
   incomingPrefix: string
   /** `MAX_REJECTED_RATIO`, 0-1. @default undefined (no limit) */
@@ -60,7 +61,7 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
   const config: IngestConfig = {
     processedBucket: required(env, 'PROCESSED_BUCKET'),
     lookup: parseS3Uri('LOOKUP_URI', required(env, 'LOOKUP_URI')),
-    incomingPrefix: env.INCOMING_PREFIX ?? 'incoming/',
+    incomingPrefix: optional(env.INCOMING_PREFIX) ?? DEFAULT_INCOMING_PREFIX,
     nullMarkers: parseNullMarkers([env.NULL_VALUES ?? '']),
     rowGroupSize: rowGroupSize(env.ROW_GROUP_SIZE),
     memoryBudgetBytes: memoryBudget(env),
@@ -69,7 +70,8 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
   if (maxRejected !== undefined) config.maxRejectedRatio = maxRejected
   const maxUnmatched = ratio('MAX_UNMATCHED_SEGMENT_RATIO', env.MAX_UNMATCHED_SEGMENT_RATIO)
   if (maxUnmatched !== undefined) config.maxUnmatchedSegmentRatio = maxUnmatched
-  if (env.OUTPUT_KMS_KEY_ARN) config.kmsKeyArn = env.OUTPUT_KMS_KEY_ARN
+  const kmsKeyArn = optional(env.OUTPUT_KMS_KEY_ARN)
+  if (kmsKeyArn !== undefined) config.kmsKeyArn = kmsKeyArn
   return config
 }
 

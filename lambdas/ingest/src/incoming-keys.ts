@@ -16,6 +16,12 @@
  * gzipped file named `.csv`, or a plain one named `.csv.gz`, is read right.
  */
 
+/** The raw-bucket prefix uploads go under when none is configured (context `incomingPrefix`, `INCOMING_PREFIX`). */
+export const DEFAULT_INCOMING_PREFIX = 'incoming/'
+
+/** Where the stack expects the category lookup in the raw bucket when context `lookupUri` names none. */
+export const DEFAULT_LOOKUP_KEY = 'reference/category_lookup.csv'
+
 /** The eight letter-case spellings of `.csv`, `.csv` first. */
 export const CSV_EXTENSIONS: readonly string[] = spellings('csv').map((letters) => `.${letters}`)
 

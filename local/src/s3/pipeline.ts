@@ -3,7 +3,11 @@ import { stat } from 'node:fs/promises'
 import { PutObjectCommand } from '@aws-sdk/client-s3'
 import { readConfig } from '../../../lambdas/ingest/src/config.js'
 import { createHandler, createS3Client } from '../../../lambdas/ingest/src/handler.js'
-import { isIncomingCsv } from '../../../lambdas/ingest/src/incoming-keys.js'
+import {
+  DEFAULT_INCOMING_PREFIX,
+  DEFAULT_LOOKUP_KEY,
+  isIncomingCsv,
+} from '../../../lambdas/ingest/src/incoming-keys.js'
 import type { IngestSummary } from '../../../lambdas/ingest/src/ingest-summary.js'
 import { StderrLogger } from '../logger.js'
 import { CapturingMetrics } from './capturing-metrics.js'
@@ -21,8 +25,8 @@ import type { Execution, Notification } from './task-bindings.js'
 
 export const RAW_BUCKET = 'raw'
 export const PROCESSED_BUCKET = 'processed'
-export const INCOMING_PREFIX = 'incoming/'
-export const LOOKUP_KEY = 'reference/category_lookup.csv'
+export const INCOMING_PREFIX = DEFAULT_INCOMING_PREFIX
+export const LOOKUP_KEY = DEFAULT_LOOKUP_KEY
 
 /** Options for {@link startLocalPipeline}. */
 export interface LocalPipelineOptions {

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ConfigurationError } from '../../../lambdas/ingest/src/errors.js'
-import { describeWholeNumber, parseWholeNumber } from '../../../shared/src/setting-values.js'
+import { describeWholeNumber, parseWholeNumber, plainDecimal } from '../../../shared/src/setting-values.js'
 import { optionalRatio, UsageError } from '../args.js'
 import { DEFAULT_LOCAL_S3_PORT, LOCAL_CREDENTIALS } from './local-s3.js'
 import { INCOMING_PREFIX, LOOKUP_KEY, PROCESSED_BUCKET, RAW_BUCKET, startLocalPipeline } from './pipeline.js'
@@ -57,9 +57,9 @@ function parseOptions(argv: string[]): ServeOptions {
   // Checked here, so a bad ratio is one line at start rather than a failed execution per upload.
   const env: Record<string, string> = {}
   const maxRejected = optionalRatio('--max-rejected-ratio', values['max-rejected-ratio'])
-  if (maxRejected !== undefined) env.MAX_REJECTED_RATIO = String(maxRejected)
+  if (maxRejected !== undefined) env.MAX_REJECTED_RATIO = plainDecimal(maxRejected)
   const maxUnmatched = optionalRatio('--max-unmatched-segment-ratio', values['max-unmatched-segment-ratio'])
-  if (maxUnmatched !== undefined) env.MAX_UNMATCHED_SEGMENT_RATIO = String(maxUnmatched)
+  if (maxUnmatched !== undefined) env.MAX_UNMATCHED_SEGMENT_RATIO = plainDecimal(maxUnmatched)
   return { port, lookup, env }
 }
 
