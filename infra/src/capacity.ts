@@ -6,7 +6,7 @@ import { repositoryRoot } from './paths.js'
  * How large a file one run can take, derived from the measured capacity in
  * docs/performance.json (written by `npm run bench`) and the memory model in
  * docs/performance.md. The ingest state machine sends files up to
- * {@link lambdaCapacity}'s `bytes` to the Lambda and larger ones to the
+ * {@link runCapacity}'s `bytes` (of the Lambda's memory and timeout) to the Lambda and larger ones to the
  * Fargate task (context `largeFileThresholdBytes` overrides it).
  *
  * A run holds, per distinct `(date, item_id)` key, the dedup index in its

@@ -1,7 +1,7 @@
 /**
  * The Glue catalog's columns for the stack's tables: the per-file `listings`
- * table's derived from the Parquet schema the writer uses
- * (shared/src/parquet.ts), so a column added to the Parquet is added to the
+ * table's derived from the Parquet schema (its one home,
+ * shared/src/parquet.ts), so a column added to the Parquet is added to the
  * table; and the fields of the JSON reports and manifests analysts query.
  */
 import type * as glue from 'aws-cdk-lib/aws-glue'

@@ -2,7 +2,7 @@
  * The output's columns as a table sees them: name, type in Hive/Glue
  * spelling (what Athena DDL, the Glue catalog and the Iceberg schema use),
  * whether a value is guaranteed, and a description. Derived from the Parquet
- * schema the writer uses (`parquet.ts`), so a column added to the Parquet is
+ * schema (`parquet.ts`, which the writer also reads), so a column added to the Parquet is
  * a column of the per-file Glue table and of the current table, with no list
  * to keep in step by hand.
  *
