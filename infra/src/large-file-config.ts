@@ -45,7 +45,7 @@ export interface LargeFileConfig {
 export const LARGE_FILES_DEFAULT: 'on' | 'off' = 'on'
 
 /** Fargate's memory range (MiB) and step for each CPU size. */
-export const FARGATE_SIZES: Readonly<Record<number, { min: number; max: number; step: number }>> = {
+const FARGATE_SIZES: Readonly<Record<number, { min: number; max: number; step: number }>> = {
   1024: { min: 2048, max: 8192, step: 1024 },
   2048: { min: 4096, max: 16384, step: 1024 },
   4096: { min: 8192, max: 30720, step: 1024 },

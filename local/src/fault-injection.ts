@@ -26,7 +26,7 @@ export const FAULT_POINTS = [
 export type FaultPoint = (typeof FAULT_POINTS)[number]
 
 /** What an injected fault does when its point is reached. */
-export const FAULT_ACTIONS = ['error', 'crash', 'pause', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const
+const FAULT_ACTIONS = ['error', 'crash', 'pause', 'SIGINT', 'SIGTERM', 'SIGHUP'] as const
 export type FaultAction = (typeof FAULT_ACTIONS)[number]
 
 /**

@@ -29,7 +29,7 @@ import { newRunId } from './run-id.js'
 /** The folder under `--out` holding one directory per run. */
 export const RUNS = '.runs'
 /** The symlink under `--out` naming the published run directory. */
-export const CURRENT = '.current'
+const CURRENT = '.current'
 
 /** The directory of run `runId` under `out`. */
 export function runDirectory(out: string, runId: string): string {

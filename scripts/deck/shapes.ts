@@ -12,9 +12,9 @@ export type Presentation = InstanceType<typeof pptxgenModule.default>
 export type Slide = ReturnType<Presentation['addSlide']>
 
 export const INK = '232F3E'
-export const ORANGE = 'FF9900'
-export const GREY = '5A6B7B'
-export const PANEL = 'F2F4F7'
+const ORANGE = 'FF9900'
+const GREY = '5A6B7B'
+const PANEL = 'F2F4F7'
 // Arial is on every PowerPoint machine; LibreOffice lays it out with the metric-compatible Liberation Sans.
 export const FONT = 'Arial'
 

@@ -22,7 +22,7 @@ export const MAX_ROW_GROUP_SIZE = 1_048_576
 export const DEFAULT_ROW_GROUP_SIZE = 100_000
 
 /** The row-group sizes a setting may ask for: 1 to {@link MAX_ROW_GROUP_SIZE}. */
-export const ROW_GROUP_SIZE_BOUNDS: NumberRange = { min: 1, max: MAX_ROW_GROUP_SIZE }
+const ROW_GROUP_SIZE_BOUNDS: NumberRange = { min: 1, max: MAX_ROW_GROUP_SIZE }
 
 /**
  * Reads a row-group size (a flag or a variable), or says why it cannot.
@@ -65,7 +65,7 @@ export function memoryBudgetForRuntime(memoryMiB: number): number {
 }
 
 /** The memory budgets a setting may ask for, in MiB: 0 (always two passes) to 1 TiB. */
-export const MEMORY_BUDGET_MIB_BOUNDS: NumberRange = { min: 0, max: 1_048_576 }
+const MEMORY_BUDGET_MIB_BOUNDS: NumberRange = { min: 0, max: 1_048_576 }
 
 /**
  * Reads a memory budget written as whole MiB (0 forces two passes), or says

@@ -29,7 +29,7 @@ export interface NumberRange {
 }
 
 /** The range of a share: 0 (none) to 1 (all). */
-export const RATIO_RANGE: NumberRange = { min: 0, max: 1 }
+const RATIO_RANGE: NumberRange = { min: 0, max: 1 }
 
 const WHOLE_NUMBER = /^\d+$/
 const DECIMAL_NUMBER = /^(?:\d+\.?\d*|\.\d+)$/

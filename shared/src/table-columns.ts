@@ -41,7 +41,7 @@ export function tableColumnType(column: SchemaElement): TableColumnType {
 }
 
 /** What each output column holds, shown in the Glue catalog and the Iceberg schema. */
-export const LISTING_COLUMN_DOCS: Readonly<Record<string, string>> = {
+const LISTING_COLUMN_DOCS: Readonly<Record<string, string>> = {
   date: 'Listing date (the merge key, with item_id)',
   seller_id: 'Seller identifier, as text',
   region: 'Region',

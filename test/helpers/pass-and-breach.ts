@@ -3,7 +3,7 @@ import type { DqReport } from '../../shared/src/report.js'
 import { runOnText } from './sources.js'
 
 /** The rejected share above which {@link passAndBreach}'s second run breaches. */
-export const BREACH_LIMIT = 0.1
+const BREACH_LIMIT = 0.1
 
 /**
  * Two in-memory runs of the same listings (with the small lookup), made

@@ -200,7 +200,7 @@ describe('the threshold between Lambda and Fargate', () => {
     expect(Math.abs(lambda.rows / measured.maxRowsPerInvocation - 1)).toBeLessThan(0.05)
     const route = JSON.stringify(ingestMachine().DefinitionString)
     expect(route).toContain(`\\"NumericGreaterThan\\":${lambda.bytes}`)
-     // The figure the docs give people is this one.
+    // The figure the docs give people is this one.
     for (const doc of ['docs/aws.md', 'docs/operations.md']) {
       expect(readFileSync(doc, 'utf8'), doc).toContain(`**${(lambda.bytes / 1e9).toFixed(1)} GB**`)
     }

@@ -122,7 +122,7 @@ function withPageKeys(manifest: Manifest): Manifest {
 }
 
 /** Whether two records name the same object version. */
-export function isSameVersion(a: SourceVersion, b: SourceVersion): boolean {
+function isSameVersion(a: SourceVersion, b: SourceVersion): boolean {
   return a.bucket === b.bucket && a.key === b.key && a.etag === b.etag && a.versionId === b.versionId
 }
 

@@ -19,7 +19,7 @@ export interface S3Location {
 export type S3UriResult<T> = { ok: true; location: T } | { ok: false; reason: string }
 
 /** The scheme, in the lower case S3 tools write. */
-export const S3_SCHEME = 's3://'
+const S3_SCHEME = 's3://'
 
 /** S3's rules for bucket names (3-63 lower-case letters, digits, dots and hyphens, starting and ending alphanumeric). */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
