@@ -1,4 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { isConditionalWriteRefused } from '../../lambdas/ingest/src/error-classification.js'
 import { listedCommandsOnly } from '../../lambdas/ingest/src/listed-s3-commands.js'
 import { deleteObject, getSmallObject } from '../../lambdas/ingest/src/s3-io.js'
 import { type S3Location, s3Uri } from '../../lambdas/ingest/src/s3-uri.js'
@@ -45,7 +46,7 @@ export async function acquireS3Lock(client: S3Client, prefix: S3Location, runId:
       }),
     )
   } catch (error) {
-    if (isPreconditionFailed(error))
+    if (isConditionalWriteRefused(error))
       throw lockedBy(prefix, await getSmallObject(client, key.bucket, key.key).catch(() => undefined))
     throw asS3Error(s3Uri(prefix), error)
   }
@@ -63,16 +64,6 @@ export async function acquireS3Lock(client: S3Client, prefix: S3Location, runId:
 export async function releaseS3Lock(client: S3Client, prefix: S3Location): Promise<void> {
   const key = s3LockKey(prefix)
   await deleteObject(client, key.bucket, key.key)
-}
-
-function isPreconditionFailed(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null | undefined)?.name
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null | undefined)?.$metadata
-    ?.httpStatusCode
-  // 409 ConditionalRequestConflict: another conditional write to the key was in flight.
-  return (
-    name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412 || status === 409
-  )
 }
 
 /** The refusal, naming the holder when the lock could be read (`text` undefined: it could not). */

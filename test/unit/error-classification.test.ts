@@ -4,6 +4,7 @@ import {
   classify,
   errorMessage,
   InputReadFailure,
+  isConditionalWriteRefused,
   isMissing,
   isPreconditionFailed,
   readFailuresNamed,
@@ -92,6 +93,13 @@ describe('what S3 errors mean', () => {
     expect(isMissing(new NoSuchKey({ $metadata: {}, message: 'x' }))).toBe(true)
     expect(isMissing(s3Error('AccessDenied', 403))).toBe(false)
     expect(isMissing(undefined)).toBe(false)
+  })
+
+  it('isConditionalWriteRefused: a 412, or a 409 ConditionalRequestConflict, by name or status', () => {
+    expect(isConditionalWriteRefused(s3Error('PreconditionFailed', 412))).toBe(true)
+    expect(isConditionalWriteRefused(s3Error('ConditionalRequestConflict', 409))).toBe(true)
+    expect(isConditionalWriteRefused({ $metadata: { httpStatusCode: 409 } })).toBe(true)
+    expect(isConditionalWriteRefused(s3Error('AccessDenied', 403))).toBe(false)
   })
 
   it('isPreconditionFailed: by name or by status 412', () => {

@@ -2,12 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isIncomingCsv } from '../../lambdas/ingest/src/incoming-keys.js'
 import {
-  MAX_S3_KEY_BYTES,
   type OutputKeys,
   outputKeysFor,
   overlongOutputKey,
   reportHtmlKey,
 } from '../../lambdas/ingest/src/output-keys.js'
+import { MAX_S3_KEY_BYTES } from '../../lambdas/ingest/src/s3-uri.js'
 
 const PREFIX = 'incoming/'
 const DAY = new Date('2026-11-28T23:59:00Z')

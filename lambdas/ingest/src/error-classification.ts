@@ -100,6 +100,20 @@ export function isPreconditionFailed(error: unknown): boolean {
   return candidate?.name === 'PreconditionFailed' || candidate?.$metadata?.httpStatusCode === 412
 }
 
+/**
+ * A conditional write (`If-None-Match: *`) was refused: the key exists (412),
+ * or another conditional write to it was in flight (409
+ * `ConditionalRequestConflict`). Either way another writer got there first.
+ */
+export function isConditionalWriteRefused(error: unknown): boolean {
+  const candidate = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined
+  return (
+    isPreconditionFailed(error) ||
+    candidate?.name === 'ConditionalRequestConflict' ||
+    candidate?.$metadata?.httpStatusCode === 409
+  )
+}
+
 /** An error as one line: `Name: message`, the name left out when it is plain `Error`. */
 export function errorMessage(error: unknown): string {
   const name = (error as { name?: string } | undefined)?.name

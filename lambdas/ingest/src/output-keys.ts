@@ -1,5 +1,6 @@
 import { CURRENT_TABLE_NAME } from '../../../shared/src/current-table-sql.js'
 import { isIncomingCsv } from './incoming-keys.js'
+import { MAX_S3_KEY_BYTES } from './s3-uri.js'
 
 /** Where one source object's outputs go in the processed bucket. */
 export interface OutputKeys {
@@ -29,9 +30,6 @@ export const PROCESSED_PREFIXES = {
   /** The Iceberg table listings_current (data and metadata), written by Athena. */
   currentTable: `current/${CURRENT_TABLE_NAME}/`,
 } as const
-
-/** The longest key S3 stores, in UTF-8 bytes. */
-export const MAX_S3_KEY_BYTES = 1024
 
 /**
  * Derives deterministic output keys from the source key and the date the

@@ -14,9 +14,10 @@ import { isIncomingCsv } from './incoming-keys.js'
 import { type IngestSummary, type ProcessedSummary, skipped, summaryOutputs } from './ingest-summary.js'
 import { type Manifest, wasProcessed } from './live-version.js'
 import { type ProcessedBucket, readManifest } from './manifest-store.js'
-import { MAX_S3_KEY_BYTES, type OutputKeys, outputKeysFor, overlongOutputKey } from './output-keys.js'
+import { type OutputKeys, outputKeysFor, overlongOutputKey } from './output-keys.js'
 import { publishOutputs } from './publish-outputs.js'
 import { headObject, type ObjectVersion, objectSource, S3UploadSink } from './s3-io.js'
+import { MAX_S3_KEY_BYTES } from './s3-uri.js'
 
 /** What {@link processObject} needs from its surroundings. */
 export interface ProcessDeps {

@@ -25,7 +25,7 @@ const S3_SCHEME = 's3://'
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
 /** The longest key S3 stores, in UTF-8 bytes. */
-const MAX_KEY_BYTES = 1024
+export const MAX_S3_KEY_BYTES = 1024
 
 /** Whether `value` names S3 rather than a local path (any case of the scheme, so `S3://` is not a local folder). */
 export function isS3Uri(value: string): boolean {
@@ -80,7 +80,7 @@ function splitS3Uri(uri: string): S3UriResult<S3Location> {
       ok: false,
       reason: `'${bucket}' is not a valid bucket name (3-63 lower-case letters, digits, dots and hyphens)`,
     }
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+  if (Buffer.byteLength(key) > MAX_S3_KEY_BYTES)
     return { ok: false, reason: 'the key is longer than S3 allows (1,024 bytes)' }
   return { ok: true, location: { bucket, key } }
 }
