@@ -115,13 +115,27 @@ describe('the table', () => {
   it("starts with the contract's seven Parquet columns, as the per-file Glue table has them", () => {
     const parquetNames = LISTINGS_PARQUET_SCHEMA.slice(1).map((element) => element.name)
     expect(LISTING_COLUMNS_TYPED.map((c) => c.name)).toEqual(parquetNames)
+    // Typed as the contract's schema says, and as the per-file Glue table types them.
+    expect(LISTING_COLUMNS_TYPED.map((c) => c.type)).toEqual([
+      'date',
+      'string',
+      'string',
+      'string',
+      'string',
+      'double',
+      'string',
+    ])
     expect(LISTING_COLUMNS_TYPED.map(({ name, type }) => ({ name, type }))).toEqual(
       parquetTableColumns().map(({ name, type }) => ({ name, type })),
     )
-    // Then the lineage columns, which hold every column of the source order.
+    // Then the lineage columns, in this order, which hold every column of the source order.
     expect(CURRENT_TABLE_COLUMNS.map((c) => c.name)).toEqual([
       ...parquetNames,
-      ...LINEAGE_COLUMNS.map((c) => c.name),
+      'source_key',
+      'source_version',
+      'source_modified_at',
+      'source_sequencer',
+      'ingested_at',
     ])
     expect(LINEAGE_COLUMNS.map((c) => c.name)).toEqual(expect.arrayContaining([...SOURCE_ORDER]))
   })
