@@ -141,8 +141,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       '--max-unmatched-segment-ratio',
       values['max-unmatched-segment-ratio'],
     ),
-    rowGroupSize: rowGroupSize(values['row-group-size']),
-    memoryBudgetBytes: memoryBudget(values['memory-budget']),
+    rowGroupSize:
+      flagValue('--row-group-size', values['row-group-size'], parseRowGroupSize, ROW_GROUP_SIZE_RANGE) ??
+      DEFAULT_ROW_GROUP_SIZE,
+    memoryBudgetBytes:
+      flagValue('--memory-budget', values['memory-budget'], parseMemoryBudgetMiB, MEMORY_BUDGET_RANGE) ??
+      DEFAULT_MEMORY_BUDGET_BYTES,
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     progress: !(values['no-progress'] ?? false),
@@ -180,16 +184,31 @@ function nonEmpty(flag: string, value: string): string {
 }
 
 /**
+ * Reads an optional flag's value with one of the shared setting parsers.
+ *
+ * @param description - what `parse` accepts, for the message (e.g. `a number from 0 to 1`)
+ * @returns the value, or `undefined` when the flag was not given
+ * @throws {UsageError} `<flag> must be <description>, got "<text>"`
+ */
+function flagValue<T>(
+  flag: string,
+  text: string | undefined,
+  parse: (text: string) => T | undefined,
+  description: string,
+): T | undefined {
+  if (text === undefined) return undefined
+  const value = parse(text)
+  if (value === undefined) throw new UsageError(`${flag} must be ${description}, got ${JSON.stringify(text)}`)
+  return value
+}
+
+/**
  * Reads an optional ratio flag (`--max-rejected-ratio 0.1`).
  *
  * @throws {UsageError} naming the flag, when the value is not a number from 0 to 1
  */
 export function optionalRatio(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined
-  const value = parseRatio(text)
-  if (value === undefined)
-    throw new UsageError(`${flag} must be ${RATIO_DESCRIPTION}, got ${JSON.stringify(text)}`)
-  return value
+  return flagValue(flag, text, parseRatio, RATIO_DESCRIPTION)
 }
 
 /** Every `--null-values` list must name a marker: an empty one is most likely an empty shell variable. */
@@ -203,24 +222,6 @@ function nullMarkers(lists: readonly string[]): string[] {
     }
     return markers
   })
-}
-
-function memoryBudget(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_MEMORY_BUDGET_BYTES
-  const value = parseMemoryBudgetMiB(text)
-  if (value === undefined) {
-    throw new UsageError(`--memory-budget must be ${MEMORY_BUDGET_RANGE}, got ${JSON.stringify(text)}`)
-  }
-  return value
-}
-
-function rowGroupSize(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_ROW_GROUP_SIZE
-  const value = parseRowGroupSize(text)
-  if (value === undefined) {
-    throw new UsageError(`--row-group-size must be ${ROW_GROUP_SIZE_RANGE}, got ${JSON.stringify(text)}`)
-  }
-  return value
 }
 
 /**

@@ -63,12 +63,19 @@ export function readConfig(env: Record<string, string | undefined>): IngestConfi
     lookup: parseS3Uri('LOOKUP_URI', required(env, 'LOOKUP_URI')),
     incomingPrefix: optional(env.INCOMING_PREFIX) ?? DEFAULT_INCOMING_PREFIX,
     nullMarkers: parseNullMarkers([env.NULL_VALUES ?? '']),
-    rowGroupSize: rowGroupSize(env.ROW_GROUP_SIZE),
+    rowGroupSize:
+      setting('ROW_GROUP_SIZE', env.ROW_GROUP_SIZE, parseRowGroupSize, ROW_GROUP_SIZE_RANGE) ??
+      DEFAULT_ROW_GROUP_SIZE,
     memoryBudgetBytes: memoryBudget(env),
   }
-  const maxRejected = ratio('MAX_REJECTED_RATIO', env.MAX_REJECTED_RATIO)
+  const maxRejected = setting('MAX_REJECTED_RATIO', env.MAX_REJECTED_RATIO, parseRatio, RATIO_DESCRIPTION)
   if (maxRejected !== undefined) config.maxRejectedRatio = maxRejected
-  const maxUnmatched = ratio('MAX_UNMATCHED_SEGMENT_RATIO', env.MAX_UNMATCHED_SEGMENT_RATIO)
+  const maxUnmatched = setting(
+    'MAX_UNMATCHED_SEGMENT_RATIO',
+    env.MAX_UNMATCHED_SEGMENT_RATIO,
+    parseRatio,
+    RATIO_DESCRIPTION,
+  )
   if (maxUnmatched !== undefined) config.maxUnmatchedSegmentRatio = maxUnmatched
   const kmsKeyArn = optional(env.OUTPUT_KMS_KEY_ARN)
   if (kmsKeyArn !== undefined) config.kmsKeyArn = kmsKeyArn
@@ -102,22 +109,24 @@ function optional(text: string | undefined): string | undefined {
   return text === undefined || isBlank(text) ? undefined : text
 }
 
-function ratio(name: string, text: string | undefined): number | undefined {
+/**
+ * Reads an optional variable with one of the shared setting parsers.
+ *
+ * @param description - what `parse` accepts, for the message (e.g. `a number from 0 to 1`)
+ * @returns the value, or `undefined` when the variable is unset, empty or only White_Space
+ * @throws {ConfigurationError} `<name> must be <description>, got "<text>"`
+ */
+function setting<T>(
+  name: string,
+  text: string | undefined,
+  parse: (text: string) => T | undefined,
+  description: string,
+): T | undefined {
   const set = optional(text)
   if (set === undefined) return undefined
-  const value = parseRatio(set)
+  const value = parse(set)
   if (value === undefined) {
-    throw new ConfigurationError(`${name} must be ${RATIO_DESCRIPTION}, got ${JSON.stringify(set)}`)
-  }
-  return value
-}
-
-function rowGroupSize(text: string | undefined): number {
-  const set = optional(text)
-  if (set === undefined) return DEFAULT_ROW_GROUP_SIZE
-  const value = parseRowGroupSize(set)
-  if (value === undefined) {
-    throw new ConfigurationError(`ROW_GROUP_SIZE must be ${ROW_GROUP_SIZE_RANGE}, got ${JSON.stringify(set)}`)
+    throw new ConfigurationError(`${name} must be ${description}, got ${JSON.stringify(set)}`)
   }
   return value
 }
@@ -126,16 +135,13 @@ function rowGroupSize(text: string | undefined): number {
 const RUNTIME_MEMORY_MIB = { min: 1, max: Number.MAX_SAFE_INTEGER }
 
 function memoryBudget(env: Record<string, string | undefined>): number {
-  const configured = optional(env.MEMORY_BUDGET_MIB)
-  if (configured !== undefined) {
-    const bytes = parseMemoryBudgetMiB(configured)
-    if (bytes === undefined) {
-      throw new ConfigurationError(
-        `MEMORY_BUDGET_MIB must be ${MEMORY_BUDGET_RANGE}, got ${JSON.stringify(configured)}`,
-      )
-    }
-    return bytes
-  }
+  const configured = setting(
+    'MEMORY_BUDGET_MIB',
+    env.MEMORY_BUDGET_MIB,
+    parseMemoryBudgetMiB,
+    MEMORY_BUDGET_RANGE,
+  )
+  if (configured !== undefined) return configured
   const lambdaMemoryMiB = parseWholeNumber(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '', RUNTIME_MEMORY_MIB)
   return lambdaMemoryMiB === undefined ? DEFAULT_MEMORY_BUDGET_BYTES : memoryBudgetForRuntime(lambdaMemoryMiB)
 }
